@@ -1,0 +1,156 @@
+"""Settings: defaults, then the config file, then QINZI_* environment variables, then flags.
+
+One typed object (`Settings`) that the factory in cli.py hands to every service."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from app.errors import ConfigError
+
+APP_NAME = "qinzi"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+@dataclass
+class Settings:
+    # Where things are kept.
+    data_dir: Path = field(default_factory=default_data_dir)
+    db: str = ""  # a path, sqlite:///…, or postgresql://…; empty: <data_dir>/qinzi.db
+    terminal_id: str = "kiosk-1"
+    mode: str = "production"  # or "demo": the outbox pane shows bodies and codes (R25)
+    language: str = "zh-TW"
+
+    # Verification codes (R1–R4).
+    code_ttl_minutes: int = 60
+    sms_codes_per_hour: int = 2
+    email_codes_per_hour: int = 5
+    code_max_attempts: int = 5
+    contact_failures_per_day: int = 20
+
+    # Binding (R8, R10, R28).
+    lookup_failures_per_session: int = 5
+    privacy_statement_version: str = "2026-09"
+    auto_approve_roster_match: bool = False
+
+    # Accounts (R19, R20).
+    initial_password: str = "id_last6"  # or "random": sent in the approval e-mail (NIST)
+    initial_password_days: int = 14
+    login_failures_before_wait: int = 5
+    login_wait_minutes: int = 15
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    # Retention (R30).
+    retention_days: int = 180
+
+    # Outgoing messages.
+    mail_transport: str = "outbox"  # or "smtp"
+    mail_from: str = "qinzi@school.example"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0
+
+    # Kiosk (R22) and printing.
+    idle_seconds: int = 120
+    idle_countdown_seconds: int = 15
+    staff_idle_seconds: int = 900
+    staff_pin: str = ""
+    printer: str = ""
+
+    @property
+    def database_url(self) -> str:
+        return self.db or str(self.data_dir / "qinzi.db")
+
+    @property
+    def demo(self) -> bool:
+        return self.mode == "demo"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_ENV = {
+    "QINZI_DB": "db",
+    "QINZI_DATA_DIR": "data_dir",
+    "QINZI_TERMINAL": "terminal_id",
+    "QINZI_MODE": "mode",
+    "QINZI_LANG": "language",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    if name not in kinds:
+        raise ConfigError("errors.config.unknown_key", key=name)
+    kind = kinds[name]
+    try:
+        if kind == "Path":
+            return Path(value).expanduser()
+        if kind == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("errors.config.bad_value", key=name, value=str(value)) from exc
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}_"))
+        else:
+            out[name] = value
+    return out
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from the config file (TOML; `[smtp] host = …` is `smtp_host`), the environment
+    and explicit overrides (command-line flags), later ones winning."""
+    env = dict(os.environ) if env is None else env
+    values: dict[str, Any] = {}
+    path = config_file or (Path(env["QINZI_CONFIG"]) if env.get("QINZI_CONFIG") else None)
+    if path is None and default_config_file().is_file():
+        path = default_config_file()
+    if path is not None:
+        try:
+            with Path(path).open("rb") as fh:
+                values.update(_flatten(tomllib.load(fh)))
+        except FileNotFoundError as exc:
+            raise ConfigError("errors.config.missing_file", path=str(path)) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("errors.config.bad_file", path=str(path), reason=str(exc)) from exc
+    for var, name in _ENV.items():
+        if env.get(var):
+            values[name] = env[var]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**{name: _coerce(name, value) for name, value in values.items()})

@@ -1,0 +1,93 @@
+"""Database URL → Peewee database, pragmas, schema version and forward migrations.
+
+SQLite (a path or sqlite:///…) is the embedded default: WAL, foreign keys, a busy timeout, and every
+write transaction opened with BEGIN IMMEDIATE so two kiosks never deadlock upgrading a read lock.
+PostgreSQL (postgresql://…) serves many hosts."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect as connect_url
+from playhouse.migrate import SchemaMigrator
+
+from app.clock import utcnow
+from app.errors import ConfigError
+from app.models import ALL_MODELS, SchemaVersion, database
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 15000,
+    "synchronous": "normal",
+}
+
+# The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
+# its own transaction and is recorded in schema_version, so a later release opens an older file.
+SCHEMA_VERSION = 1
+Migration = Callable[[Database, SchemaMigrator], None]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:") else Path(url)
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open the database named by `url`, bind the models to it and bring its schema up to date."""
+    if is_postgres(url):
+        db: Database = connect_url(url, autorollback=True)
+    elif url.startswith(("mysql", "cockroach")):
+        raise ConfigError("errors.config.unsupported_db", url=url.split(":", 1)[0])
+    else:
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=15)
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    if migrate:
+        ensure_schema(db)
+    return db
+
+
+def advisory_lock(db: Database, key: str) -> None:
+    """Serialise writers that race on the same business key (an e-mail, a parent–student pair).
+    SQLite needs nothing: BEGIN IMMEDIATE already admits one writer at a time."""
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(key.encode()),))
+
+
+def schema_version(db: Database) -> int | None:
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return None
+    row = SchemaVersion.select(SchemaVersion.version).order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def ensure_schema(db: Database) -> int:
+    """Create a new database at the current version, or migrate an older one forward."""
+    with db.atomic():
+        advisory_lock(db, "qinzi-schema")
+        current = schema_version(db)
+        if current is None:
+            foreign = [t for t in db.get_tables() if not t.startswith("sqlite_")]
+            if foreign:
+                raise ConfigError("errors.config.not_qinzi_db", tables=", ".join(foreign[:5]))
+            db.create_tables(ALL_MODELS)
+            SchemaVersion.create(version=SCHEMA_VERSION, applied_at=utcnow())
+            return SCHEMA_VERSION
+        if current > SCHEMA_VERSION:
+            raise ConfigError("errors.config.db_too_new", found=current, supported=SCHEMA_VERSION)
+    migrator = SchemaMigrator.from_database(db)
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with db.atomic():
+            MIGRATIONS[version](db, migrator)
+            SchemaVersion.create(version=version, applied_at=utcnow())
+    return SCHEMA_VERSION

@@ -1,0 +1,277 @@
+"""The Peewee models of Qinzi. Datetimes are naive UTC; ID numbers appear only as keyed digests
+and masked forms (R23); codes and passwords only as hashes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class Level(StrEnum):
+    """School levels of R6, in the order the kiosk offers them."""
+
+    ELEMENTARY = "elementary"  # 國小
+    JUNIOR = "junior"  # 國中
+    SENIOR = "senior"  # 高中
+    VOCATIONAL = "vocational"  # 高職
+    SPECIAL = "special"  # 特教
+
+
+class Relationship(StrEnum):
+    """R5: the two legal representatives (法定代理人) and the guardians (監護人)."""
+
+    FATHER = "father"
+    MOTHER = "mother"
+    GRANDFATHER = "grandfather"
+    GRANDMOTHER = "grandmother"
+    MATERNAL_GRANDFATHER = "maternal_grandfather"
+    MATERNAL_GRANDMOTHER = "maternal_grandmother"
+    OTHER = "other"
+
+    @property
+    def is_legal_representative(self) -> bool:
+        return self in (Relationship.FATHER, Relationship.MOTHER)
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # 申請
+    APPROVED = "approved"  # 認證
+    REJECTED = "rejected"  # 不通過
+    CANCELLED = "cancelled"  # by the parent (trash icon)
+    VOIDED = "voided"  # by 註銷全部紀錄
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField(primary_key=True)
+    applied_at = DateTimeField()
+
+
+class School(BaseModel):
+    code = CharField(max_length=16, unique=True)
+    name = CharField(max_length=100)
+    level = CharField(max_length=16, index=True)
+
+
+class Classroom(BaseModel):
+    school = ForeignKeyField(School, backref="classrooms", on_delete="CASCADE")
+    name = CharField(max_length=32)
+
+    class Meta:
+        indexes = ((("school", "name"), True),)
+
+
+class Student(BaseModel):
+    id_digest = CharField(max_length=64, unique=True)
+    id_masked = CharField(max_length=16)
+    name = CharField(max_length=50)
+    school = ForeignKeyField(School, backref="students", on_delete="CASCADE")
+    classroom = ForeignKeyField(Classroom, backref="students", on_delete="CASCADE")
+    email = CharField(max_length=254, null=True, index=True)  # the student's own account (R12)
+    active = BooleanField(default=True)
+
+
+class Teacher(BaseModel):
+    """Staff of a school: homeroom teachers (role teacher) and school IT (role it)."""
+
+    email = CharField(max_length=254, unique=True)
+    name = CharField(max_length=50)
+    school = ForeignKeyField(School, backref="teachers", on_delete="CASCADE")
+    role = CharField(max_length=16, default="teacher")
+    password_hash = CharField(max_length=255, null=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    active = BooleanField(default=True)
+
+
+class TeacherClassroom(BaseModel):
+    teacher = ForeignKeyField(Teacher, backref="classrooms", on_delete="CASCADE")
+    classroom = ForeignKeyField(Classroom, backref="teachers", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("teacher", "classroom"), True),)
+
+
+class RosterGuardian(BaseModel):
+    """A guardian the school has on file for a student (R28)."""
+
+    student = ForeignKeyField(Student, backref="guardians", on_delete="CASCADE")
+    name = CharField(max_length=50)
+    mobile = CharField(max_length=16, null=True)  # +8869XXXXXXXX
+
+
+class Account(BaseModel):
+    """A parent's single sign-on account; the login is the e-mail."""
+
+    email = CharField(max_length=254, unique=True)
+    mobile = CharField(max_length=16, null=True)
+    name = CharField(max_length=50)
+    id_digest = CharField(max_length=64, unique=True)
+    id_masked = CharField(max_length=16)
+    password_hash = CharField(max_length=255)
+    must_change_password = BooleanField(default=True)
+    password_expires_at = DateTimeField(null=True)  # the initial password's end (R19)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    session_epoch = IntegerField(default=0)  # bumped to end every other session
+    lang = CharField(max_length=8, default="zh-TW")
+    created_at = DateTimeField()
+
+
+class Application(BaseModel):
+    number = CharField(max_length=16, unique=True)  # QZ-7K3M-9PXA (R31)
+    status = CharField(max_length=16, default=Status.PENDING)
+    contact_digest = CharField(max_length=64, index=True)  # the verified contact of step 1
+    student = ForeignKeyField(Student, backref="applications", on_delete="CASCADE")
+    school = ForeignKeyField(School, on_delete="CASCADE")
+    classroom = ForeignKeyField(Classroom, on_delete="CASCADE")
+    level = CharField(max_length=16)
+    relationship = CharField(max_length=32)
+    relationship_note = CharField(max_length=50, null=True)
+    parent_id_digest = CharField(max_length=64, index=True)
+    parent_id_masked = CharField(max_length=16)
+    parent_name = CharField(max_length=50)
+    email = CharField(max_length=254, index=True)
+    mobile = CharField(max_length=16)
+    initial_password_hash = CharField(max_length=255, null=True)
+    consent_version = CharField(max_length=32)
+    consent_at = DateTimeField()
+    signed_at = DateTimeField()
+    content_sha256 = CharField(max_length=64)
+    terminal_id = CharField(max_length=64)
+    lang = CharField(max_length=8, default="zh-TW")
+    roster_match = BooleanField(default=False)
+    documents_checked = BooleanField(default=False)
+    paper_received_at = DateTimeField(null=True)
+    submitted_at = DateTimeField()
+    decided_at = DateTimeField(null=True)
+    decided_by = ForeignKeyField(Teacher, null=True, on_delete="SET NULL")
+    reject_reason = CharField(max_length=200, null=True)
+    closed_at = DateTimeField(null=True)  # cancelled or voided
+    account = ForeignKeyField(Account, null=True, backref="applications", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("classroom", "status", "submitted_at"), False),)
+
+
+# R15: one pending application per parent–student pair, also under concurrent submissions.
+Application.add_index(
+    Application.index(Application.parent_id_digest, Application.student, unique=True).where(
+        Application.status == Status.PENDING
+    )
+)
+
+
+class VerificationCode(BaseModel):
+    contact_digest = CharField(max_length=64)
+    channel = CharField(max_length=8)
+    purpose = CharField(max_length=24)
+    code_hash = CharField(max_length=64)
+    created_at = DateTimeField()
+    expires_at = DateTimeField()
+    attempts = IntegerField(default=0)
+    used_at = DateTimeField(null=True)
+    voided_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("contact_digest", "created_at"), False),)
+
+
+class VerificationFailure(BaseModel):
+    """One wrong code entry; 20 within 24 hours block the contact for a day (R4)."""
+
+    contact_digest = CharField(max_length=64)
+    at = DateTimeField()
+
+    class Meta:
+        indexes = ((("contact_digest", "at"), False),)
+
+
+class Binding(BaseModel):
+    account = ForeignKeyField(Account, backref="bindings", on_delete="CASCADE")
+    student = ForeignKeyField(Student, backref="bindings", on_delete="CASCADE")
+    application = ForeignKeyField(Application, null=True, on_delete="SET NULL")
+    created_at = DateTimeField()
+    removed_at = DateTimeField(null=True)
+
+
+Binding.add_index(
+    Binding.index(Binding.account, Binding.student, unique=True).where(Binding.removed_at.is_null())
+)
+
+
+class UnbindRequest(BaseModel):
+    """A parent's request to remove a binding, confirmed by the teacher or school IT (R29)."""
+
+    binding = ForeignKeyField(Binding, backref="unbind_requests", on_delete="CASCADE")
+    requested_at = DateTimeField()
+    status = CharField(max_length=16, default=Status.PENDING)
+    decided_by = ForeignKeyField(Teacher, null=True, on_delete="SET NULL")
+    decided_at = DateTimeField(null=True)
+
+
+class OutboxMessage(BaseModel):
+    """Every SMS and e-mail, sent or simulated. The body is sealed (it may hold a code)."""
+
+    channel = CharField(max_length=8)
+    recipient = CharField(max_length=254)
+    purpose = CharField(max_length=32)
+    subject = CharField(max_length=200)
+    body_sealed = TextField()
+    created_at = DateTimeField(index=True)
+    status = CharField(max_length=16, default="queued")  # queued, stored, sent, failed
+    attempts = IntegerField(default=0)
+    error = CharField(max_length=500, null=True)
+    sent_at = DateTimeField(null=True)
+
+
+class AuditEvent(BaseModel):
+    """Who did what to which record, when and where (R24). Never holds personal data."""
+
+    at = DateTimeField(index=True)
+    actor = CharField(max_length=80, index=True)
+    action = CharField(max_length=40, index=True)
+    target = CharField(max_length=80)
+    terminal = CharField(max_length=64)
+    detail = TextField(default="")
+
+
+ALL_MODELS: list[type[BaseModel]] = [
+    SchemaVersion,
+    School,
+    Classroom,
+    Student,
+    Teacher,
+    TeacherClassroom,
+    RosterGuardian,
+    Account,
+    Application,
+    VerificationCode,
+    VerificationFailure,
+    Binding,
+    UnbindRequest,
+    OutboxMessage,
+    AuditEvent,
+]

@@ -1,0 +1,64 @@
+"""E-mail addresses and mobile numbers as the services keep them (R11), and the verified contact
+that is a kiosk session's identity (flow step 1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+
+from app.errors import InvalidInput
+from app.identity import mask_contact, normalize_mobile
+from app.keys import Keyring
+from app.models import Channel
+
+
+def normalize_email(raw: str, *, field: str = "email") -> str:
+    """Syntax only (no network: deliverability off); the whole address lower-cased, since it is a
+    login that people type in any case."""
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidInput("errors.contact.email_empty", field=field)
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput("errors.contact.email_invalid", field=field, detail=str(exc)) from exc
+    return result.normalized.lower()
+
+
+def normalize_phone(raw: str, *, field: str = "mobile") -> str:
+    """09XXXXXXXX → +8869XXXXXXXX."""
+    if not (raw or "").strip():
+        raise InvalidInput("errors.contact.mobile_empty", field=field)
+    value = normalize_mobile(raw)
+    if value is None:
+        raise InvalidInput("errors.contact.mobile_invalid", field=field)
+    return value
+
+
+def normalize_contact(channel: str, raw: str, *, field: str = "contact") -> str:
+    if channel == Channel.EMAIL:
+        return normalize_email(raw, field=field)
+    if channel == Channel.SMS:
+        return normalize_phone(raw, field=field)
+    raise InvalidInput("errors.contact.channel", field="channel")
+
+
+def contact_digest(keyring: Keyring, value: str) -> str:
+    """Codes, failures and applications find a contact by this keyed digest."""
+    return keyring.digest("contact", value)
+
+
+@dataclass(frozen=True)
+class VerifiedContact:
+    """A contact proven by a one-time code: who the kiosk session is."""
+
+    channel: str
+    value: str
+    digest: str
+    verified_at: datetime
+
+    @property
+    def masked(self) -> str:
+        return mask_contact(self.value)

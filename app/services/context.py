@@ -1,0 +1,62 @@
+"""What every service shares: settings, database, clock, keyring, outbox, audit and the
+password hasher. Services are plain Python; the clock and the transports come in from outside,
+so every rule is testable without a terminal or a network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from argon2 import PasswordHasher, Type
+from peewee import Database
+
+from app.clock import Clock
+from app.config import Settings
+from app.db import advisory_lock
+from app.keys import Keyring
+from app.services.audit import AuditService
+from app.services.outbox import OutboxService
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    clock: Clock
+    outbox: OutboxService
+    audit: AuditService
+    hasher: PasswordHasher = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.hasher = PasswordHasher(
+            time_cost=s.argon2_time_cost,
+            memory_cost=s.argon2_memory_kib,
+            parallelism=s.argon2_parallelism,
+            type=Type.ID,
+        )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def terminal(self) -> str:
+        return self.settings.terminal_id
+
+    @contextmanager
+    def transaction(self, *lock_keys: str) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite). Messages enqueued inside it are
+        delivered only after it commits, so a failing transport never undoes the business change
+        and a rolled-back change never sends a message."""
+        try:
+            with self.db.atomic():
+                for key in lock_keys:
+                    advisory_lock(self.db, key)
+                yield
+        except BaseException:
+            self.outbox.discard_pending()
+            raise
+        self.outbox.flush()
