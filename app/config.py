@@ -68,6 +68,7 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_timeout: float = 10.0
+    smtp_cafile: str = ""  # a school's own CA for its mail relay; empty: the system's
 
     # Kiosk (R22) and printing.
     idle_seconds: int = 120

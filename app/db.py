@@ -43,7 +43,7 @@ def sqlite_path(url: str) -> Path:
 def open_database(url: str, *, migrate: bool = True) -> Database:
     """Open the database named by `url`, bind the models to it and bring its schema up to date."""
     if is_postgres(url):
-        db: Database = connect_url(url, autorollback=True)
+        db: Database = connect_url(url)
     elif url.startswith(("mysql", "cockroach")):
         raise ConfigError("errors.config.unsupported_db", url=url.split(":", 1)[0])
     else:

@@ -11,7 +11,9 @@ class QinziError(Exception):
 
     key: str = "errors.generic"
 
-    def __init__(self, key: str | None = None, *, field: str | None = None, **params: Any) -> None:
+    def __init__(
+        self, key: str | None = None, /, *, field: str | None = None, **params: Any
+    ) -> None:
         self.key = key or self.key
         self.field = field
         self.params = params

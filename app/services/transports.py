@@ -52,6 +52,7 @@ class SmtpTransport:
         self.password = settings.smtp_password
         self.sender = settings.mail_from
         self.timeout = settings.smtp_timeout
+        self.cafile = settings.smtp_cafile or None
 
     def build(self, message: Outgoing) -> EmailMessage:
         mail = EmailMessage()
@@ -67,7 +68,7 @@ class SmtpTransport:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=ssl.create_default_context(cafile=self.cafile))
                 if self.username:
                     smtp.login(self.username, self.password)
                 smtp.send_message(self.build(message))

@@ -1,0 +1,113 @@
+"""Storage: SQLite pragmas and locking, schema version and forward migrations, on both backends."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from peewee import CharField, SqliteDatabase
+from playhouse.migrate import migrate
+
+import app.db as dbmod
+from app.db import open_database, schema_version
+from app.errors import ConfigError
+from app.models import ALL_MODELS, SchemaVersion, School, database
+
+
+def test_new_database_is_created_at_the_current_version(db_url):
+    db = open_database(db_url)
+    assert schema_version(db) == dbmod.SCHEMA_VERSION
+    tables = set(db.get_tables())
+    assert {m._meta.table_name for m in ALL_MODELS} <= tables
+    db.close()
+
+
+def test_sqlite_runs_wal_with_foreign_keys_busy_timeout_and_begin_immediate(tmp_path):
+    db = open_database(str(tmp_path / "q.db"))
+    assert isinstance(db, SqliteDatabase)
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    # A write transaction takes the write lock at BEGIN: a second writer is refused at once
+    # (timeout 0) instead of deadlocking later on a lock upgrade.
+    other = sqlite3.connect(tmp_path / "q.db", timeout=0)
+    with db.atomic(), pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.rollback()
+    other.close()
+    db.close()
+
+
+def test_sqlite_url_forms_name_the_same_file(tmp_path):
+    path = tmp_path / "sub" / "q.db"
+    db = open_database(f"sqlite:///{path}")
+    db.close()
+    assert path.exists()
+
+
+def test_reopening_keeps_data_and_version(db_url):
+    db = open_database(db_url)
+    School.create(code="E001", name="和平國小", level="elementary")
+    db.close()
+    db = open_database(db_url)
+    assert School.get(School.code == "E001").name == "和平國小"
+    assert SchemaVersion.select().count() == 1
+    db.close()
+
+
+def test_a_later_release_migrates_an_older_database_forward(db_url, monkeypatch):
+    """A database written at version 1 gains version 2's column when opened by a release that
+    knows version 2; the migration runs once and is recorded."""
+    db = open_database(db_url)
+    School.create(code="E001", name="和平國小", level="elementary")
+    db.close()
+
+    calls = []
+
+    def add_district(db, migrator):
+        calls.append(1)
+        migrate(migrator.add_column("school", "district", CharField(null=True)))
+
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(dbmod.MIGRATIONS, 2, add_district)
+    db = open_database(db_url)
+    assert schema_version(db) == 2
+    assert "district" in {c.name for c in db.get_columns("school")}
+    assert School.get(School.code == "E001").name == "和平國小"
+    db.close()
+    db = open_database(db_url)  # already at 2: nothing runs again
+    assert calls == [1]
+    db.close()
+
+
+def test_a_database_newer_than_this_release_is_refused(db_url, monkeypatch):
+    db = open_database(db_url)
+    SchemaVersion.create(version=99, applied_at=SchemaVersion.get().applied_at)
+    db.close()
+    with pytest.raises(ConfigError) as err:
+        open_database(db_url)
+    assert err.value.key == "errors.config.db_too_new"
+    assert err.value.params["found"] == 99
+    database.obj.close()
+
+
+def test_a_foreign_database_is_not_touched(tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE invoices (id INTEGER)")
+    con.commit()
+    con.close()
+    with pytest.raises(ConfigError) as err:
+        open_database(str(path))
+    assert err.value.key == "errors.config.not_qinzi_db"
+    database.obj.close()
+    con = sqlite3.connect(path)
+    assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == ["invoices"]
+    con.close()
+
+
+def test_unsupported_database_url_is_refused():
+    with pytest.raises(ConfigError) as err:
+        open_database("mysql://root@localhost/test")
+    assert err.value.key == "errors.config.unsupported_db"
