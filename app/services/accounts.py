@@ -1,10 +1,413 @@
-"""(being written)"""
+"""Parent accounts after approval, and staff logins: passwords (R19, R20), a new e-mail or mobile
+(R21), a forgotten password, and the children an account is bound to (R29's request side).
+
+Whoever types an e-mail and a password learns only "that did not work": an unknown login and a
+wrong password read the same, and a forgotten-password request answers the same for any contact."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from peewee import Model
+
+from app.errors import InvalidInput, NotFound, QinziError, RateLimited, RuleRefused
+from app.identity import mask_contact, mask_email, mask_mobile
+from app.models import Account, Application, Channel, Status, Student, Teacher
+from app.services.account_children import BoundChild, UnbindRequests
+from app.services.audit import SYSTEM, account_actor, contact_actor, teacher_actor
+from app.services.contacts import normalize_contact, normalize_email
 from app.services.context import Context
+from app.services.passwords import (
+    FIELD,
+    check_common_rules,
+    check_entries_match,
+    check_not_default,
+    contains_id,
+    hash_password,
+    verify_hash,
+)
+from app.services.staff import StaffIdentity
+from app.services.verification import (
+    PURPOSE_CONTACT_CHANGE,
+    PURPOSE_RESET,
+    CodeSent,
+    VerificationService,
+)
+
+ANONYMOUS = "anonymous"
+KIND_PARENT = "parent"
+KIND_STAFF = "staff"
+INITIAL_HASHES_CHECKED = 5
+
+__all__ = ["AccountProfile", "AccountService", "BoundChild", "ParentLogin"]
+
+
+@dataclass(frozen=True)
+class ParentLogin:
+    """A parent's session: `must_change` sends the screen straight to the forced change (R19);
+    `session_epoch` is compared on each request so a password reset ends other sessions."""
+
+    account_id: int
+    name: str
+    must_change: bool
+    session_epoch: int
+
+
+@dataclass(frozen=True)
+class AccountProfile:
+    """What the logged-in parent's page shows; contacts masked, since it is a shared kiosk."""
+
+    account_id: int
+    name: str
+    email_masked: str
+    mobile_masked: str | None
+    id_masked: str
+    must_change: bool
+    password_expires_at: datetime | None
+
+
+def _minutes_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds() / 60))
 
 
 class AccountService:
-    def __init__(self, ctx: Context, *deps: object) -> None:
+    def __init__(self, ctx: Context, verification: VerificationService) -> None:
         self.ctx = ctx
+        self.verification = verification
+        self._unbind = UnbindRequests(ctx)
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the login is unknown, so both answers take as long."""
+        return hash_password(self.ctx.hasher, "qinzi-no-such-account")
+
+    # --- logging in (R19, R20) -----------------------------------------------------------------
+
+    def staff_login(self, email: str, password: str) -> StaffIdentity:
+        teacher = self._login(Teacher, KIND_STAFF, email, password)
+        return StaffIdentity.of(teacher)
+
+    def parent_login(self, email: str, password: str) -> ParentLogin:
+        account = self._login(Account, KIND_PARENT, email, password)
+        return ParentLogin(
+            account_id=account.id,
+            name=account.name,
+            must_change=account.must_change_password,
+            session_epoch=account.session_epoch,
+        )
+
+    def _login(self, model: type[Model], kind: str, raw_email: str, password: str):
+        email = normalize_email(raw_email, field="email")
+        if not password:
+            raise InvalidInput("errors.login.password_empty", field="password")
+        row = model.get_or_none(model.email == email)
+        if row is not None and kind == KIND_STAFF and not row.active:
+            row = None
+        if row is None:
+            verify_hash(self.ctx.hasher, self._dummy_hash, password)
+            with self.ctx.transaction():
+                self.ctx.audit.record(ANONYMOUS, "login.failed", "", kind=kind)
+            raise RuleRefused("errors.login.failed", field="password")
+        actor = teacher_actor(row.id) if kind == KIND_STAFF else account_actor(row.id)
+        with self.ctx.transaction(f"{kind}:{row.id}"):
+            row = model.get_by_id(row.id)
+            now = self.ctx.clock()
+            self._refuse_if_waiting(row, now, "password")
+            if not verify_hash(self.ctx.hasher, row.password_hash, password):
+                refusal = self._count_failure(
+                    row, now, actor, kind, "errors.login.failed", "password"
+                )
+            else:
+                refusal = self._refuse_if_initial_expired(row, now, "password")
+                row.failed_logins, row.locked_until = 0, None
+                if refusal is None and self.ctx.hasher.check_needs_rehash(row.password_hash):
+                    row.password_hash = hash_password(self.ctx.hasher, password)
+                row.save()
+                if refusal is None:
+                    self.ctx.audit.record(actor, "login", row.id, kind=kind)
+                else:
+                    self.ctx.audit.record(
+                        actor, "login.failed", row.id, kind=kind, reason="initial_expired"
+                    )
+        if refusal is not None:
+            raise refusal
+        return row
+
+    def _refuse_if_waiting(self, row, now: datetime, field: str) -> None:
+        if row.locked_until is not None and now < row.locked_until:
+            raise RateLimited(
+                "errors.login.wait",
+                field=field,
+                failures=self.ctx.settings.login_failures_before_wait,
+                minutes=_minutes_until(row.locked_until, now),
+                retry_at=row.locked_until,
+            )
+
+    def _count_failure(
+        self, row, now: datetime, actor: str, kind: str, key: str, field: str
+    ) -> QinziError:
+        """R20: five wrong passwords in a row make the account wait; the count starts again after
+        the wait. Returned, not raised, so the transaction keeping the count commits."""
+        settings = self.ctx.settings
+        row.failed_logins += 1
+        locked = row.failed_logins >= settings.login_failures_before_wait
+        if locked:
+            row.failed_logins = 0
+            row.locked_until = now + timedelta(minutes=settings.login_wait_minutes)
+        row.save()
+        self.ctx.audit.record(actor, "login.failed", row.id, kind=kind, locked=locked)
+        if locked:
+            return RateLimited(
+                "errors.login.wait",
+                field=field,
+                failures=settings.login_failures_before_wait,
+                minutes=settings.login_wait_minutes,
+                retry_at=row.locked_until,
+            )
+        return RuleRefused(key, field=field)
+
+    def _refuse_if_initial_expired(self, row, now: datetime, field: str) -> QinziError | None:
+        if not isinstance(row, Account) or not row.must_change_password:
+            return None
+        if row.password_expires_at is not None and now >= row.password_expires_at:
+            return RuleRefused(
+                "errors.login.initial_expired",
+                field=field,
+                days=self.ctx.settings.initial_password_days,
+            )
+        return None
+
+    def session_valid(self, account_id: int, epoch: int) -> bool:
+        account = Account.get_or_none(Account.id == account_id)
+        return account is not None and account.session_epoch == epoch
+
+    def profile(self, account_id: int) -> AccountProfile:
+        account = self._account(account_id)
+        return AccountProfile(
+            account_id=account.id,
+            name=account.name,
+            email_masked=mask_email(account.email),
+            mobile_masked=mask_mobile(account.mobile) if account.mobile else None,
+            id_masked=account.id_masked,
+            must_change=account.must_change_password,
+            password_expires_at=account.password_expires_at,
+        )
+
+    def _account(self, account_id: int) -> Account:
+        account = Account.get_or_none(Account.id == account_id)
+        if account is None:
+            raise NotFound()
+        return account
+
+    # --- passwords (R19, R20) ------------------------------------------------------------------
+
+    def check_password_policy(self, account: Account, new: str) -> None:
+        check_common_rules(new, account.email)
+        if contains_id(new, self.ctx.keyring, account.id_digest):
+            raise RuleRefused("errors.password.contains_id", field=FIELD)
+        check_not_default(new, self.ctx.hasher, self._initial_hashes(account))
+
+    def _initial_hashes(self, account: Account) -> list[str]:
+        """The default is known only by its hashes: the account's own while it is still in use,
+        and those of the parent's applications, so it cannot come back later either."""
+        hashes = [account.password_hash] if account.must_change_password else []
+        query = (
+            Application.select(Application.initial_password_hash)
+            .where(
+                (
+                    (Application.parent_id_digest == account.id_digest)
+                    | (Application.account == account)
+                )
+                & Application.initial_password_hash.is_null(False)
+            )
+            .order_by(Application.submitted_at.desc())
+            .limit(INITIAL_HASHES_CHECKED)
+        )
+        hashes.extend(row.initial_password_hash for row in query)
+        return hashes
+
+    def change_password(self, account_id: int, current: str, new: str, new_again: str) -> None:
+        account = self._account(account_id)
+        check_entries_match(new, new_again)
+        actor = account_actor(account.id)
+        with self.ctx.transaction(f"{KIND_PARENT}:{account.id}"):
+            account = Account.get_by_id(account.id)
+            now = self.ctx.clock()
+            self._refuse_if_waiting(account, now, "current_password")
+            refusal = None
+            if not verify_hash(self.ctx.hasher, account.password_hash, current):
+                refusal = self._count_failure(
+                    account,
+                    now,
+                    actor,
+                    KIND_PARENT,
+                    "errors.password.current_wrong",
+                    "current_password",
+                )
+        if refusal is not None:
+            raise refusal
+        expired = self._refuse_if_initial_expired(account, self.ctx.clock(), "current_password")
+        if expired is not None:
+            raise expired
+        self.check_password_policy(account, new)
+        with self.ctx.transaction(f"{KIND_PARENT}:{account.id}"):
+            account = Account.get_by_id(account.id)
+            forced = account.must_change_password
+            self._set_password(account, new)
+            account.save()
+            self.ctx.audit.record(actor, "password.changed", account.id, forced=forced)
+
+    def _set_password(self, account: Account, new: str) -> None:
+        account.password_hash = hash_password(self.ctx.hasher, new)
+        account.must_change_password = False
+        account.password_expires_at = None
+        account.failed_logins, account.locked_until = 0, None
+
+    def set_staff_password(self, email: str, password: str) -> None:
+        """For school IT and the CLI: the shared rules, without the parent-only ones."""
+        value = normalize_email(email, field="email")
+        teacher = Teacher.get_or_none(Teacher.email == value)
+        if teacher is None:
+            raise NotFound("errors.login.staff_unknown", field="email")
+        check_common_rules(password, value)
+        with self.ctx.transaction(f"{KIND_STAFF}:{teacher.id}"):
+            teacher = Teacher.get_by_id(teacher.id)
+            teacher.password_hash = hash_password(self.ctx.hasher, password)
+            teacher.failed_logins, teacher.locked_until = 0, None
+            teacher.save()
+            self.ctx.audit.record(SYSTEM, "password.changed", teacher.id, kind=KIND_STAFF)
+
+    # --- forgotten password ---------------------------------------------------------------------
+
+    def _accounts_by_contact(self, channel: str, value: str) -> list[Account]:
+        column = Account.email if channel == Channel.EMAIL else Account.mobile
+        return list(Account.select().where(column == value).limit(2))
+
+    def request_password_reset(
+        self, channel: str, raw_contact: str, lang: str = "zh-TW"
+    ) -> CodeSent:
+        """The same answer for any contact (R4). A mobile shared by several accounts cannot tell
+        which password to reset: its owner is told by SMS to use the e-mail instead."""
+        value = normalize_contact(channel, raw_contact, field="contact")
+        accounts = self._accounts_by_contact(channel, value)
+        sent = self.verification.request_code(
+            channel, value, PURPOSE_RESET, lang, deliver=len(accounts) == 1
+        )
+        if len(accounts) > 1:
+            with self.ctx.transaction():
+                self.ctx.outbox.notify(channel, value, "reset_ambiguous_sms", lang)
+                self.ctx.audit.record(SYSTEM, "password.reset_ambiguous", "", channel=channel)
+        return sent
+
+    def reset_password(
+        self, channel: str, raw_contact: str, code: str, new: str, new_again: str
+    ) -> None:
+        """The code is checked first, then the policy, and only then used up, so a refused
+        password does not cost the parent a new code."""
+        value = normalize_contact(channel, raw_contact, field="contact")
+        check_entries_match(new, new_again)
+        self.verification.verify_code(channel, value, code, PURPOSE_RESET, consume=False)
+        accounts = self._accounts_by_contact(channel, value)
+        if len(accounts) != 1:
+            raise RuleRefused("errors.reset.unavailable", field="contact")
+        account = accounts[0]
+        self.check_password_policy(account, new)
+        verified = self.verification.verify_code(channel, value, code, PURPOSE_RESET)
+        with self.ctx.transaction(f"{KIND_PARENT}:{account.id}"):
+            account = Account.get_by_id(account.id)
+            self._set_password(account, new)
+            account.session_epoch += 1
+            account.save()
+            if channel == Channel.EMAIL and account.mobile:
+                self.ctx.outbox.notify(
+                    Channel.SMS, account.mobile, "password_reset_sms", account.lang
+                )
+            elif channel == Channel.SMS:
+                self.ctx.outbox.notify(
+                    Channel.EMAIL,
+                    account.email,
+                    "password_reset",
+                    account.lang,
+                    via=mask_contact(value),
+                )
+            self.ctx.audit.record(
+                contact_actor(verified.digest), "password.reset", account.id, channel=channel
+            )
+
+    # --- a new e-mail or mobile (R21) -----------------------------------------------------------
+
+    def request_contact_change(
+        self, account_id: int, channel: str, raw_new: str, lang: str = "zh-TW"
+    ) -> CodeSent:
+        account = self._account(account_id)
+        value = normalize_contact(channel, raw_new, field="contact")
+        self._check_new_contact(account, channel, value)
+        return self.verification.request_code(channel, value, PURPOSE_CONTACT_CHANGE, lang)
+
+    def _check_new_contact(self, account: Account, channel: str, value: str) -> None:
+        current = account.email if channel == Channel.EMAIL else account.mobile
+        if value == current:
+            raise RuleRefused("errors.contact_change.same", field="contact")
+        if channel != Channel.EMAIL:
+            return
+        if Student.select().where(Student.email == value).exists():
+            raise RuleRefused("errors.contact_change.email_student", field="contact")
+        others = Account.select().where((Account.email == value) & (Account.id != account.id))
+        if others.exists():
+            raise RuleRefused("errors.contact_change.email_taken", field="contact")
+        applied = Application.select().where(
+            (Application.email == value)
+            & (Application.parent_id_digest != account.id_digest)
+            & Application.status.in_([Status.PENDING, Status.APPROVED])
+        )
+        if applied.exists():
+            raise RuleRefused("errors.contact_change.email_applied", field="contact")
+
+    def confirm_contact_change(
+        self, account_id: int, channel: str, raw_new: str, code: str
+    ) -> None:
+        account = self._account(account_id)
+        value = normalize_contact(channel, raw_new, field="contact")
+        self.verification.verify_code(channel, value, code, PURPOSE_CONTACT_CHANGE, consume=False)
+        self._check_new_contact(account, channel, value)
+        self.verification.verify_code(channel, value, code, PURPOSE_CONTACT_CHANGE)
+        locks = [f"{KIND_PARENT}:{account.id}"]
+        if channel == Channel.EMAIL:
+            locks.append(f"email:{value}")
+        with self.ctx.transaction(*locks):
+            account = Account.get_by_id(account.id)
+            self._check_new_contact(account, channel, value)
+            if channel == Channel.EMAIL:
+                old, account.email = account.email, value
+                self.ctx.outbox.notify(
+                    Channel.EMAIL, old, "email_changed", account.lang, new=mask_email(value)
+                )
+            else:
+                old, account.mobile = account.mobile, value
+                if old:
+                    self.ctx.outbox.notify(
+                        Channel.SMS, old, "mobile_changed_sms", account.lang, new=mask_mobile(value)
+                    )
+                else:
+                    self.ctx.outbox.notify(
+                        Channel.EMAIL,
+                        account.email,
+                        "mobile_changed",
+                        account.lang,
+                        new=mask_mobile(value),
+                    )
+            account.save()
+            self.ctx.audit.record(
+                account_actor(account.id), "contact.changed", account.id, channel=channel
+            )
+
+    # --- children and unbinding (R29) -----------------------------------------------------------
+
+    def children(self, account_id: int) -> list[BoundChild]:
+        return self._unbind.children(self._account(account_id))
+
+    def request_unbind(self, account_id: int, binding_id: int) -> int:
+        return self._unbind.request(self._account(account_id), binding_id)
