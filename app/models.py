@@ -182,6 +182,10 @@ Application.add_index(
         Application.status == Status.PENDING
     )
 )
+# R18 at scale: school IT's queue (newest first, paged) and its counts by status stay index-driven
+# when one school holds 100,000 applications.
+Application.add_index(Application.school, Application.submitted_at)
+Application.add_index(Application.school, Application.status, Application.submitted_at)
 
 
 class VerificationCode(BaseModel):

@@ -94,3 +94,96 @@ def make_roster(services) -> Roster:
     ]:
         r.parent_ids[short] = with_check_digit(prefix)
     return r
+
+
+def make_account(
+    services,
+    roster: Roster,
+    parent: str = "father",
+    *,
+    email: str = "father@home.example",
+    mobile: str | None = "+886911222333",
+    name: str = "吳志明",
+    children: tuple[str, ...] = ("wu",),
+    password: str | None = None,
+):
+    """An approved parent Account with its bindings, made straight through the models (as the
+    review service would), for tests of logins and accounts. With `password=None` it holds the
+    seed's initial password (the last six characters of the parent's ID), must be changed and
+    expires `initial_password_days` after now; with a password it is an account in normal use."""
+    from datetime import timedelta
+
+    from app.models import Account, Binding
+
+    ctx = services.ctx
+    plain_id = roster.parent_ids[parent]
+    now = ctx.clock()
+    initial = password is None
+    with ctx.db.atomic():
+        account = Account.create(
+            email=email,
+            mobile=mobile,
+            name=name,
+            id_digest=id_digest(ctx.keyring, plain_id),
+            id_masked=mask_id(plain_id),
+            password_hash=ctx.hasher.hash(plain_id[-6:] if initial else password),
+            must_change_password=initial,
+            password_expires_at=(
+                now + timedelta(days=ctx.settings.initial_password_days) if initial else None
+            ),
+            created_at=now,
+        )
+        for short in children:
+            Binding.create(account=account, student=roster.student(short), created_at=now)
+    return account
+
+
+def verified_contact(services, value: str = "father@home.example", channel: str | None = None):
+    """A contact as step 1 leaves it once the code was right (built directly, no code sent)."""
+    from app.models import Channel
+    from app.services.contacts import VerifiedContact, contact_digest, normalize_contact
+
+    channel = channel or (Channel.EMAIL if "@" in value else Channel.SMS)
+    value = normalize_contact(channel, value)
+    return VerifiedContact(
+        channel=channel,
+        value=value,
+        digest=contact_digest(services.ctx.keyring, value),
+        verified_at=services.ctx.clock(),
+    )
+
+
+def kiosk_session(services, contact: str = "father@home.example", lang: str = "zh-TW"):
+    from app.services.kiosk import KioskSession
+
+    return KioskSession(contact=verified_contact(services, contact), lang=lang)
+
+
+def submit_application(
+    services,
+    roster: Roster,
+    students: tuple[str, ...] = ("wu",),
+    parent: str = "father",
+    *,
+    relationship: str = "father",
+    note: str | None = None,
+    name: str = "吳志明",
+    email: str = "father@home.example",
+    mobile: str = "0911222333",
+    contact: str | None = None,
+    session=None,
+):
+    """Walk the kiosk wizard (steps 2–4) for `students` and submit; returns the Submitted list."""
+    from app.services.kiosk import ParentDetails
+
+    apps = services.applications
+    session = session or kiosk_session(services, contact or email)
+    for short in students:
+        student = roster.student(short)
+        card = apps.lookup_student(
+            session, student.school.level, student.school.code, roster.ids[short]
+        )
+        apps.choose_student(session, card, relationship, note)
+    apps.give_consent(session, scrolled_to_end=True)
+    details = ParentDetails(roster.parent_ids[parent], name, email, mobile)
+    return apps.submit(session, details, signature=name)

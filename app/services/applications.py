@@ -1,10 +1,380 @@
-"""(being written)"""
+"""Binding applications from the kiosk (SPEC "The parent flow", R5–R17, R27, R28, R31).
+
+The methods follow the wizard: step 2 (schools, check_id, lookup_student, choose_student), step 3
+(privacy_statement, give_consent), step 4 (parent_prefill, submit) and the progress page
+(has_applications, progress, cancel, void_all). Everything a parent typed stays in the
+KioskSession in memory until `submit`, which writes every application of the session in one
+transaction or none of them."""
 
 from __future__ import annotations
 
+import unicodedata
+
+from peewee import IntegrityError
+
+from app import identity
+from app.errors import InvalidInput, NotFound, QinziError, RuleRefused, SessionEnded
+from app.identity import id_digest, mask_email, mask_id, mask_mobile, mask_name
+from app.models import (
+    Account,
+    Application,
+    Channel,
+    Classroom,
+    Level,
+    Relationship,
+    School,
+    Status,
+    Student,
+)
+from app.resources import data_file
+from app.services.audit import contact_actor
+from app.services.contacts import normalize_email, normalize_phone
 from app.services.context import Context
+from app.services.eligibility import (
+    refuse_bound_pair,
+    refuse_taken_email,
+    roster_match,
+)
+from app.services.kiosk import (
+    ChosenStudent,
+    KioskSession,
+    ParentDetails,
+    Prefill,
+    SchoolOption,
+    Statement,
+    StudentCard,
+    Submitted,
+    content_sha256,
+    required_documents,
+)
+from app.services.numbers import insert_numbered
+from app.services.progress import ProgressPage
+from app.services.review import ReviewService
+
+NAME_MAX = 50
+NOTE_MAX = 20
 
 
-class ApplicationService:
-    def __init__(self, ctx: Context, *deps: object) -> None:
+def clean_name(raw: str) -> str:
+    """Full-width letters folded and runs of spaces collapsed, so that the signature can be
+    compared with the name as the parent typed it on the same screen."""
+    return " ".join(unicodedata.normalize("NFKC", raw or "").split())
+
+
+def _level(value: str) -> Level:
+    try:
+        return Level(value)
+    except ValueError:
+        raise InvalidInput("errors.application.level_invalid", field="level") from None
+
+
+class ApplicationService(ProgressPage):
+    def __init__(self, ctx: Context, review: ReviewService) -> None:
         self.ctx = ctx
+        self.review = review
+
+    # --- step 2: the student ----------------------------------------------------------------
+
+    def schools(self, level: str) -> list[SchoolOption]:
+        """R6: the schools of one level, for the list the parent picks from."""
+        query = School.select().where(School.level == _level(level)).order_by(School.code)
+        return [SchoolOption(s.code, s.name) for s in query]
+
+    def check_id(self, raw: str, field: str = "student_id") -> str:
+        """R7, the 驗證 button: the normalised ID, or the reason it is not one."""
+        result = identity.check_id(raw)
+        if not result.ok:
+            raise InvalidInput(f"errors.id.{result.reason}", field=field)
+        return result.normalized
+
+    def lookup_student(
+        self, session: KioskSession, level: str, school_code: str, raw_id: str
+    ) -> StudentCard:
+        """R8: found only when ID, level and school all match an active student. A miss never
+        says which part was wrong, and the session ends at the configured number of misses so
+        the kiosk cannot be used to find out which school a child attends."""
+        self._alive(session)
+        level = _level(level)
+        digest = id_digest(self.ctx.keyring, self.check_id(raw_id, "student_id"))
+        student = (
+            Student.select(Student, School, Classroom)
+            .join(School)
+            .switch(Student)
+            .join(Classroom)
+            .where(
+                Student.id_digest == digest,
+                Student.active == True,  # noqa: E712
+                School.code == (school_code or "").strip(),
+                School.level == level,
+            )
+            .first()
+        )
+        if student is None:
+            self._lookup_failed(session)
+        if any(c.card.student_id == student.id for c in session.students):
+            raise RuleRefused("errors.application.student_already_chosen", field="student_id")
+        session.found_student_ids.add(student.id)
+        return StudentCard(
+            student_id=student.id,
+            name_masked=mask_name(student.name),
+            school_code=student.school.code,
+            school_name=student.school.name,
+            classroom_name=student.classroom.name,
+            level=level,
+        )
+
+    def _lookup_failed(self, session: KioskSession) -> None:
+        session.failed_lookups += 1
+        remaining = self.ctx.settings.lookup_failures_per_session - session.failed_lookups
+        if remaining > 0:
+            raise NotFound("errors.application.lookup_failed", field="student_id", left=remaining)
+        session.ended = True
+        with self.ctx.transaction():
+            self.ctx.audit.record(
+                contact_actor(session.contact.digest),
+                "application.lookup_limit",
+                failures=session.failed_lookups,
+            )
+        raise SessionEnded("errors.application.lookup_limit")
+
+    def choose_student(
+        self,
+        session: KioskSession,
+        card: StudentCard,
+        relationship: str,
+        note: str | None = None,
+    ) -> ChosenStudent:
+        """R5: the relationship to this student; 其他 needs a short description."""
+        self._alive(session)
+        if card.student_id not in session.found_student_ids:
+            raise InvalidInput("errors.application.student_not_verified", field="student_id")
+        if any(c.card.student_id == card.student_id for c in session.students):
+            raise RuleRefused("errors.application.student_already_chosen", field="student_id")
+        try:
+            rel = Relationship(relationship)
+        except ValueError:
+            raise InvalidInput(
+                "errors.application.relationship_invalid", field="relationship"
+            ) from None
+        text = None
+        if rel is Relationship.OTHER:
+            text = " ".join((note or "").split())
+            if not text:
+                raise InvalidInput("errors.application.note_required", field="relationship_note")
+            if len(text) > NOTE_MAX:
+                raise InvalidInput(
+                    "errors.application.note_too_long", field="relationship_note", maximum=NOTE_MAX
+                )
+        chosen = ChosenStudent(card, rel, text)
+        session.students.append(chosen)
+        return chosen
+
+    def remove_student(self, session: KioskSession, index: int) -> None:
+        self._alive(session)
+        if not 0 <= index < len(session.students):
+            raise NotFound("errors.application.no_such_student", field="students")
+        del session.students[index]
+
+    # --- step 3: consent --------------------------------------------------------------------
+
+    def privacy_statement(self, lang: str) -> Statement:
+        """The statement file's first line is its version; it must equal the configured
+        `privacy_statement_version` that consent records (a test checks the shipped files)."""
+        name = "privacy_en.md" if lang == "en" else "privacy_zh-TW.md"
+        first, _, rest = data_file(name).read_text(encoding="utf-8").partition("\n")
+        version = first.replace("：", ":").rpartition(":")[2].strip()
+        return Statement(version=version, text=rest.strip())
+
+    def give_consent(self, session: KioskSession, scrolled_to_end: bool) -> None:
+        """R10: the box counts only once the whole statement was on screen."""
+        self._alive(session)
+        if not scrolled_to_end:
+            raise RuleRefused("errors.application.consent_not_scrolled", field="consent")
+        session.consent_version = self.ctx.settings.privacy_statement_version
+        session.consent_at = self.ctx.clock()
+
+    # --- step 4: the parent -----------------------------------------------------------------
+
+    def parent_prefill(self, session: KioskSession, raw_parent_id: str) -> Prefill:
+        """Step 4 驗證: R7 and R11 on the parent ID, and the account's details if there is one."""
+        self._alive(session)
+        parent_id = self.check_id(raw_parent_id, "parent_id")
+        digest = id_digest(self.ctx.keyring, parent_id)
+        self._refuse_student_id(session, digest)
+        account = Account.get_or_none(Account.id_digest == digest)
+        if account is None:
+            return Prefill(mask_id(parent_id), account_exists=False)
+        return Prefill(
+            mask_id(parent_id),
+            account_exists=True,
+            name=account.name,
+            email_masked=mask_email(account.email),
+            mobile_masked=mask_mobile(account.mobile) if account.mobile else None,
+        )
+
+    def _refuse_student_id(self, session: KioskSession, parent_digest: str) -> None:
+        ids = [c.card.student_id for c in session.students]
+        if (
+            ids
+            and Student.select()
+            .where(Student.id.in_(ids), Student.id_digest == parent_digest)
+            .exists()
+        ):
+            raise RuleRefused("errors.application.parent_is_student", field="parent_id")
+
+    def submit(
+        self, session: KioskSession, parent: ParentDetails, signature: str
+    ) -> list[Submitted]:
+        """Write one application per chosen student (R11–R16), all or none.
+
+        With an existing account the application carries the account's own name, e-mail and
+        mobile. `roster_match` (R28) compares the roster's guardians with the name and with the
+        mobile this session proved by SMS; a session verified by e-mail proves no mobile, so it
+        never matches."""
+        self._alive(session)
+        if not session.students:
+            raise RuleRefused("errors.application.no_students", field="students")
+        if not session.has_consent:
+            raise RuleRefused("errors.application.consent_missing", field="consent")
+        parent_id = self.check_id(parent.raw_id, "parent_id")
+        digest = id_digest(self.ctx.keyring, parent_id)
+        self._refuse_student_id(session, digest)
+        account = Account.get_or_none(Account.id_digest == digest)
+        if account is not None:
+            name, email = account.name, account.email
+            mobile = account.mobile or normalize_phone(parent.mobile)
+        else:
+            name = clean_name(parent.name)
+            if not name:
+                raise InvalidInput("errors.application.name_empty", field="name")
+            if len(name) > NAME_MAX:
+                raise InvalidInput(
+                    "errors.application.name_too_long", field="name", maximum=NAME_MAX
+                )
+            email = normalize_email(parent.email)
+            mobile = normalize_phone(parent.mobile)
+        signed = clean_name(signature)
+        if not signed:
+            raise InvalidInput("errors.application.signature_empty", field="signature")
+        if signed != name:
+            raise RuleRefused("errors.application.signature_mismatch", field="signature")
+        # Hashed now, outside the transaction (Argon2 is slow on purpose), so that approval never
+        # needs the ID again (R19).
+        password_hash = self.ctx.hasher.hash(parent_id[-6:])
+        pairs = [f"pair:{digest}:{c.card.student_id}" for c in session.students]
+        now = self.ctx.clock()
+        with self.ctx.transaction(*sorted({f"email:{email}", f"parent:{digest}", *pairs})):
+            refuse_taken_email(email, digest)
+            rows = []
+            for chosen in session.students:
+                student = refuse_bound_pair(digest, chosen.card.student_id)
+                rows.append(
+                    self._insert(
+                        student=student,
+                        school=student.school_id,
+                        classroom=student.classroom_id,
+                        level=chosen.card.level,
+                        relationship=chosen.relationship,
+                        relationship_note=chosen.note,
+                        contact_digest=session.contact.digest,
+                        parent_id_digest=digest,
+                        parent_id_masked=mask_id(parent_id),
+                        parent_name=name,
+                        email=email,
+                        mobile=mobile,
+                        initial_password_hash=password_hash,
+                        consent_version=session.consent_version,
+                        consent_at=session.consent_at,
+                        signed_at=now,
+                        terminal_id=self.ctx.terminal,
+                        lang=session.lang,
+                        roster_match=roster_match(session.contact, student.id, name),
+                        submitted_at=now,
+                    )
+                )
+            actor = contact_actor(session.contact.digest)
+            for row in rows:
+                self.ctx.audit.record(
+                    actor,
+                    "application.submitted",
+                    row.number,
+                    relationship=row.relationship,
+                    roster_match=row.roster_match,
+                )
+            sms = session.contact.channel == Channel.SMS
+            self.ctx.outbox.notify(
+                session.contact.channel,
+                session.contact.value,
+                "application_received_sms" if sms else "application_received",
+                session.lang,
+                count=len(rows),
+                numbers=(", " if session.lang == "en" else "、").join(r.number for r in rows),
+            )
+        approved = self._auto_approve(rows)
+        cards = {c.card.student_id: c.card for c in session.students}
+        session.students.clear()
+        session.consent_version = session.consent_at = None
+        return [
+            Submitted(
+                number=r.number,
+                student_name_masked=cards[r.student_id].name_masked,
+                school_name=cards[r.student_id].school_name,
+                classroom_name=cards[r.student_id].classroom_name,
+                relationship=r.relationship,
+                status=Status.APPROVED if r.number in approved else Status.PENDING,
+                roster_match=r.roster_match,
+                required_documents=required_documents(r.relationship),
+                submitted_at=r.submitted_at,
+            )
+            for r in rows
+        ]
+
+    def _auto_approve(self, rows: list[Application]) -> set[str]:
+        """R28's switch. Each approval is its own transaction after the submission committed;
+        one that a rule refuses simply stays pending for the teacher."""
+        if not self.ctx.settings.auto_approve_roster_match:
+            return set()
+        done = set()
+        for row in rows:
+            if not row.roster_match:
+                continue
+            try:
+                if self.review.approve_automatically(row):
+                    done.add(row.number)
+            except QinziError:
+                continue
+        return done
+
+    def _insert(self, **fields: object) -> Application:
+        """A taken number is drawn again (R31); the other unique constraint, one pending
+        application per pair, is a refusal (R15)."""
+
+        def build(number: str) -> Application:
+            app = Application(number=number, **fields)
+            app.content_sha256 = content_sha256(app)
+            return app
+
+        try:
+            return insert_numbered(self.ctx.db, build)
+        except IntegrityError:
+            raise RuleRefused("errors.application.already_pending", field="parent_id") from None
+
+    def _auto_approve(self, rows: list[Application]) -> set[str]:
+        """R28's switch. Each approval is its own transaction after the submission committed;
+        one that a rule refuses simply stays pending for the teacher."""
+        if not self.ctx.settings.auto_approve_roster_match:
+            return set()
+        done = set()
+        for row in [r for r in rows if r.roster_match]:
+            try:
+                if self.review.approve_automatically(row):
+                    done.add(row.number)
+            except QinziError:
+                continue
+        return done
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _alive(self, session: KioskSession) -> None:
+        if session.ended:
+            raise SessionEnded("errors.application.session_ended")

@@ -1,10 +1,383 @@
-"""(being written)"""
+"""The teacher's review queue (R18, R19, R27, R28) and unbinding requests (R29).
+
+A homeroom teacher sees and decides only the applications of their own classrooms; school IT sees
+the whole school. Every lookup by number, typed or scanned, goes through the same check, so a
+number from another class opens nothing. Approval writes the account, the binding, the e-mail and
+the audit event in one transaction: all of them or none."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from peewee import fn
+
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleRefused
+from app.identity import mask_email, mask_name, national_mobile
+from app.models import (
+    Account,
+    Application,
+    Binding,
+    Channel,
+    Classroom,
+    RosterGuardian,
+    Status,
+    Student,
+    Teacher,
+    UnbindRequest,
+)
+from app.services.approval import WITHDRAWN, Approver, ensure_pending
+from app.services.audit import SYSTEM, teacher_actor
+from app.services.contacts import contact_digest
 from app.services.context import Context
+from app.services.kiosk import content_sha256, required_documents
+from app.services.numbers import parse_number
+from app.services.review_views import (
+    ApplicationDetail,
+    Decision,
+    GuardianOnFile,
+    QueuePage,
+    QueueRow,
+    UnbindRow,
+)
+from app.services.staff import StaffIdentity
+
+REASON_MAX = 200
+QUEUE_STATUSES = (Status.PENDING, Status.APPROVED, Status.REJECTED)
+SORTS = {
+    "submitted_at": Application.submitted_at,
+    "number": Application.number,
+    "student": Student.name,
+    "classroom": Classroom.name,
+    "status": Application.status,
+}
 
 
 class ReviewService:
     def __init__(self, ctx: Context, *deps: object) -> None:
         self.ctx = ctx
+        self._approver = Approver(ctx)
+
+    # --- who may see what (R18) -------------------------------------------------------------
+
+    @staticmethod
+    def _scope(staff: StaffIdentity, classroom_field=Application.classroom, school_field=None):
+        school_field = school_field or Application.school
+        condition = school_field == staff.school_id
+        if not staff.is_it:
+            condition &= classroom_field.in_(sorted(staff.classroom_ids))
+        return condition
+
+    @staticmethod
+    def _may_see(staff: StaffIdentity, school_id: int, classroom_id: int) -> bool:
+        if school_id != staff.school_id:
+            return False
+        return staff.is_it or classroom_id in staff.classroom_ids
+
+    def _authorized(self, staff: StaffIdentity, raw_number: str) -> Application:
+        number = parse_number(raw_number)
+        if number is None:
+            raise InvalidInput("errors.review.number_invalid", field="number")
+        app = Application.get_or_none(Application.number == number)
+        if app is None:
+            raise NotFound("errors.review.not_found", field="number")
+        if not self._may_see(staff, app.school_id, app.classroom_id):
+            raise Forbidden(field="number")
+        return app
+
+    # --- the queue --------------------------------------------------------------------------
+
+    def queue(
+        self,
+        staff: StaffIdentity,
+        *,
+        status: str | None = None,
+        roster_match: bool | None = None,
+        search: str | None = None,
+        sort: str = "submitted_at",
+        descending: bool = True,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> QueuePage:
+        """One page, paged by the query: the database never hands over more than `page_size`
+        rows. Without a status filter the queue shows pending, approved and rejected."""
+        if sort not in SORTS:
+            raise InvalidInput("errors.review.sort_invalid", field="sort")
+        if status is not None and status not in set(Status):
+            raise InvalidInput("errors.review.status_invalid", field="status")
+        page, page_size = max(1, page), max(1, min(page_size, 500))
+        conditions = [self._scope(staff)]
+        if roster_match is not None:
+            conditions.append(Application.roster_match == roster_match)
+        text = " ".join((search or "").split())
+        # A search with a digit that parses is a number (typed or scanned); names have no digits.
+        number = parse_number(text) if any(ch.isdigit() for ch in text) else None
+        if number:
+            conditions.append(Application.number == number)
+        elif text:
+            # Students first (the school's, by name), then their applications by index.
+            named = Student.select(Student.id).where(
+                Student.school == staff.school_id, Student.name.contains(text)
+            )
+            conditions.append(Application.student.in_(named))
+        counts = {
+            row.status: row.n
+            for row in Application.select(Application.status, fn.COUNT(Application.id).alias("n"))
+            .where(*conditions)
+            .group_by(Application.status)
+            .objects()
+        }
+        statuses = (status,) if status else QUEUE_STATUSES
+        total = sum(counts.get(s, 0) for s in statuses)
+        order = SORTS[sort].desc() if descending else SORTS[sort].asc()
+        tiebreak = Application.id.desc() if descending else Application.id.asc()
+        query = (
+            Application.select(Application, Student.name, Classroom.name)
+            .join(Student, on=Application.student == Student.id)
+            .switch(Application)
+            .join(Classroom, on=Application.classroom == Classroom.id)
+            .where(*conditions, Application.status.in_(statuses))
+            .order_by(order, tiebreak)
+            .paginate(page, page_size)
+        )
+        rows = [
+            QueueRow(
+                number=a.number,
+                student_name_masked=mask_name(a.student.name),
+                classroom_name=a.classroom.name,
+                parent_name_masked=mask_name(a.parent_name),
+                relationship=a.relationship,
+                status=a.status,
+                roster_match=a.roster_match,
+                needs_documents=bool(required_documents(a.relationship)),
+                paper_received=a.paper_received_at is not None,
+                submitted_at=a.submitted_at,
+            )
+            for a in query
+        ]
+        return QueuePage(rows, total, counts, page, page_size)
+
+    def detail(self, staff: StaffIdentity, number: str) -> ApplicationDetail:
+        """Everything the teacher compares with the paper form, beside the roster's record."""
+        app = self._authorized(staff, number)
+        student = app.student
+        guardians = tuple(
+            GuardianOnFile(
+                name=g.name,
+                mobile=national_mobile(g.mobile) if g.mobile else None,
+                name_matches=g.name == app.parent_name,
+                mobile_matches=bool(g.mobile)
+                and contact_digest(self.ctx.keyring, g.mobile) == app.contact_digest,
+            )
+            for g in RosterGuardian.select().where(RosterGuardian.student == student.id)
+        )
+        decider = (
+            Teacher.get_or_none(Teacher.id == app.decided_by_id) if app.decided_by_id else None
+        )
+        return ApplicationDetail(
+            number=app.number,
+            status=app.status,
+            decided=app.status in (Status.APPROVED, Status.REJECTED),
+            student_name=student.name,
+            student_id_masked=student.id_masked,
+            school_name=app.school.name,
+            classroom_name=app.classroom.name,
+            level=app.level,
+            relationship=app.relationship,
+            relationship_note=app.relationship_note,
+            parent_name=app.parent_name,
+            parent_id_masked=app.parent_id_masked,
+            email=app.email,
+            mobile=national_mobile(app.mobile),
+            roster_match=app.roster_match,
+            guardians=guardians,
+            required_documents=required_documents(app.relationship),
+            documents_checked=app.documents_checked,
+            paper_received_at=app.paper_received_at,
+            consent_version=app.consent_version,
+            consent_at=app.consent_at,
+            signed_at=app.signed_at,
+            terminal_id=app.terminal_id,
+            content_intact=content_sha256(app) == app.content_sha256,
+            submitted_at=app.submitted_at,
+            decided_at=app.decided_at,
+            decided_by=decider.name if decider else None,
+            decided_automatically=app.decided_at is not None and app.decided_by_id is None,
+            reject_reason=app.reject_reason,
+        )
+
+    def find(self, staff: StaffIdentity, raw_number: str) -> ApplicationDetail:
+        """A number typed by hand or by a USB QR scanner, under the same authorisation."""
+        return self.detail(staff, raw_number)
+
+    # --- decisions --------------------------------------------------------------------------
+
+    def approve(
+        self, staff: StaffIdentity, number: str, documents_checked: bool = False
+    ) -> Decision:
+        """R18 + R27 + R19. A guardian application needs the teacher's tick that the papers
+        were seen."""
+        app = self._authorized(staff, number)
+        ensure_pending(app)
+        if required_documents(app.relationship) and not (
+            documents_checked or app.documents_checked
+        ):
+            raise RuleRefused("errors.review.documents_unchecked", field="documents_checked")
+        return self._approver.approve(
+            app, teacher_actor(staff.teacher_id), staff.teacher_id, documents_checked
+        )
+
+    def approve_automatically(self, application: Application) -> bool:
+        """R28's switch (off by default): a roster-matched application approved by the system.
+        Applications that need papers (R27) are left to the teacher."""
+        if not (self.ctx.settings.auto_approve_roster_match and application.roster_match):
+            return False
+        if application.status != Status.PENDING or required_documents(application.relationship):
+            return False
+        self._approver.approve(application, SYSTEM, None, False)
+        return True
+
+    def bulk_approve(self, staff: StaffIdentity, numbers: list[str]) -> list[str]:
+        """R28: approve the roster-matched pending applications among `numbers` that this staff
+        member may decide; anything else is skipped, not refused, and the approved numbers are
+        returned. Guardian applications whose papers were not ticked (R27) are skipped too."""
+        done: list[str] = []
+        for raw in numbers:
+            number = parse_number(raw)
+            app = Application.get_or_none(Application.number == number) if number else None
+            if app is None or not self._may_see(staff, app.school_id, app.classroom_id):
+                continue
+            if app.status != Status.PENDING or not app.roster_match:
+                continue
+            if required_documents(app.relationship) and not app.documents_checked:
+                continue
+            try:
+                self._approver.approve(
+                    app, teacher_actor(staff.teacher_id), staff.teacher_id, False
+                )
+            except (Conflict, RuleRefused):
+                continue
+            done.append(app.number)
+        return done
+
+    def reject(self, staff: StaffIdentity, number: str, reason: str) -> Decision:
+        """R18: a rejection needs a reason, which the parent reads in the e-mail and on the
+        progress page."""
+        text = " ".join((reason or "").split())
+        if not text:
+            raise InvalidInput("errors.review.reason_required", field="reason")
+        if len(text) > REASON_MAX:
+            raise InvalidInput("errors.review.reason_too_long", field="reason", maximum=REASON_MAX)
+        app = self._authorized(staff, number)
+        ensure_pending(app)
+        with self.ctx.transaction(f"application:{app.number}"):
+            now = self.ctx.clock()
+            changed = (
+                Application.update(
+                    status=Status.REJECTED,
+                    reject_reason=text,
+                    decided_at=now,
+                    decided_by=staff.teacher_id,
+                )
+                .where(Application.id == app.id, Application.status == Status.PENDING)
+                .execute()
+            )
+            if not changed:
+                raise Conflict("errors.review.already_decided", field="number")
+            self.ctx.outbox.notify(
+                Channel.EMAIL,
+                app.email,
+                "application_rejected",
+                app.lang,
+                number=app.number,
+                student=mask_name(app.student.name),
+                reason=text,
+            )
+            self.ctx.audit.record(
+                teacher_actor(staff.teacher_id), "application.rejected", app.number
+            )
+        return Decision(app.number, Status.REJECTED)
+
+    def mark_paper_received(self, staff: StaffIdentity, number: str) -> datetime:
+        """The signed paper form (簽名切結) reached the school; recorded once."""
+        app = self._authorized(staff, number)
+        if app.status in WITHDRAWN:
+            raise Conflict("errors.review.withdrawn", field="number")
+        if app.paper_received_at is not None:
+            return app.paper_received_at
+        with self.ctx.transaction(f"application:{app.number}"):
+            now = self.ctx.clock()
+            Application.update(paper_received_at=now).where(
+                Application.id == app.id, Application.paper_received_at.is_null()
+            ).execute()
+            self.ctx.audit.record(
+                teacher_actor(staff.teacher_id), "application.paper_received", app.number
+            )
+        return now
+
+    # --- unbinding (R29) --------------------------------------------------------------------
+
+    def unbind_requests(self, staff: StaffIdentity) -> list[UnbindRow]:
+        query = (
+            UnbindRequest.select(UnbindRequest, Binding, Student, Classroom, Account)
+            .join(Binding)
+            .join(Student)
+            .join(Classroom)
+            .switch(Binding)
+            .join(Account)
+            .where(
+                UnbindRequest.status == Status.PENDING,
+                self._scope(staff, Student.classroom, Student.school),
+            )
+            .order_by(UnbindRequest.requested_at, UnbindRequest.id)
+        )
+        return [
+            UnbindRow(
+                request_id=r.id,
+                student_name=r.binding.student.name,
+                classroom_name=r.binding.student.classroom.name,
+                parent_name_masked=mask_name(r.binding.account.name),
+                email_masked=mask_email(r.binding.account.email),
+                bound_since=r.binding.created_at,
+                requested_at=r.requested_at,
+            )
+            for r in query
+        ]
+
+    def decide_unbind(self, staff: StaffIdentity, request_id: int, confirm: bool) -> str:
+        """R29: confirmed, the binding ends (removed_at, kept for the record); either way the
+        parent is told."""
+        request = UnbindRequest.get_or_none(UnbindRequest.id == request_id)
+        if request is None:
+            raise NotFound("errors.review.unbind_not_found")
+        binding = request.binding
+        student = binding.student
+        if not self._may_see(staff, student.school_id, student.classroom_id):
+            raise Forbidden()
+        status = Status.APPROVED if confirm else Status.REJECTED
+        with self.ctx.transaction(f"unbind:{request.id}"):
+            now = self.ctx.clock()
+            changed = (
+                UnbindRequest.update(status=status, decided_by=staff.teacher_id, decided_at=now)
+                .where(UnbindRequest.id == request.id, UnbindRequest.status == Status.PENDING)
+                .execute()
+            )
+            if not changed:
+                raise Conflict("errors.review.unbind_decided")
+            if confirm:
+                Binding.update(removed_at=now).where(
+                    Binding.id == binding.id, Binding.removed_at.is_null()
+                ).execute()
+            account = binding.account
+            self.ctx.outbox.notify(
+                Channel.EMAIL,
+                account.email,
+                "unbind_confirmed" if confirm else "unbind_declined",
+                account.lang,
+                student=mask_name(student.name),
+            )
+            self.ctx.audit.record(
+                teacher_actor(staff.teacher_id),
+                "unbind.confirmed" if confirm else "unbind.declined",
+                f"binding:{binding.id}",
+            )
+        return status

@@ -1,0 +1,184 @@
+"""What the kiosk wizard (SPEC "The parent flow", steps 1–5) holds between screens, and the small
+frozen shapes the application service hands back to them.
+
+The session lives only in the kiosk's memory: the screens keep it, the services read and update
+it, and wiping it (logout, idle, 不同意並退出, SessionEnded) forgets everything typed (R22)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.models import Application, Relationship
+from app.services.contacts import VerifiedContact
+
+# R27. Which papers the school must see before approving, by relationship. Fathers and mothers
+# are the legal representatives (法定代理人) and need none. Grandparents are the relatives the Civil
+# Code (art. 1094) makes a child's guardian when no parent can exercise custody, so for them we ask
+# for the official proof of guardianship (a court ruling, or a household registration transcript
+# that records them as 監護人); the catalog text adds that a grandparent who only cares for the
+# child while a parent keeps custody brings a parent's delegation letter instead. Anyone else
+# (其他) is treated as a caregiver: a 委託證明書 signed by a parent, or a court ruling if a court
+# appointed them.
+GUARDIANSHIP_PROOF = "documents.guardianship_proof"
+DELEGATION_LETTER = "documents.delegation_letter"
+_DOCUMENTS: dict[Relationship, tuple[str, ...]] = {
+    Relationship.FATHER: (),
+    Relationship.MOTHER: (),
+    Relationship.GRANDFATHER: (GUARDIANSHIP_PROOF,),
+    Relationship.GRANDMOTHER: (GUARDIANSHIP_PROOF,),
+    Relationship.MATERNAL_GRANDFATHER: (GUARDIANSHIP_PROOF,),
+    Relationship.MATERNAL_GRANDMOTHER: (GUARDIANSHIP_PROOF,),
+    Relationship.OTHER: (DELEGATION_LETTER,),
+}
+
+
+def required_documents(relationship: str) -> tuple[str, ...]:
+    """Catalog keys of the papers a guardian (監護人) application needs (R27); empty for parents."""
+    return _DOCUMENTS[Relationship(relationship)]
+
+
+@dataclass(frozen=True)
+class SchoolOption:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class StudentCard:
+    """The student a lookup found, as the kiosk may show it: the name masked (R9)."""
+
+    student_id: int
+    name_masked: str
+    school_code: str
+    school_name: str
+    classroom_name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class ChosenStudent:
+    card: StudentCard
+    relationship: Relationship
+    note: str | None = None
+
+    @property
+    def required_documents(self) -> tuple[str, ...]:
+        return required_documents(self.relationship)
+
+
+@dataclass
+class KioskSession:
+    """One parent at one kiosk, from the verified contact (step 1) to logout."""
+
+    contact: VerifiedContact
+    lang: str = "zh-TW"
+    failed_lookups: int = 0
+    students: list[ChosenStudent] = field(default_factory=list)
+    consent_version: str | None = None
+    consent_at: datetime | None = None
+    ended: bool = False
+    # Students this session found by a successful lookup; only they can be chosen.
+    found_student_ids: set[int] = field(default_factory=set, repr=False)
+
+    @property
+    def has_consent(self) -> bool:
+        return self.consent_version is not None and self.consent_at is not None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The privacy statement (個資使用聲明) of step 3 and the version consent is given to."""
+
+    version: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """Step 4 after 驗證: when the parent already has an account, the application uses its name,
+    e-mail and mobile; the contacts are masked, since anyone may have typed the ID."""
+
+    parent_id_masked: str
+    account_exists: bool
+    name: str | None = None
+    email_masked: str | None = None
+    mobile_masked: str | None = None
+
+
+@dataclass(frozen=True)
+class ParentDetails:
+    """What step 4 collects. With an existing account, e-mail and mobile may be left empty."""
+
+    raw_id: str
+    name: str
+    email: str = ""
+    mobile: str = ""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """One application as the completion page lists it."""
+
+    number: str
+    student_name_masked: str
+    school_name: str
+    classroom_name: str
+    relationship: str
+    status: str
+    roster_match: bool
+    required_documents: tuple[str, ...]
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """One row of 目前申請進度."""
+
+    number: str
+    student_name_masked: str
+    school_name: str
+    classroom_name: str
+    status: str
+    reject_reason: str | None
+    submitted_at: datetime
+    cancellable: bool
+
+
+def canonical_content(app: Application) -> bytes:
+    """R16: the bytes the signature's SHA-256 covers. Sorted-key compact JSON (UTF-8) of what the
+    parent signed: the number, the student and school, the relationship, the parent's details
+    (ID only as digest and mask), the consent, and the signature's own time and terminal. The
+    status and the school's decision are left out: they change after signing."""
+    doc = {
+        "format": "qinzi-application/1",
+        "number": app.number,
+        "student": app.student_id,
+        "school": app.school_id,
+        "classroom": app.classroom_id,
+        "level": str(app.level),
+        "relationship": str(app.relationship),
+        "relationship_note": app.relationship_note,
+        "parent_id_digest": app.parent_id_digest,
+        "parent_id_masked": app.parent_id_masked,
+        "parent_name": app.parent_name,
+        "signature": app.parent_name,
+        "email": app.email,
+        "mobile": app.mobile,
+        "contact_digest": app.contact_digest,
+        "consent_version": app.consent_version,
+        "consent_at": _iso(app.consent_at),
+        "signed_at": _iso(app.signed_at),
+        "terminal_id": app.terminal_id,
+    }
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def content_sha256(app: Application) -> str:
+    return hashlib.sha256(canonical_content(app)).hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None

@@ -1,0 +1,95 @@
+"""What the review screens show: frozen rows and details, never Peewee rows (R9 masking applied
+where a list shows people the teacher may not need to know by name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    number: str
+    student_name_masked: str
+    classroom_name: str
+    parent_name_masked: str
+    relationship: str
+    status: str
+    roster_match: bool
+    needs_documents: bool
+    paper_received: bool
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    counts_by_status: dict[str, int]
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class GuardianOnFile:
+    """A guardian the roster holds for the student, and what of the application matches (R28)."""
+
+    name: str
+    mobile: str | None
+    name_matches: bool
+    mobile_matches: bool
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    number: str
+    status: str
+    decided: bool
+    student_name: str
+    student_id_masked: str
+    school_name: str
+    classroom_name: str
+    level: str
+    relationship: str
+    relationship_note: str | None
+    parent_name: str
+    parent_id_masked: str
+    email: str
+    mobile: str
+    roster_match: bool
+    guardians: tuple[GuardianOnFile, ...]
+    required_documents: tuple[str, ...]
+    documents_checked: bool
+    paper_received_at: datetime | None
+    consent_version: str
+    consent_at: datetime
+    signed_at: datetime
+    terminal_id: str
+    content_intact: bool
+    submitted_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None  # the teacher's name; None when undecided or decided by the system
+    decided_automatically: bool
+    reject_reason: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    number: str
+    status: str
+    account_created: bool = False
+
+
+@dataclass(frozen=True)
+class UnbindRow:
+    request_id: int
+    student_name: str
+    classroom_name: str
+    parent_name_masked: str
+    email_masked: str
+    bound_since: datetime
+    requested_at: datetime
