@@ -329,22 +329,6 @@ class ApplicationService(ProgressPage):
             for r in rows
         ]
 
-    def _auto_approve(self, rows: list[Application]) -> set[str]:
-        """R28's switch. Each approval is its own transaction after the submission committed;
-        one that a rule refuses simply stays pending for the teacher."""
-        if not self.ctx.settings.auto_approve_roster_match:
-            return set()
-        done = set()
-        for row in rows:
-            if not row.roster_match:
-                continue
-            try:
-                if self.review.approve_automatically(row):
-                    done.add(row.number)
-            except QinziError:
-                continue
-        return done
-
     def _insert(self, **fields: object) -> Application:
         """A taken number is drawn again (R31); the other unique constraint, one pending
         application per pair, is a refusal (R15)."""
