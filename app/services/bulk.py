@@ -1,9 +1,10 @@
 """Bulk writes for the roster import and the synthetic seed.
 
-A city roster is 250,000 rows. Peewee's `insert_many` renders SQL text for every value, which costs
-seconds at that size; one prepared statement run over all rows (`executemany` on SQLite,
-`execute_values` on PostgreSQL) costs a fraction. Values still go through each field's `db_value`,
-so what lands in the table is what Peewee itself would have written."""
+A city roster is 250,000 rows. Peewee's `insert_many` and `in_()` build an expression node and
+render SQL text for every value, which costs seconds at that size; one prepared statement run over
+all rows (`executemany` on SQLite, `execute_values` on PostgreSQL) costs a fraction. The model
+still names the table, columns and defaults, so what lands in the table is what Peewee would
+have written."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from peewee import Database, Field, Model, PostgresqlDatabase
 
 T = TypeVar("T")
 
-BATCH = 5000  # rows per statement page; also the size of IN (...) lists
-MAX_PARAMS = 30000  # below SQLite's 32766 and PostgreSQL's 65535 bound parameters
+BATCH = 5000  # rows per statement page, values per IN (…) list: below every driver's limit
 BIG_CACHE_KIB = 262144
 
 
@@ -45,12 +45,21 @@ def _quoted(name: str) -> str:
 
 
 def bulk_insert(
-    db: Database, model: type[Model], fields: Sequence[Field], rows: Iterable[Sequence[Any]]
+    db: Database,
+    model: type[Model],
+    fields: Sequence[Field],
+    rows: Iterable[Sequence[Any]],
+    *,
+    conflict: Sequence[Field] = (),
+    update: Sequence[Field] | None = None,
 ) -> int:
-    """Insert tuples (in the order of `fields`) inside the caller's transaction. Values must be
-    what the driver stores as is (str, int, bool, datetime, None; no enum members): converting
-    7 million values through Peewee would cost more than the insert. Fields left out get their
-    model defaults, as with Peewee's own inserts (the columns themselves have none)."""
+    """Insert tuples (in the order of `fields`) inside the caller's transaction.
+
+    Values must be what the driver stores as is (str, int, bool, datetime, None; no enum
+    members): converting 7 million values through Peewee would cost more than the insert. Fields
+    left out get their model defaults, as Peewee's own inserts do (the columns have none). With
+    `conflict`, a row whose key exists updates the `update` columns instead (none: it is skipped).
+    """
     table = _quoted(model._meta.table_name)
     given = {f.name for f in fields}
     defaults = [(f, d) for f, d in model._meta.defaults.items() if f.name not in given]
@@ -61,36 +70,35 @@ def bulk_insert(
         rows = list(rows)
     if not rows:
         return 0
+    suffix = ""
+    if conflict:
+        target = ", ".join(_quoted(f.column_name) for f in conflict)
+        names = [_quoted(f.column_name) for f in update or ()]
+        sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+        suffix = f" ON CONFLICT ({target}) " + (f"DO UPDATE SET {sets}" if sets else "DO NOTHING")
     cursor = db.cursor()
     if isinstance(db, PostgresqlDatabase):
         from psycopg2.extras import execute_values
 
-        sql = f"INSERT INTO {table} ({columns}) VALUES %s"
+        sql = f"INSERT INTO {table} ({columns}) VALUES %s{suffix}"
         for batch in chunks(rows):
             execute_values(cursor, sql, batch, page_size=len(batch))
     else:
         marks = ", ".join("?" for _ in range(len(fields) + len(defaults)))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}){suffix}", rows)
     return len(rows)
 
 
-def bulk_upsert(
-    model: type[Model],
-    fields: Sequence[Field],
-    rows: Sequence[Sequence[Any]],
-    *,
-    conflict: Sequence[Field],
-    preserve: Sequence[Field],
-) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE, in pages that stay under the parameter limit."""
-    size = max(1, MAX_PARAMS // len(fields))
-    for batch in chunks(rows, size):
-        query = model.insert_many(batch, fields=list(fields))
-        if preserve:
-            query = query.on_conflict(conflict_target=list(conflict), preserve=list(preserve))
-        else:
-            query = query.on_conflict_ignore()
-        query.execute()
+def delete_in(model: type[Model], key: Field, values: Iterable[Any]) -> int:
+    """DELETE … WHERE key IN (…), in pages (plain SQL, for the same reason as id_map)."""
+    db = model._meta.database
+    wanted = list(values)
+    sql = f"DELETE FROM {_quoted(model._meta.table_name)} WHERE {_quoted(key.column_name)} IN "
+    deleted = 0
+    for batch in chunks(wanted):
+        cursor = db.execute_sql(f"{sql}({', '.join(db.param for _ in batch)})", list(batch))
+        deleted += cursor.rowcount
+    return deleted
 
 
 def id_map(model: type[Model], key: Field, values: Iterable[Hashable]) -> dict[Any, int]:

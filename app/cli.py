@@ -1,0 +1,391 @@
+"""The `qinzi` command: the app (kiosk or staff terminal), the demo, and the IT chores (import the
+roster, list applications, purge, seed a synthetic city).
+
+One factory builds settings → services → App (`make_services`, `make_app`); every command and the
+tests use it. The Textual app is imported only when a command runs it, so `qinzi import` on a
+server without a terminal never loads Textual. Every message goes through the catalog (`--lang`),
+and a mistake the user can fix ends in a message and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from peewee import DatabaseError, InterfaceError
+
+from app.clock import Clock, utcnow
+from app.config import Settings, load_settings
+from app.errors import ConfigError, QinziError, RuleRefused
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from app.models import School, Status
+from app.services import Services, build_services
+from app.services.reports import list_applications
+from app.services.transports import Transport
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """argparse found the command line malformed; its (English) detail goes into our message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+# --- the factory ----------------------------------------------------------------------------------
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        Path(args.config) if getattr(args, "config", None) else None,
+        db=getattr(args, "db", None),
+        data_dir=getattr(args, "data_dir", None),
+    )
+
+
+def _redacted(url: str) -> str:
+    """A database URL fit to print: the password of postgresql://user:pw@host is hidden."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def make_services(
+    source: argparse.Namespace | Settings,
+    *,
+    clock: Clock = utcnow,
+    mail: Transport | None = None,
+    sms: Transport | None = None,
+    **kwargs: Any,
+) -> Services:
+    """Settings (or the parsed command line) → open database → wired services."""
+    settings = source if isinstance(source, Settings) else settings_from_args(source)
+    try:
+        return build_services(settings, clock=clock, mail=mail, sms=sms, **kwargs)
+    except (DatabaseError, InterfaceError, OSError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        url = _redacted(settings.database_url)
+        raise ConfigError("errors.cli.db_open", url=url, reason=reason) from exc
+
+
+def make_app(services: Services, *, kiosk: bool) -> Any:
+    """The Textual app on these services; imported here so that IT commands never load it."""
+    try:
+        from app.tui import QinziApp
+    except ModuleNotFoundError as exc:
+        if exc.name in ("app.tui", "textual"):
+            raise ConfigError("errors.cli.no_tui") from exc
+        raise
+    return QinziApp(services, kiosk=kiosk)
+
+
+# --- output helpers -----------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal gives the text: CJK characters take two."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)]
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+class Output:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **params: Any) -> None:
+        print(t(key, self.lang, **params))
+
+    def error(self, key: str, **params: Any) -> None:
+        print(t(key, self.lang, **params), file=sys.stderr)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace, out: Output) -> int:
+    services = make_services(args)
+    try:
+        report = services.roster.import_csv(Path(args.file))
+    finally:
+        services.close()
+    if not report.ok:
+        out.error("cli.import.refused", count=len({p.line for p in report.problems}))
+        for p in report.problems:
+            key = "cli.import.problem" if p.column else "cli.import.problem_row"
+            out.error(key, line=p.line, column=p.column, message=p.message(out.lang))
+        return EXIT_REFUSED
+    out("cli.import.done", **{k: getattr(report, k) for k in _IMPORT_COUNTS})
+    return 0
+
+
+_IMPORT_COUNTS = (
+    "rows",
+    "schools",
+    "classrooms",
+    "students_added",
+    "students_updated",
+    "teachers",
+    "teachers_added",
+    "guardians",
+)
+
+
+def cmd_seed(args: argparse.Namespace, out: Output) -> int:
+    from app.services.seed import seed
+
+    services = make_services(args)
+    try:
+        if not args.force and School.select().exists():
+            raise RuleRefused("errors.cli.not_empty", field="force")
+        report = seed(
+            services,
+            schools=args.schools,
+            students=args.students,
+            applications=args.applications,
+            rng_seed=args.rng_seed,
+        )
+    finally:
+        services.close()
+    by_status = ", ".join(
+        f"{t(f'cli.status.{s}', out.lang)} {report.by_status.get(s, 0)}" for s in Status
+    )
+    out(
+        "cli.seed.done",
+        schools=report.schools,
+        classrooms=report.classrooms,
+        students=report.students,
+        teachers=report.teachers,
+        guardians=report.guardians,
+        applications=report.applications,
+        by_status=by_status,
+        accounts=report.accounts,
+        seconds=f"{report.seconds:.1f}",
+    )
+    out("cli.seed.password", password=report.staff_password)
+    return 0
+
+
+def cmd_applications(args: argparse.Namespace, out: Output) -> int:
+    services = make_services(args)
+    try:
+        rows = list_applications(args.status, args.limit)
+    finally:
+        services.close()
+    if args.format == "json":
+        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        out("cli.list.empty")
+        return 0
+    headers = [t(f"cli.list.{h}", out.lang) for h in _LIST_COLUMNS]
+    cells = [
+        [
+            r.number,
+            r.student_masked,
+            r.school,
+            r.classroom,
+            t(f"cli.relationship.{r.relationship}", out.lang),
+            t(f"cli.status.{r.status}", out.lang),
+            r.submitted_local,
+        ]
+        for r in rows
+    ]
+    print(format_table(headers, cells))
+    return 0
+
+
+_LIST_COLUMNS = ("number", "student", "school", "classroom", "relationship", "state", "submitted")
+
+
+def cmd_purge(args: argparse.Namespace, out: Output) -> int:
+    services = make_services(args)
+    try:
+        report = services.retention.purge()
+        days = services.settings.retention_days
+    finally:
+        services.close()
+    out(
+        "cli.purge.done",
+        days=days,
+        applications=report.applications,
+        codes=report.codes,
+        failures=report.failures,
+        messages=report.messages,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: Output) -> int:
+    from app.services.seed import demo_setup
+
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="qinzi-demo-"))
+    settings = settings_from_args(args).replace(
+        data_dir=folder, db=str(folder / "qinzi.db"), mode="demo", mail_transport="outbox"
+    )
+    services = make_services(settings)
+    try:
+        info = demo_setup(services)
+        out("cli.demo.where", path=str(folder), database=info.database)
+        out(
+            "cli.demo.staff",
+            teacher=info.teacher_login,
+            classroom=info.teacher_class,
+            it=info.it_login,
+            password=info.staff_password,
+        )
+        out(
+            "cli.demo.parent",
+            login=info.parent_login,
+            password=info.parent_password,
+            parent_id=info.parent_id,
+        )
+        out("cli.demo.students")
+        for s in info.students:
+            out(
+                "cli.demo.student",
+                level=s.level,
+                school=s.school,
+                classroom=s.classroom,
+                name=s.name_masked,
+                student_id=s.student_id,
+            )
+            if s.guardian_mobile:
+                out("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile)
+            if s.email:
+                out("cli.demo.student_email", email=s.email)
+        make_app(services, kiosk=False).run()
+    finally:
+        services.close()
+    return 0
+
+
+def _run_app(kiosk: bool) -> Callable[[argparse.Namespace, Output], int]:
+    def run(args: argparse.Namespace, out: Output) -> int:
+        services = make_services(args)
+        try:
+            make_app(services, kiosk=kiosk).run()
+        finally:
+            services.close()
+        return 0
+
+    return run
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def number(text: str) -> int:
+    """A whole number ≥ 0; argparse turns the ValueError into a usage error."""
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def build_parser(lang: str) -> argparse.ArgumentParser:
+    def h(key: str) -> str:
+        return t(f"cli.help.{key}", lang)
+
+    def global_options(parser: argparse.ArgumentParser, default: Any) -> argparse.ArgumentParser:
+        parser.add_argument("--db", metavar="URL", default=default, help=h("db"))
+        parser.add_argument("--config", metavar="FILE", default=default, help=h("config"))
+        parser.add_argument("--data-dir", metavar="DIR", default=default, help=h("data_dir"))
+        parser.add_argument("--lang", choices=LANGUAGES, default=default, help=h("lang"))
+        return parser
+
+    parser = global_options(_Parser(prog="qinzi", description=h("description")), None)
+    parser.set_defaults(handler=_run_app(kiosk=False))
+    # The same options after the command (`qinzi import x.csv --db …`); SUPPRESS keeps a value
+    # given before the command from being reset by the sub-parser's default.
+    common = global_options(_Parser(add_help=False), argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_key: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=h(help_key), parents=[common])
+
+    p = command("import", "import")
+    p.add_argument("file", metavar="ROSTER.csv", help=h("import_file"))
+    p.set_defaults(handler=cmd_import)
+
+    p = command("seed", "seed")
+    p.add_argument("--schools", type=number, default=300, help=h("schools"))
+    p.add_argument("--students", type=number, default=250_000, help=h("students"))
+    p.add_argument("--applications", type=number, default=100_000, help=h("applications"))
+    p.add_argument("--rng-seed", type=int, default=2026, help=h("rng_seed"))
+    p.add_argument("--force", action="store_true", help=h("force"))
+    p.set_defaults(handler=cmd_seed)
+
+    p = command("applications", "applications_cmd")
+    p.add_argument("--status", metavar="STATUS", help=h("status"))
+    p.add_argument("--format", choices=("table", "json"), default="table", help=h("format"))
+    p.add_argument("--limit", type=number, help=h("limit"))
+    p.set_defaults(handler=cmd_applications)
+
+    command("purge", "purge").set_defaults(handler=cmd_purge)
+
+    p = command("demo", "demo")
+    p.add_argument("--dir", metavar="DIR", help=h("demo_dir"))
+    p.set_defaults(handler=cmd_demo)
+
+    command("kiosk", "kiosk").set_defaults(handler=_run_app(kiosk=True))
+    return parser
+
+
+def _language(argv: Sequence[str]) -> str:
+    """The language of our messages, known before the full parse so usage errors use it too."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--lang")
+    known, _ = pre.parse_known_args(argv)
+    lang = known.lang or os.environ.get("QINZI_LANG") or DEFAULT_LANGUAGE
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out = Output(_language(argv))
+    try:
+        args = build_parser(out.lang).parse_args(argv)
+        return args.handler(args, out)
+    except UsageError as exc:
+        out.error("errors.cli.bad_args", detail=str(exc))
+        out.error("cli.usage_hint")
+        return EXIT_USAGE
+    except QinziError as exc:
+        out.error(exc.key, **exc.params)
+        return EXIT_REFUSED
+    except (DatabaseError, InterfaceError) as exc:
+        out.error("errors.cli.db_failed", reason=(str(exc).strip().splitlines() or ["?"])[0])
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        out.error("errors.cli.interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,356 @@
+"""The `qinzi` command, run in-process through main(argv) and once as a real process: R7 import
+validation, R9 masked listing, R23 no plain ID in the file, R24 audit, R30 purge, and the mistakes
+an IT person makes (bad rows, Big5, a wrong --db, an unknown status) ending in a message."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from app.clock import FrozenClock
+from app.config import Settings
+from app.identity import with_check_digit
+from app.models import AuditEvent, School, Student
+from app.resources import data_file
+from app.services.seed import demo_setup
+
+ROOT = Path(__file__).resolve().parents[2]
+CHEAP_ARGON2 = "argon2_time_cost = 1\nargon2_memory_kib = 1024\nargon2_parallelism = 1\n"
+HEADER = "school_code,school_name,level,class,student_id,student_name,teacher_email,teacher_name"
+
+
+@pytest.fixture
+def base(tmp_path, db_url) -> list[str]:
+    """Global options naming a fresh database, a data folder and cheap Argon2 settings."""
+    config = tmp_path / "config.toml"
+    config.write_text(CHEAP_ARGON2)
+    return ["--db", db_url, "--data-dir", str(tmp_path / "data"), "--config", str(config)]
+
+
+@pytest.fixture
+def settings_of(base):
+    def settings() -> Settings:
+        args = cli.build_parser("en").parse_args(base)
+        return cli.settings_from_args(args)
+
+    return settings
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out, captured.err
+
+
+def roster_csv(path: Path, lines: list[str], encoding: str = "utf-8-sig") -> Path:
+    path.write_bytes(("\r\n".join([HEADER, *lines]) + "\r\n").encode(encoding))
+    return path
+
+
+def student_line(prefix: str, name: str = "吳三寶", cls: str = "301") -> str:
+    return line(with_check_digit(prefix), name, cls)
+
+
+def line(student_id: str, name: str = "吳三寶", cls: str = "301") -> str:
+    return f"353601,臺北市大安區和平國小,國小,{cls},{student_id},{name},lee@s.example,李老師"
+
+
+def count(settings_of, model) -> int:
+    services = cli.make_services(settings_of())
+    try:
+        return model.select().count()
+    finally:
+        services.close()
+
+
+# --- import ---------------------------------------------------------------------------------------
+
+
+def wrong_check_digit(prefix: str) -> str:
+    good = with_check_digit(prefix)
+    return good[:-1] + str((int(good[-1]) + 1) % 10)
+
+
+def test_r7_import_lists_every_bad_line_and_imports_nothing(capsys, base, tmp_path, settings_of):
+    bad_id = wrong_check_digit("A12345002")
+    path = roster_csv(
+        tmp_path / "bad.csv",
+        [
+            student_line("A12345001"),
+            line(bad_id, "吳大寶"),
+            student_line("A12345003").replace(",國小,", ",大學,"),
+            student_line("A12345004", name=""),
+        ],
+    )
+    code, out, err = run(capsys, *base, "import", str(path))
+    assert code == 1 and out == ""
+    assert "3 列資料有誤，沒有匯入任何資料" in err
+    assert "第 3 列（student_id）：號碼的檢查碼不對" in err
+    assert "第 4 列（level）：學層應填" in err
+    assert "第 5 列（student_name）：此欄不可空白" in err
+    assert count(settings_of, School) == 0
+
+
+def test_r7_the_errors_speak_english_when_asked(capsys, base, tmp_path):
+    path = roster_csv(tmp_path / "bad.csv", [student_line("A12345001"), student_line("A12345001")])
+    code, _, err = run(capsys, *base, "import", str(path), "--lang", "en")
+    assert code == 1
+    assert "Row 3 (student_id): This student's ID number already appears in row 2" in err
+
+
+def test_a_file_saved_by_excel_with_a_bom_imports(capsys, base, tmp_path, settings_of):
+    path = roster_csv(tmp_path / "ok.csv", [student_line("A12345001"), student_line("A12345002")])
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    code, out, _ = run(capsys, *base, "import", str(path))
+    assert code == 0
+    assert "名冊匯入完成：2 列，1 所學校、1 個班級；學生新增 2 位" in out
+    assert count(settings_of, Student) == 2
+
+
+def test_a_big5_file_is_refused_with_how_to_save_it(capsys, base, tmp_path, settings_of):
+    path = roster_csv(tmp_path / "big5.csv", [student_line("A12345001")], encoding="big5")
+    code, _, err = run(capsys, *base, "import", str(path))
+    assert code == 1
+    assert "CSV UTF-8" in err and "Big5" in err
+    assert count(settings_of, Student) == 0
+
+
+def test_a_missing_roster_file_is_named(capsys, base, tmp_path):
+    code, _, err = run(capsys, *base, "--lang", "en", "import", str(tmp_path / "nope.csv"))
+    assert code == 1 and "Roster file not found" in err and "nope.csv" in err
+
+
+def test_r23_no_plain_id_in_the_sqlite_file_after_import(capsys, base, tmp_path, db_url):
+    if db_url.startswith("postgres"):
+        pytest.skip("scans the bytes of a SQLite file")
+    code, _, _ = run(capsys, *base, "import", str(data_file("demo_roster.csv")))
+    assert code == 0
+    with data_file("demo_roster.csv").open(encoding="utf-8-sig", newline="") as fh:
+        ids = [r["student_id"] for r in csv.DictReader(fh)]
+    raw = b"".join(p.read_bytes() for p in Path(db_url).parent.glob(Path(db_url).name + "*"))
+    assert len(ids) > 150 and raw
+    leaked = [i for i in ids if i.encode() in raw or i.encode("utf-16-le") in raw]
+    assert leaked == []
+    assert ids[0][:4].encode() + b"******" in raw  # the masked form is what is kept
+
+
+def test_r24_import_and_purge_are_audited(capsys, base, settings_of):
+    run(capsys, *base, "import", str(data_file("demo_roster.csv")))
+    code, out, _ = run(capsys, *base, "purge")
+    assert code == 0 and "申請 0 件" in out and "稽核紀錄全數保留" in out
+    services = cli.make_services(settings_of())
+    try:
+        actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
+    finally:
+        services.close()
+    assert actions == ["roster.import", "retention.purge"]
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_db(settings_of):
+    services = cli.make_services(settings_of())
+    try:
+        demo_setup(services)
+        names = [s.name for s in Student.select()]
+    finally:
+        services.close()
+    return names
+
+
+def test_r9_the_table_is_masked_and_aligned_by_display_width(capsys, base, demo_db):
+    code, out, _ = run(capsys, *base, "applications")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2 + 7
+    assert not [n for n in demo_db if n in out]  # no full student name
+    assert "*" in lines[2].split()[1]
+    # Each column starts at the same display column on every line (CJK counts twice).
+    column = cli.display_width(lines[0][: lines[0].index("狀態")])
+    for line in lines[2:]:
+        status = next(s for s in ("申請", "認證", "不通過", "已取消") if s in line.split())
+        assert cli.display_width(line[: line.index(status)]) == column
+
+
+def test_r9_json_rows_carry_masked_names_and_filter_by_status(capsys, base, demo_db):
+    code, out, _ = run(capsys, *base, "applications", "--format", "json", "--status", "pending")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 4 and {r["status"] for r in rows} == {"pending"}
+    assert set(rows[0]) == {
+        "number",
+        "student_masked",
+        "school",
+        "classroom",
+        "relationship",
+        "status",
+        "submitted_at",
+        "submitted_local",
+    }
+    assert not [n for n in demo_db if n in out]
+    code, out, _ = run(capsys, *base, "applications", "--format", "json", "--limit", "2")
+    assert len(json.loads(out)) == 2
+
+
+def test_an_unknown_status_is_refused_with_the_choices(capsys, base):
+    code, out, err = run(capsys, *base, "--lang", "en", "applications", "--status", "done")
+    assert code == 1 and out == ""
+    assert 'no application status "done"' in err and "pending, approved" in err
+
+
+def test_an_empty_list_says_so(capsys, base):
+    code, out, _ = run(capsys, *base, "applications")
+    assert code == 0 and "沒有符合條件的申請" in out
+
+
+# --- configuration and arguments ------------------------------------------------------------------
+
+
+def test_a_database_we_do_not_support_is_refused(capsys, tmp_path):
+    code, _, err = run(
+        capsys, "--db", "mysql://u:pw@host/db", "--data-dir", str(tmp_path), "applications"
+    )
+    assert code == 1 and "不支援 mysql 資料庫" in err
+
+
+def test_a_file_that_is_not_a_database_is_refused(capsys, tmp_path):
+    notes = tmp_path / "notes.db"
+    notes.write_text("these are my notes, not a database\n" * 100)
+    code, _, err = run(
+        capsys, "--lang", "en", "--db", str(notes), "--data-dir", str(tmp_path), "purge"
+    )
+    assert code == 1 and "Cannot open the database" in err and str(notes) in err
+
+
+def test_an_unreachable_postgresql_server_is_named_without_its_password(capsys, tmp_path):
+    url = "postgresql://qinzi:hunter2@127.0.0.1:1/qinzi"
+    code, _, err = run(capsys, "--db", url, "--data-dir", str(tmp_path), "applications")
+    assert code == 1 and "無法開啟資料庫" in err
+    assert "hunter2" not in err and "qinzi:***@127.0.0.1:1" in err
+
+
+def test_a_missing_config_file_is_named(capsys, tmp_path):
+    code, _, err = run(capsys, "--config", str(tmp_path / "none.toml"), "purge")
+    assert code == 1 and "找不到設定檔" in err
+
+
+def test_bad_arguments_get_a_usage_message(capsys, base):
+    code, _, err = run(capsys, *base, "frobnicate")
+    assert code == 2 and "指令有誤" in err and "qinzi --help" in err
+    code, _, err = run(capsys, *base, "--lang", "en", "seed", "--students", "-5")
+    assert code == 2 and "The command is not right" in err
+
+
+# --- seed, demo, kiosk --------------------------------------------------------------------------
+
+
+def test_seed_prints_counts_and_time_and_keeps_out_of_a_used_database(capsys, base):
+    args = ("seed", "--schools", "6", "--students", "120", "--applications", "50")
+    code, out, _ = run(capsys, *base, *args)
+    assert code == 0
+    assert "6 所學校" in out and "120 位學生" in out and "申請 50 件" in out and "秒" in out
+    code, _, err = run(capsys, *base, *args)
+    assert code == 1 and "--force" in err
+    code, _, _ = run(capsys, *base, *args, "--force", "--rng-seed", "9")
+    assert code == 0
+
+
+class FakeApp:
+    runs: list[tuple[str, str, bool]] = []
+
+    def __init__(self, services, kiosk):
+        self.services, self.kiosk = services, kiosk
+
+    def run(self):
+        s = self.services.settings
+        FakeApp.runs.append((s.mode, s.database_url, self.kiosk))
+
+
+@pytest.fixture
+def fake_app(monkeypatch):
+    FakeApp.runs = []
+    monkeypatch.setattr(cli, "make_app", lambda services, *, kiosk: FakeApp(services, kiosk))
+    return FakeApp.runs
+
+
+def test_demo_builds_a_fresh_database_prints_the_logins_then_runs_the_app(
+    capsys, base, tmp_path, fake_app
+):
+    folder = tmp_path / "demo"
+    code, out, _ = run(capsys, *base, "demo", "--dir", str(folder))
+    assert code == 0
+    assert fake_app == [("demo", str(folder / "qinzi.db"), False)]
+    assert str(folder) in out and "heping.301@school.example" in out and "qinzi-demo-2026" in out
+    assert "特教" in out and "名冊家長" in out
+
+
+def test_kiosk_and_the_bare_command_run_the_app_on_the_configured_database(
+    capsys, base, db_url, fake_app
+):
+    assert run(capsys, *base, "kiosk")[0] == 0
+    assert run(capsys, *base)[0] == 0
+    assert fake_app == [("production", db_url, True), ("production", db_url, False)]
+
+
+def test_without_the_terminal_screens_the_app_commands_explain(capsys, base, monkeypatch):
+    monkeypatch.setitem(sys.modules, "app.tui", None)
+    code, _, err = run(capsys, *base, "--lang", "en", "kiosk")
+    assert code == 1 and "no terminal screens" in err
+
+
+def test_the_factory_wires_the_given_clock(settings_of):
+    clock = FrozenClock()
+    services = cli.make_services(settings_of(), clock=clock)
+    try:
+        assert services.ctx.clock() == clock.now
+    finally:
+        services.close()
+
+
+def test_display_width_counts_cjk_twice():
+    assert cli.display_width("吳*寶") == 5
+    assert cli.display_width("ＡB") == 3
+    table = cli.format_table(["學生", "x"], [["吳*寶", "1"], ["Al", "2"]])
+    assert table.splitlines() == ["學生   x", "-----  -", "吳*寶  1", "Al     2"]
+
+
+# --- a real process -------------------------------------------------------------------------------
+
+
+def test_r7_import_in_a_real_process_without_loading_textual(base):
+    code = (
+        "import sys\n"
+        "from app.cli import main\n"
+        f"rc = main({[*base, '--lang', 'en', 'import', str(data_file('demo_roster.csv'))]!r})\n"
+        "print('textual loaded' if 'textual' in sys.modules else 'textual not loaded')\n"
+        "sys.exit(rc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"Roster imported: \d{3} rows", done.stdout)
+    assert "textual not loaded" in done.stdout
+
+
+def test_bad_rows_exit_1_from_python_m_app_cli(base, tmp_path):
+    path = roster_csv(tmp_path / "bad.csv", [student_line("A12345001"), line("A1234500")])
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *base, "import", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "第 3 列（student_id）" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,57 @@
+"""R26: every message exists in zh-TW and in English, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from app.i18n import LANGUAGES, catalog, placeholders, t
+from app.resources import data_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_r26_both_catalogs_carry_the_same_keys():
+    zh, en = catalog("zh-TW"), catalog("en")
+    assert sorted(set(zh) - set(en)) == []
+    assert sorted(set(en) - set(zh)) == []
+
+
+def test_r26_both_catalogs_have_the_same_files():
+    names = [sorted(p.name for p in data_file("i18n", lang).glob("*.toml")) for lang in LANGUAGES]
+    assert names[0] == names[1]
+
+
+def test_r26_placeholders_agree():
+    zh, en = catalog("zh-TW"), catalog("en")
+    wrong = {k: (placeholders(zh[k]), placeholders(en[k])) for k in zh
+             if placeholders(zh[k]) != placeholders(en[k])}  # fmt: skip
+    assert wrong == {}
+
+
+def test_r26_zh_tw_texts_are_chinese_and_english_texts_are_not():
+    zh, en = catalog("zh-TW"), catalog("en")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    not_chinese = [k for k, v in zh.items() if not cjk.search(v) and len(v) > 12]
+    assert not_chinese == []
+    # English may quote a zh-TW label (e.g. 取得驗證碼) but must carry English words too.
+    no_english = [k for k, v in en.items() if not re.search(r"[A-Za-z]{3}", v)]
+    assert no_english == []
+
+
+def test_r26_every_key_the_code_names_exists():
+    """Keys written literally in the code ("errors.x.y") must be in the catalog."""
+    known = set(catalog("zh-TW"))
+    pattern = re.compile(r"""["']((?:errors|mail|label|level|relationship|status|cli|roster)"""
+                         r"""\.[a-z0-9_.]+)["']""")  # fmt: skip
+    missing = set()
+    for path in list((ROOT / "app").rglob("*.py")) + list((ROOT / "screens").rglob("*.py")):
+        for key in pattern.findall(path.read_text(encoding="utf-8")):
+            if key not in known and not key.endswith("."):
+                missing.add(f"{path.relative_to(ROOT)}: {key}")
+    assert sorted(missing) == []
+
+
+def test_t_fills_placeholders_and_falls_back_to_the_key():
+    assert "5" in t("errors.config.short_secret", "en", minimum=5)
+    assert t("no.such.key", "en") == "no.such.key"
