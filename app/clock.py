@@ -24,3 +24,11 @@ class FrozenClock:
     def advance(self, **delta: float) -> datetime:
         self.now = self.now + timedelta(**delta)
         return self.now
+
+
+TAIPEI = timedelta(hours=8)  # Asia/Taipei has no daylight saving time
+
+
+def to_local(moment: datetime) -> datetime:
+    """A stored (naive UTC) time as people in Taiwan read it."""
+    return moment + TAIPEI

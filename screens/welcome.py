@@ -1,40 +1,42 @@
-"""The welcome screen (flow step 0). For now it proves the program starts on its database; the
-parent flow, login, FAQ and the staff entry arrive with the kiosk issue."""
+"""Flow step 0: what this kiosk does, and the way in — 親子綁定, 常見問題, the language switch."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
 
-from app.models import Application, School, Student
+from screens.base import KioskScreen
+from screens.widgets.i18n import T, TButton
 
 
-class WelcomeScreen(Screen[None]):
-    def compose(self) -> ComposeResult:
-        yield Header()
+class WelcomeScreen(KioskScreen):
+    def compose_body(self) -> ComposeResult:
         with Vertical(id="welcome"):
-            yield Static(id="welcome-title")
-            yield Static(id="welcome-lead")
-            yield Static(id="welcome-stats")
-            yield Static(id="welcome-mode")
-        yield Footer()
+            yield T("label.welcome_title", id="welcome-title")
+            yield T("label.welcome_lead", id="welcome-lead")
+            with Vertical(id="welcome-actions"):
+                yield TButton("label.start_binding", id="bind", variant="primary")
+                yield TButton("label.faq", id="faq")
+                yield TButton("label.switch_language", id="language")
+            yield T("label.welcome_progress_hint", id="welcome-hint")
+            yield T(self.mode_key(), id="welcome-mode")
+
+    def mode_key(self) -> str:
+        return "label.mode_demo" if self.app.services.settings.demo else "label.mode_production"
 
     def on_mount(self) -> None:
-        self.watch(self.app, "lang", self.refresh_texts)
+        super().on_mount()
+        self.query_one("#bind").focus()
 
-    def refresh_texts(self, lang: str) -> None:
-        tr = self.app.tr
-        self.query_one("#welcome-title", Static).update(tr("label.welcome_title"))
-        self.query_one("#welcome-lead", Static).update(tr("label.welcome_lead"))
-        self.query_one("#welcome-stats", Static).update(
-            tr(
-                "label.welcome_stats",
-                schools=School.select().count(),
-                students=Student.select().count(),
-                applications=Application.select().count(),
-            )
-        )
-        mode = "label.mode_demo" if self.app.services.settings.demo else "label.mode_production"
-        self.query_one("#welcome-mode", Static).update(tr(mode))
+    def on_button_pressed(self, event: TButton.Pressed) -> None:
+        event.stop()
+        if event.button.id == "bind":
+            from screens.contact import ContactScreen
+
+            self.app.push_screen(ContactScreen())
+        elif event.button.id == "faq":
+            from screens.faq import FaqScreen
+
+            self.app.push_screen(FaqScreen())
+        elif event.button.id == "language":
+            self.app.action_toggle_language()

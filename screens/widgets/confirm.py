@@ -1,0 +1,44 @@
+"""A yes/no question before anything destructive (cancel, 註銷全部紀錄, 不同意並退出)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+
+from screens.widgets.i18n import T, TButton
+
+
+class Confirm(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    Confirm { align: center middle; }
+    Confirm > Vertical {
+        width: 64; max-width: 95%; height: auto; padding: 1 2;
+        border: thick $warning; background: $surface;
+    }
+    Confirm .confirm-text { margin-bottom: 1; }
+    Confirm Horizontal { height: auto; align: center middle; }
+    Confirm Button { margin: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "no", show=False)]
+
+    def __init__(self, key: str, yes_key: str = "label.confirm_yes", **params: Any) -> None:
+        super().__init__()
+        self.key, self.yes_key, self.params = key, yes_key, params
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield T(self.key, classes="confirm-text", **self.params)
+            with Horizontal():
+                yield TButton("label.confirm_no", id="no", variant="primary")
+                yield TButton(self.yes_key, id="yes", variant="error")
+
+    def on_button_pressed(self, event: TButton.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_no(self) -> None:
+        self.dismiss(False)

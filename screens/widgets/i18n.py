@@ -1,0 +1,54 @@
+"""Widgets whose text follows the app's language: give them a catalog key, not a string, and a
+language switch mid-flow re-renders every label without touching what the parent typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Button, Checkbox, Static
+
+
+class T(Static):
+    """A translated text: `T("label.welcome_title")`."""
+
+    def __init__(self, key: str, *, id: str | None = None, classes: str = "", **params: Any):
+        super().__init__("", id=id, classes=classes)
+        self.key = key
+        self.params = params
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self._render_text)
+
+    def _render_text(self, lang: str | None = None) -> None:
+        self.update(self.app.tr(self.key, **self.params))
+
+    def set(self, key: str, **params: Any) -> None:
+        self.key, self.params = key, params
+        if self.is_mounted:
+            self._render_text()
+
+
+class TButton(Button):
+    """A translated button: `TButton("label.get_code", id="get-code", variant="primary")`."""
+
+    def __init__(self, key: str, *, id: str | None = None, variant: str = "default", **kw: Any):
+        super().__init__("", id=id, variant=variant, **kw)
+        self.key = key
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self._render_text)
+
+    def _render_text(self, lang: str | None = None) -> None:
+        self.label = self.app.tr(self.key)
+
+
+class TCheckbox(Checkbox):
+    def __init__(self, key: str, *, id: str | None = None, **kw: Any):
+        super().__init__("", id=id, **kw)
+        self.key = key
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", self._render_text)
+
+    def _render_text(self, lang: str | None = None) -> None:
+        self.label = self.app.tr(self.key)

@@ -1,0 +1,50 @@
+"""R22: after the idle limit, a countdown; unless someone touches a key, everything typed is wiped
+and the welcome screen returns."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+
+from screens.widgets.i18n import T, TButton
+
+
+class IdleCountdown(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    IdleCountdown { align: center middle; }
+    IdleCountdown > Vertical {
+        width: 60; max-width: 95%; height: auto; padding: 1 2;
+        border: thick $warning; background: $surface;
+    }
+    IdleCountdown #idle-text { margin-bottom: 1; text-style: bold; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield T("label.idle_warning", id="idle-text", seconds=self.seconds_left())
+            yield TButton("label.idle_stay", id="stay", variant="primary")
+
+    def on_mount(self) -> None:
+        self.started = self.app.services.ctx.clock()
+        self.set_interval(1.0, self.tick)
+
+    def seconds_left(self) -> int:
+        total = self.app.services.settings.idle_countdown_seconds
+        started = getattr(self, "started", None)
+        if started is None:
+            return total
+        return max(0, total - int((self.app.services.ctx.clock() - started).total_seconds()))
+
+    def tick(self) -> None:
+        left = self.seconds_left()
+        if left <= 0:
+            self.dismiss(False)
+        else:
+            self.query_one("#idle-text", T).set("label.idle_warning", seconds=left)
+
+    def on_key(self) -> None:
+        self.dismiss(True)
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(True)

@@ -1,0 +1,48 @@
+"""The simulated outbox (demo mode only, R25): the SMS and e-mails the program sent, newest first,
+with the recipient masked. A production kiosk never shows it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from app.clock import to_local
+
+
+class OutboxPane(VerticalScroll):
+    DEFAULT_CSS = """
+    OutboxPane {
+        dock: right; width: 40; height: 100%; display: none;
+        border-left: thick $accent; background: $surface; padding: 0 1;
+    }
+    OutboxPane.-shown { display: block; }
+    OutboxPane > Static { margin-bottom: 1; }
+    OutboxPane > .outbox-title { text-style: bold; color: $accent; }
+    """
+
+    def compose(self):
+        yield Static("", classes="outbox-title")
+        yield Static("", id="outbox-list")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "outbox_shown", self._show)
+        self.watch(self.app, "outbox_version", lambda _: self.render_messages())
+        self.watch(self.app, "lang", lambda _: self.render_messages())
+
+    def _show(self, shown: bool) -> None:
+        self.set_class(shown and self.app.services.settings.demo, "-shown")
+
+    def render_messages(self) -> None:
+        tr = self.app.tr
+        self.query_one(".outbox-title", Static).update(tr("label.outbox_title"))
+        text = Text()
+        messages = self.app.outbox_messages
+        if not messages:
+            text.append(tr("label.outbox_empty"), style="dim")
+        for m in messages:
+            channel = tr("label.channel_sms" if m.channel == "sms" else "label.channel_email")
+            text.append(f"{channel} → {m.recipient_masked}\n", style="bold")
+            text.append(f"{to_local(m.created_at):%H:%M:%S}  {m.subject}\n", style="dim")
+            text.append((m.body or "").strip() + "\n\n")
+        self.query_one("#outbox-list", Static).update(text)

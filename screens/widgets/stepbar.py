@@ -1,0 +1,41 @@
+"""The step bar 1–2–3–4 of the binding wizard, so a parent always sees where they are."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+STEPS = ("label.step1", "label.step2", "label.step3", "label.step4")
+
+
+class StepBar(Static):
+    DEFAULT_CSS = """
+    StepBar { height: 1; width: 100%; content-align: center middle; background: $panel; }
+    """
+
+    step: reactive[int] = reactive(1)
+
+    def __init__(self, step: int) -> None:
+        super().__init__("")
+        self.set_reactive(StepBar.step, step)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "lang", lambda _: self.refresh_bar())
+
+    def watch_step(self) -> None:
+        self.refresh_bar()
+
+    def refresh_bar(self) -> None:
+        text = Text()
+        for n, key in enumerate(STEPS, start=1):
+            if n > 1:
+                text.append(" › ", style="dim")
+            label = f"{n} {self.app.tr(key)}"
+            if n == self.step:
+                text.append(f" {label} ", style="bold reverse")
+            elif n < self.step:
+                text.append(f"✓{label}", style="dim")
+            else:
+                text.append(label)
+        self.update(text)

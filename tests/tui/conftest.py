@@ -1,0 +1,60 @@
+"""Pilot helpers: an app on the real services and a real database file, in demo mode (the outbox
+readable), plus `settle` to wait for thread workers and the screen to catch up."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+
+from app.models import OutboxMessage
+from app.services.kiosk import KioskSession
+from app.tui import QinziApp
+from tests.factories import verified_contact
+
+
+async def settle(pilot) -> None:
+    """Let every thread worker finish and the resulting messages reach the widgets."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(3):
+        # A newer poll of the outbox may replace an older one.
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def last_code(services) -> str:
+    message = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
+    return re.search(r"\b(\d{6})\b", services.outbox.body_of(message)).group(1)
+
+
+@pytest.fixture
+def demo_services(services):
+    """The services with demo mode on (outbox pane allowed, R25)."""
+    services.ctx.settings.mode = "demo"
+    return services
+
+
+@pytest.fixture
+def kiosk_app(demo_services):
+    def make(*, kiosk: bool = False) -> QinziApp:
+        return QinziApp(demo_services, kiosk=kiosk)
+
+    return make
+
+
+def start_session(app: QinziApp, services, contact: str = "father@home.example") -> KioskSession:
+    """Step 1 done: a verified contact, as if the parent had typed the code."""
+    session = KioskSession(contact=verified_contact(services, contact), lang=app.lang)
+    app.start_session(session)
+    return session
+
+
+async def type_into(pilot, selector: str, text: str) -> None:
+    """Set an Input's value the way typing would (Changed fires, drafts are kept)."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
+    widget.value = text
+    await pilot.pause()

@@ -1,0 +1,246 @@
+"""The kiosk around the wizard: welcome, step 1, the progress page, FAQ, outbox pane, idle wipe
+and the kiosk lock — through the real services on a real database file."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Markdown
+
+from app.models import Application, Channel, Status
+from screens.contact import ContactScreen
+from screens.faq import FaqScreen
+from screens.progress import ProgressScreen
+from screens.staff_pin import StaffPinScreen
+from screens.welcome import WelcomeScreen
+from screens.widgets.confirm import Confirm
+from screens.widgets.field import Field
+from screens.widgets.idle import IdleCountdown
+from screens.widgets.outbox_pane import OutboxPane
+from tests.factories import submit_application
+from tests.tui.conftest import last_code, settle, start_session, type_into
+
+
+def field_error(app, name: str) -> str:
+    field = app.screen.query_one(f"#field-{name}", Field)
+    return field.error.message(app.lang) if field.error else ""
+
+
+async def to_step1(pilot) -> None:
+    await pilot.click("#bind")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ContactScreen)
+
+
+async def test_r26_bad_contact_is_explained_beside_the_field_and_kept(kiosk_app):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "parent@home")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "有效的電子郵件信箱" in field_error(app, "contact")
+        assert app.screen.query_one("#contact", Input).value == "parent@home"
+
+
+async def test_r2_third_sms_in_an_hour_is_refused_with_advice_to_use_email(kiosk_app):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await pilot.click("#channel-sms")
+        await type_into(pilot, "#contact", "0912345678")
+        for _ in range(3):
+            await pilot.click("#get-code")
+            await settle(pilot)
+        assert "電子郵件信箱" in field_error(app, "contact")
+        assert app.screen.query_one("#contact", Input).value == "0912345678"
+
+
+async def test_r4_wrong_code_says_how_many_tries_are_left(kiosk_app):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "parent@home.example")
+        await pilot.press("enter")
+        await settle(pilot)
+        code = last_code(app.services)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        await type_into(pilot, "#code", wrong)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "還可以再試 4 次" in field_error(app, "code")
+        assert app.screen.query_one("#code", Input).value == wrong
+        assert app.session is None
+
+
+async def test_flow_step1_a_contact_with_applications_lands_on_the_progress_page(kiosk_app, roster):
+    """Flow step 1 → 5, R17: come back with a new code, see both applications, cancel one,
+    void the rest, log out to an empty welcome screen."""
+    app = kiosk_app()
+    services = app.services
+    submit_application(services, roster, ("wu", "chen"), email="parent@home.example")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "parent@home.example")
+        await pilot.click("#get-code")
+        await settle(pilot)
+        await type_into(pilot, "#code", last_code(services))
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert isinstance(app.screen, ProgressScreen)
+        rows = app.screen.query(".progress-item")
+        assert len(rows) == 2
+        assert all("申請" in str(r.query_one(".progress-status").render()) for r in rows)
+
+        first = Application.select().order_by(Application.id).first()
+        await pilot.click(f"#cancel-{first.number}")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.click("#yes")
+        await settle(pilot)
+        assert Application.get_by_id(first.id).status == Status.CANCELLED
+        assert len(app.screen.query(".progress-item")) == 1
+
+        await pilot.click("#void-all")
+        await pilot.pause()
+        await pilot.click("#no")  # changed their mind: nothing happens
+        await settle(pilot)
+        assert len(app.screen.query(".progress-item")) == 1
+        await pilot.click("#void-all")
+        await pilot.pause()
+        await pilot.click("#yes")
+        await settle(pilot)
+        assert Application.select().where(Application.status == Status.PENDING).count() == 0
+
+        await pilot.click("#logout")
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        assert app.session is None and app.drafts == {}
+
+
+async def test_r22_idle_countdown_then_everything_is_wiped(kiosk_app, clock):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "parent@home.example")
+        clock.advance(seconds=119)
+        app.tick()
+        await pilot.pause()
+        assert not isinstance(app.screen, IdleCountdown)
+        clock.advance(seconds=2)
+        app.tick()
+        await pilot.pause()
+        assert isinstance(app.screen, IdleCountdown)
+        clock.advance(seconds=16)
+        app.screen.tick()
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        assert app.drafts == {} and app.session is None
+        await to_step1(pilot)
+        assert app.screen.query_one("#contact", Input).value == ""
+
+
+async def test_r22_a_key_during_the_countdown_keeps_the_session(kiosk_app, clock):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "parent@home.example")
+        clock.advance(seconds=121)
+        app.tick()
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        assert isinstance(app.screen, ContactScreen)
+        assert app.screen.query_one("#contact", Input).value == "parent@home.example"
+
+
+async def test_r22_kiosk_needs_the_staff_pin_to_quit(kiosk_app):
+    app = kiosk_app(kiosk=True)
+    app.services.ctx.settings.staff_pin = "2468"
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")  # no command palette in a kiosk
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, StaffPinScreen)
+        await type_into(pilot, "#pin", "1111")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StaffPinScreen)
+        assert "密碼不正確" in field_error(app, "pin")
+        await type_into(pilot, "#pin", "2468")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_r25_outbox_pane_shows_codes_in_demo_mode_only(kiosk_app):
+    app = kiosk_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.services.verification.request_code(Channel.EMAIL, "parent@home.example")
+        app.refresh_outbox()
+        await settle(pilot)
+        pane = app.screen.query_one(OutboxPane)
+        assert pane.has_class("-shown")
+        text = str(pane.query_one("#outbox-list").render())
+        assert last_code(app.services) in text
+        assert "pa***@home.example" in text
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not pane.has_class("-shown")
+
+
+async def test_r25_production_kiosk_never_shows_the_outbox(services):
+    from app.tui import QinziApp
+
+    app = QinziApp(services, kiosk=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        services.verification.request_code(Channel.EMAIL, "parent@home.example")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert not app.screen.query_one(OutboxPane).has_class("-shown")
+        assert app.outbox_messages == []
+
+
+async def test_r26_language_switch_mid_step_keeps_what_was_typed(kiosk_app):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "parent@home")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.lang == "en"
+        assert "not a valid e-mail" in field_error(app, "contact")
+        assert app.screen.query_one("#contact", Input).value == "parent@home"
+        assert "Get code" in str(app.screen.query_one("#get-code").label)
+
+
+async def test_faq_covers_every_question_of_the_seed_in_both_languages(kiosk_app):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#faq")
+        await pilot.pause()
+        assert isinstance(app.screen, FaqScreen)
+        from screens.faq import faq_text
+
+        for lang in ("zh-TW", "en"):
+            assert faq_text(lang).count("\n### ") == 11  # seed FAQ 一 Q1–Q7, 二 Q1–Q4
+        assert "後六碼" in faq_text("zh-TW")
+        assert app.screen.query_one("#faq", Markdown) is not None
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+
+
+async def test_back_from_step1_keeps_the_draft(kiosk_app, demo_services):
+    app = kiosk_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "parent@home.example")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        await to_step1(pilot)
+        assert app.screen.query_one("#contact", Input).value == "parent@home.example"
+        start_session(app, demo_services)
