@@ -80,7 +80,7 @@ def make_services(
         raise ConfigError("errors.cli.db_open", url=url, reason=reason) from exc
 
 
-def make_app(services: Services, *, kiosk: bool) -> Any:
+def make_app(services: Services, *, kiosk: bool, role: str = "kiosk") -> Any:
     """The Textual app on these services; imported here so that IT commands never load it."""
     try:
         from app.tui import QinziApp
@@ -88,7 +88,7 @@ def make_app(services: Services, *, kiosk: bool) -> Any:
         if exc.name in ("app.tui", "textual"):
             raise ConfigError("errors.cli.no_tui") from exc
         raise
-    return QinziApp(services, kiosk=kiosk)
+    return QinziApp(services, kiosk=kiosk, role=role)
 
 
 # --- output helpers -----------------------------------------------------------------------------

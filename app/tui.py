@@ -20,6 +20,7 @@ from app.resources import shipped
 from app.services import Services
 from app.services.kiosk import KioskSession
 from app.services.outbox import OutboxView
+from app.services.staff import StaffIdentity
 
 # High-contrast themes for a kiosk screen in a bright office and a dim one.
 QINZI_LIGHT = Theme(
@@ -67,8 +68,10 @@ class QinziApp(App[None]):
     outbox_shown: reactive[bool] = reactive(False)
     outbox_version: reactive[int] = reactive(0)
 
-    def __init__(self, services: Services, *, kiosk: bool = False) -> None:
+    def __init__(self, services: Services, *, kiosk: bool = False, role: str = "kiosk") -> None:
+        """`role` "kiosk" starts at the parents' welcome screen, "review" at the staff login."""
         self.kiosk = kiosk
+        self.role = role
         # R22: a kiosk offers no way out but the staff PIN — no palette, no quit, no suspend.
         self.ENABLE_COMMAND_PALETTE = not kiosk
         super().__init__()
@@ -76,6 +79,7 @@ class QinziApp(App[None]):
         settings = services.settings
         self.default_lang = settings.language if settings.language in LANGUAGES else "zh-TW"
         self.session: KioskSession | None = None
+        self.staff: StaffIdentity | None = None  # a logged-in teacher or IT person (review role)
         self.drafts: dict[str, dict[str, str]] = {}
         self.last_input: datetime = services.ctx.clock()
         self.outbox_messages: list[OutboxView] = []
@@ -95,6 +99,10 @@ class QinziApp(App[None]):
             self.refresh_outbox()
 
     def welcome_screen(self) -> Screen[Any]:
+        if self.role == "review":
+            from screens.review.login import StaffLoginScreen
+
+            return StaffLoginScreen()
         from screens.welcome import WelcomeScreen
 
         return WelcomeScreen()
@@ -114,7 +122,8 @@ class QinziApp(App[None]):
         if action == "toggle_outbox":
             return self.services.settings.demo  # R25: never offered in production
         if action == "logout":
-            return self.session is not None or len(self.screen_stack) > 2
+            busy = self.session is not None or self.staff is not None
+            return busy or len(self.screen_stack) > 2
         return True
 
     # --- the kiosk session -----------------------------------------------------------------------
@@ -127,6 +136,7 @@ class QinziApp(App[None]):
     def wipe(self) -> None:
         """R22: forget everything typed and return to an empty welcome screen."""
         self.session = None
+        self.staff = None
         self.drafts.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -163,8 +173,9 @@ class QinziApp(App[None]):
         from screens.widgets.idle import IdleCountdown
 
         settings = self.services.settings
-        busy = self.session is not None or len(self.screen_stack) > 2
-        idle = busy and self.idle_seconds() >= settings.idle_seconds
+        busy = self.session is not None or self.staff is not None or len(self.screen_stack) > 2
+        limit = settings.staff_idle_seconds if self.role == "review" else settings.idle_seconds
+        idle = busy and self.idle_seconds() >= limit
         if idle and not isinstance(self.screen, IdleCountdown):
             self.push_screen(IdleCountdown(), self._after_countdown)
         if settings.demo:
