@@ -80,7 +80,9 @@ def make_services(
         raise ConfigError("errors.cli.db_open", url=url, reason=reason) from exc
 
 
-def make_app(services: Services, *, kiosk: bool, role: str = "kiosk") -> Any:
+def make_app(
+    services: Services, *, kiosk: bool, role: str = "kiosk", demo_info: Any = None
+) -> Any:
     """The Textual app on these services; imported here so that IT commands never load it."""
     try:
         from app.tui import QinziApp
@@ -88,7 +90,7 @@ def make_app(services: Services, *, kiosk: bool, role: str = "kiosk") -> Any:
         if exc.name in ("app.tui", "textual"):
             raise ConfigError("errors.cli.no_tui") from exc
         raise
-    return QinziApp(services, kiosk=kiosk, role=role)
+    return QinziApp(services, kiosk=kiosk, role=role, demo_info=demo_info)
 
 
 # --- output helpers -----------------------------------------------------------------------------
@@ -279,7 +281,7 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
                 out("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile)
             if s.email:
                 out("cli.demo.student_email", email=s.email)
-        make_app(services, kiosk=False).run()
+        make_app(services, kiosk=False, demo_info=info).run()
     finally:
         services.close()
     return 0

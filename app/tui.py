@@ -68,9 +68,19 @@ class QinziApp(App[None]):
     outbox_shown: reactive[bool] = reactive(False)
     outbox_version: reactive[int] = reactive(0)
 
-    def __init__(self, services: Services, *, kiosk: bool = False, role: str = "kiosk") -> None:
-        """`role` "kiosk" starts at the parents' welcome screen, "review" at the staff login."""
+    def __init__(
+        self,
+        services: Services,
+        *,
+        kiosk: bool = False,
+        role: str = "kiosk",
+        demo_info: Any = None,
+    ) -> None:
+        """`role` "kiosk" starts at the parents' welcome screen, "review" at the staff login;
+        `demo_info` (from the demo set-up) lists logins and students to try, shown on the
+        welcome screen of a demo."""
         self.kiosk = kiosk
+        self.demo_info = demo_info
         self.role = role
         # R22: a kiosk offers no way out but the staff PIN — no palette, no quit, no suspend.
         self.ENABLE_COMMAND_PALETTE = not kiosk

@@ -107,6 +107,11 @@ class KioskScreen(Screen[Any]):
         # Never exclusive: a new call must not cancel a write still waiting to run.
         self.run_worker(job, thread=True, group="service", exit_on_error=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return len(self.app.screen_stack) > 2
+        return True
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()

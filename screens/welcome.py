@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widgets import Static
 
 from screens.base import KioskScreen
 from screens.widgets.i18n import T, TButton
@@ -20,6 +21,8 @@ class WelcomeScreen(KioskScreen):
                 yield TButton("label.switch_language", id="language")
             yield T("label.welcome_progress_hint", id="welcome-hint")
             yield T(self.mode_key(), id="welcome-mode")
+            if self.app.demo_info is not None:
+                yield Static(id="demo-info")
 
     def mode_key(self) -> str:
         return "label.mode_demo" if self.app.services.settings.demo else "label.mode_production"
@@ -27,6 +30,30 @@ class WelcomeScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#bind").focus()
+        if self.app.demo_info is not None:
+            self.watch(self.app, "lang", self.show_demo_info)
+
+    def show_demo_info(self, lang: str) -> None:
+        """The demo's logins and fictional students, so a salesperson needs no notes."""
+        info, tr = self.app.demo_info, self.app.tr
+        lines = [
+            tr("cli.demo.staff", teacher=info.teacher_login, classroom=info.teacher_class,
+               it=info.it_login, password=info.staff_password),
+            tr("cli.demo.parent", login=info.parent_login, password=info.parent_password,
+               parent_id=info.parent_id),
+            tr("cli.demo.students"),
+        ]  # fmt: skip
+        for s in info.students:
+            lines.append(
+                tr("cli.demo.student", level=s.level, school=s.school, classroom=s.classroom,
+                   name=s.name_masked, student_id=s.student_id)
+            )  # fmt: skip
+            if s.guardian_mobile:
+                guardian = tr("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile)
+                lines.append(guardian)
+            if s.email:
+                lines.append(tr("cli.demo.student_email", email=s.email))
+        self.query_one("#demo-info", Static).update("\n".join(lines))
 
     def on_button_pressed(self, event: TButton.Pressed) -> None:
         event.stop()

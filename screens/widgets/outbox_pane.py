@@ -13,7 +13,7 @@ from app.clock import to_local
 class OutboxPane(VerticalScroll):
     DEFAULT_CSS = """
     OutboxPane {
-        dock: right; width: 40; height: 100%; display: none;
+        dock: right; width: 36; height: 100%; display: none;
         border-left: thick $accent; background: $surface; padding: 0 1;
     }
     OutboxPane.-shown { display: block; }

@@ -279,7 +279,7 @@ class FakeApp:
 @pytest.fixture
 def fake_app(monkeypatch):
     FakeApp.runs = []
-    monkeypatch.setattr(cli, "make_app", lambda services, *, kiosk: FakeApp(services, kiosk))
+    monkeypatch.setattr(cli, "make_app", lambda services, *, kiosk, **kw: FakeApp(services, kiosk))
     return FakeApp.runs
 
 

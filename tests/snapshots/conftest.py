@@ -1,0 +1,33 @@
+"""Snapshots need a still world: a frozen clock, numbered applications drawn in order, and no
+outbox polling racing the screenshot."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+import app.services.numbers as numbers
+
+
+@pytest.fixture(params=["sqlite"])
+def db_url(request, tmp_path):
+    """Snapshots run once, on SQLite: the screens do not depend on the backend."""
+    return str(tmp_path / "qinzi.db")
+
+
+@pytest.fixture(autouse=True)
+def _predictable_numbers(monkeypatch):
+    counter = itertools.count(1)
+
+    def next_number() -> str:
+        return numbers.format_number(f"{next(counter):08d}".replace("0", "A"))
+
+    monkeypatch.setattr(numbers, "new_number", next_number)
+
+
+@pytest.fixture(autouse=True)
+def _predictable_codes(monkeypatch):
+    import app.services.verification as verification
+
+    monkeypatch.setattr(verification.secrets, "randbelow", lambda n: 123456 % n)
