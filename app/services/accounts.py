@@ -15,10 +15,16 @@ from peewee import Model
 
 from app.errors import InvalidInput, NotFound, QinziError, RateLimited, RuleRefused
 from app.identity import mask_contact, mask_email, mask_mobile
-from app.models import Account, Application, Channel, Status, Student, Teacher
+from app.models import Account, Application, Channel, Teacher
 from app.services.account_children import BoundChild, UnbindRequests
 from app.services.audit import SYSTEM, account_actor, contact_actor, teacher_actor
-from app.services.contacts import normalize_contact, normalize_email
+from app.services.contact_change import ContactChange
+from app.services.contacts import (
+    VerifiedContact,
+    contact_digest,
+    normalize_contact,
+    normalize_email,
+)
 from app.services.context import Context
 from app.services.passwords import (
     FIELD,
@@ -31,7 +37,6 @@ from app.services.passwords import (
 )
 from app.services.staff import StaffIdentity
 from app.services.verification import (
-    PURPOSE_CONTACT_CHANGE,
     PURPOSE_RESET,
     CodeSent,
     VerificationService,
@@ -73,7 +78,7 @@ def _minutes_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds() / 60))
 
 
-class AccountService:
+class AccountService(ContactChange):
     def __init__(self, ctx: Context, verification: VerificationService) -> None:
         self.ctx = ctx
         self.verification = verification
@@ -337,73 +342,6 @@ class AccountService:
                 contact_actor(verified.digest), "password.reset", account.id, channel=channel
             )
 
-    # --- a new e-mail or mobile (R21) -----------------------------------------------------------
-
-    def request_contact_change(
-        self, account_id: int, channel: str, raw_new: str, lang: str = "zh-TW"
-    ) -> CodeSent:
-        account = self._account(account_id)
-        value = normalize_contact(channel, raw_new, field="contact")
-        self._check_new_contact(account, channel, value)
-        return self.verification.request_code(channel, value, PURPOSE_CONTACT_CHANGE, lang)
-
-    def _check_new_contact(self, account: Account, channel: str, value: str) -> None:
-        current = account.email if channel == Channel.EMAIL else account.mobile
-        if value == current:
-            raise RuleRefused("errors.contact_change.same", field="contact")
-        if channel != Channel.EMAIL:
-            return
-        if Student.select().where(Student.email == value).exists():
-            raise RuleRefused("errors.contact_change.email_student", field="contact")
-        others = Account.select().where((Account.email == value) & (Account.id != account.id))
-        if others.exists():
-            raise RuleRefused("errors.contact_change.email_taken", field="contact")
-        applied = Application.select().where(
-            (Application.email == value)
-            & (Application.parent_id_digest != account.id_digest)
-            & Application.status.in_([Status.PENDING, Status.APPROVED])
-        )
-        if applied.exists():
-            raise RuleRefused("errors.contact_change.email_applied", field="contact")
-
-    def confirm_contact_change(
-        self, account_id: int, channel: str, raw_new: str, code: str
-    ) -> None:
-        account = self._account(account_id)
-        value = normalize_contact(channel, raw_new, field="contact")
-        self.verification.verify_code(channel, value, code, PURPOSE_CONTACT_CHANGE, consume=False)
-        self._check_new_contact(account, channel, value)
-        self.verification.verify_code(channel, value, code, PURPOSE_CONTACT_CHANGE)
-        locks = [f"{KIND_PARENT}:{account.id}"]
-        if channel == Channel.EMAIL:
-            locks.append(f"email:{value}")
-        with self.ctx.transaction(*locks):
-            account = Account.get_by_id(account.id)
-            self._check_new_contact(account, channel, value)
-            if channel == Channel.EMAIL:
-                old, account.email = account.email, value
-                self.ctx.outbox.notify(
-                    Channel.EMAIL, old, "email_changed", account.lang, new=mask_email(value)
-                )
-            else:
-                old, account.mobile = account.mobile, value
-                if old:
-                    self.ctx.outbox.notify(
-                        Channel.SMS, old, "mobile_changed_sms", account.lang, new=mask_mobile(value)
-                    )
-                else:
-                    self.ctx.outbox.notify(
-                        Channel.EMAIL,
-                        account.email,
-                        "mobile_changed",
-                        account.lang,
-                        new=mask_mobile(value),
-                    )
-            account.save()
-            self.ctx.audit.record(
-                account_actor(account.id), "contact.changed", account.id, channel=channel
-            )
-
     # --- children and unbinding (R29) -----------------------------------------------------------
 
     def children(self, account_id: int) -> list[BoundChild]:
@@ -411,3 +349,14 @@ class AccountService:
 
     def request_unbind(self, account_id: int, binding_id: int) -> int:
         return self._unbind.request(self._account(account_id), binding_id)
+
+    def verified_contact(self, account_id: int) -> VerifiedContact:
+        """A logged-in parent binds another child without a new code: the login proved the
+        account's e-mail, so it stands for step 1."""
+        account = self._account(account_id)
+        return VerifiedContact(
+            channel=Channel.EMAIL,
+            value=account.email,
+            digest=contact_digest(self.ctx.keyring, account.email),
+            verified_at=self.ctx.clock(),
+        )

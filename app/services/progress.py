@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from app.errors import NotFound, RuleRefused
 from app.identity import mask_name
-from app.models import Application, Classroom, School, Status, Student
+from app.models import Account, Application, Classroom, School, Status, Student
 from app.services.audit import contact_actor
 from app.services.context import Context
 from app.services.eligibility import HOLDING_STATUSES
@@ -32,6 +32,17 @@ class ProgressPage:
         )
 
     def progress(self, contact_digest: str) -> list[ProgressRow]:
+        return self._rows(Application.contact_digest == contact_digest, SHOWN_STATUSES)
+
+    def open_applications_of(self, account_id: int) -> list[ProgressRow]:
+        """A logged-in parent's applications still waiting or refused, whichever contact they
+        were made from; approved ones show as bound children instead."""
+        account = Account.get_by_id(account_id)
+        return self._rows(
+            Application.parent_id_digest == account.id_digest, (Status.PENDING, Status.REJECTED)
+        )
+
+    def _rows(self, where, statuses) -> list[ProgressRow]:
         query = (
             Application.select(Application, Student, School, Classroom)
             .join(Student)
@@ -39,10 +50,7 @@ class ProgressPage:
             .join(School)
             .switch(Application)
             .join(Classroom)
-            .where(
-                Application.contact_digest == contact_digest,
-                Application.status.in_(SHOWN_STATUSES),
-            )
+            .where(where, Application.status.in_(statuses))
             .order_by(Application.submitted_at, Application.id)
         )
         return [
