@@ -18,6 +18,7 @@ from app.errors import QinziError
 from app.i18n import LANGUAGES, t
 from app.resources import shipped
 from app.services import Services
+from app.services.accounts import ParentLogin
 from app.services.kiosk import KioskSession
 from app.services.outbox import OutboxView
 from app.services.staff import StaffIdentity
@@ -90,6 +91,7 @@ class QinziApp(App[None]):
         self.default_lang = settings.language if settings.language in LANGUAGES else "zh-TW"
         self.session: KioskSession | None = None
         self.staff: StaffIdentity | None = None  # a logged-in teacher or IT person (review role)
+        self.account: ParentLogin | None = None  # a logged-in parent (家長登入)
         self.drafts: dict[str, dict[str, str]] = {}
         self.last_input: datetime = services.ctx.clock()
         self.outbox_messages: list[OutboxView] = []
@@ -132,11 +134,15 @@ class QinziApp(App[None]):
         if action == "toggle_outbox":
             return self.services.settings.demo  # R25: never offered in production
         if action == "logout":
-            busy = self.session is not None or self.staff is not None
-            return busy or len(self.screen_stack) > 2
+            return self.logged_in or len(self.screen_stack) > 2
         return True
 
     # --- the kiosk session -----------------------------------------------------------------------
+
+    @property
+    def logged_in(self) -> bool:
+        """Someone's data is on this screen: a kiosk session, a parent or a staff login."""
+        return any(x is not None for x in (self.session, self.account, self.staff))
 
     def start_session(self, session: KioskSession) -> None:
         self.session = session
@@ -147,6 +153,7 @@ class QinziApp(App[None]):
         """R22: forget everything typed and return to an empty welcome screen."""
         self.session = None
         self.staff = None
+        self.account = None
         self.drafts.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -183,7 +190,7 @@ class QinziApp(App[None]):
         from screens.widgets.idle import IdleCountdown
 
         settings = self.services.settings
-        busy = self.session is not None or self.staff is not None or len(self.screen_stack) > 2
+        busy = self.logged_in or len(self.screen_stack) > 2
         limit = settings.staff_idle_seconds if self.role == "review" else settings.idle_seconds
         idle = busy and self.idle_seconds() >= limit
         if idle and not isinstance(self.screen, IdleCountdown):

@@ -17,6 +17,7 @@ class WelcomeScreen(KioskScreen):
             yield T("label.welcome_lead", id="welcome-lead")
             with Vertical(id="welcome-actions"):
                 yield TButton("label.start_binding", id="bind", variant="primary")
+                yield TButton("label.parent_login", id="login")
                 yield TButton("label.faq", id="faq")
                 yield TButton("label.switch_language", id="language")
             yield T("label.welcome_progress_hint", id="welcome-hint")
@@ -61,6 +62,10 @@ class WelcomeScreen(KioskScreen):
             from screens.contact import ContactScreen
 
             self.app.push_screen(ContactScreen())
+        elif event.button.id == "login":
+            from screens.account.login import LoginScreen
+
+            self.app.push_screen(LoginScreen())
         elif event.button.id == "faq":
             from screens.faq import FaqScreen
 
