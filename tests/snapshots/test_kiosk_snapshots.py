@@ -65,7 +65,7 @@ def test_progress_page_en(snap_compare, services, roster):
 
 
 def test_faq_zh(snap_compare, services):
-    assert snap_compare(production_app(services), press=["tab", "enter"], terminal_size=SIZE)
+    assert snap_compare(production_app(services), press=["tab", "tab", "enter"], terminal_size=SIZE)
 
 
 def test_outbox_pane_demo(snap_compare, services):

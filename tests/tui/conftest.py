@@ -58,3 +58,11 @@ async def type_into(pilot, selector: str, text: str) -> None:
     widget.focus()
     widget.value = text
     await pilot.pause()
+
+
+async def click(pilot, selector: str) -> None:
+    """Click a widget the way a person would: scroll it into view first (bodies scroll at 80x24)."""
+    await pilot.pause()  # the layout may have just changed (a box shown)
+    pilot.app.screen.query_one(selector).scroll_visible(animate=False)
+    await pilot.pause()
+    await pilot.click(selector)
