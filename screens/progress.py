@@ -113,5 +113,6 @@ class ProgressScreen(KioskScreen):
         self.notify(self.app.tr(key, **params))
         self.reload()
 
-    def action_back(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """There is no step before the progress page: going back would re-open step 1."""
+        return action != "back"

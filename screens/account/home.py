@@ -144,5 +144,6 @@ class AccountHomeScreen(KioskScreen):
         self.notify(self.app.tr("label.home_unbind_sent"))
         self.reload()
 
-    def action_back(self) -> None:
-        """Home is the top of a logged-in parent's pages; 登出 leaves it."""
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Home is the top of a logged-in parent's pages; 登出 leaves it, not Esc."""
+        return action != "back"
