@@ -32,6 +32,40 @@ Migration = Callable[[Database, SchemaMigrator], None]
 MIGRATIONS: dict[int, Migration] = {}
 
 
+# SQLite's WAL needs shared memory between the processes that open the file: it does not work
+# across hosts, and file locking on network shares is unreliable (SPEC "Data at scale").
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "ncpfs", "afs", "9p", "ceph",
+     "glusterfs", "lustre", "gpfs", "davfs", "fuse.sshfs", "fuse.davfs2", "fuse.glusterfs",
+     "fuse.cephfs", "fuse.s3fs", "fuse.rclone"}
+)  # fmt: skip
+
+
+def filesystem_type(path: Path, mounts: str | None = None) -> str | None:
+    """The type of the filesystem holding `path`, from /proc/mounts (None where there is none)."""
+    if mounts is None:
+        try:
+            mounts = Path("/proc/mounts").read_text()
+        except OSError:
+            return None
+    target = path.resolve()
+    best, kind = -1, None
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = Path(parts[1].replace("\\040", " "))
+        if (target == point or point in target.parents) and len(str(point)) > best:
+            best, kind = len(str(point)), parts[2]
+    return kind
+
+
+def refuse_network_filesystem(path: Path, mounts: str | None = None) -> None:
+    kind = filesystem_type(path.parent, mounts)
+    if kind in NETWORK_FILESYSTEMS:
+        raise ConfigError("errors.config.network_fs", path=str(path), fstype=kind)
+
+
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "postgresql://"))
 
@@ -48,6 +82,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
         raise ConfigError("errors.config.unsupported_db", url=url.split(":", 1)[0])
     else:
         path = sqlite_path(url)
+        refuse_network_filesystem(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", timeout=15)
     database.initialize(db)

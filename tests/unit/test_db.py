@@ -111,3 +111,36 @@ def test_unsupported_database_url_is_refused():
     with pytest.raises(ConfigError) as err:
         open_database("mysql://root@localhost/test")
     assert err.value.key == "errors.config.unsupported_db"
+
+
+MOUNTS = """\
+/dev/sda1 / ext4 rw,relatime 0 0
+proc /proc proc rw 0 0
+fileserver:/export/school /srv/share nfs4 rw,vers=4.2 0 0
+//nas/office /mnt/office cifs rw 0 0
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [("/srv/share/qinzi.db", "nfs4"), ("/mnt/office/sub/q.db", "cifs"), ("/home/it/q.db", "ext4")],
+)
+def test_filesystem_of_a_path_is_read_from_the_mount_table(path, kind):
+    from pathlib import Path
+
+    from app.db import filesystem_type
+
+    assert filesystem_type(Path(path), MOUNTS) == kind
+
+
+def test_sqlite_on_a_network_share_is_refused_with_advice_to_use_postgresql():
+    """SPEC "Data at scale": WAL does not work across hosts or network shares."""
+    from pathlib import Path
+
+    from app.db import refuse_network_filesystem
+
+    with pytest.raises(ConfigError) as err:
+        refuse_network_filesystem(Path("/srv/share/qinzi.db"), MOUNTS)
+    assert err.value.key == "errors.config.network_fs"
+    assert "PostgreSQL" in err.value.message("en")
+    refuse_network_filesystem(Path("/home/it/qinzi.db"), MOUNTS)  # a local disk is fine
