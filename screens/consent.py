@@ -1,0 +1,107 @@
+"""Step 3 同意個資使用聲明: the privacy statement in a box of its own; the consent box stays
+disabled until the box was scrolled to its end, by keyboard or mouse wheel (R10). 不同意並退出
+asks first, then forgets everything (R22)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Checkbox, Markdown
+
+from app.services.kiosk import Statement
+from screens.base import KioskScreen
+from screens.widgets.confirm import Confirm
+from screens.widgets.field import Field
+from screens.widgets.i18n import T, TButton, TCheckbox
+
+
+class ConsentScreen(KioskScreen):
+    STEP = 3
+
+    read_to_end = False
+    loaded = False
+
+    def compose_body(self) -> ComposeResult:
+        yield T("label.consent_step.title", classes="title")
+        with VerticalScroll(id="statement"):
+            yield Markdown(id="statement-text")
+        yield Field(
+            "consent",
+            "label.consent_step.scroll_hint",
+            TCheckbox("label.consent_step.agree", id="agree", disabled=True, compact=True),
+        )
+        with Horizontal(classes="actions"):
+            yield TButton("label.wizard.back", id="back")
+            yield TButton("label.wizard.next", id="next", variant="primary", disabled=True)
+        # Apart from 下一步, so that leaving is never pressed by mistake.
+        with Horizontal(classes="actions"):
+            yield TButton("label.consent_step.decline", id="decline", variant="error", compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        session = self.app.session
+        if session is not None and session.has_consent:
+            # Coming back after consenting: the statement was read; the box stays ticked.
+            self._mark_read()
+            self.query_one("#agree", Checkbox).value = True
+        box = self.query_one("#statement", VerticalScroll)
+        self.watch(box, "scroll_y", self._check_end, init=False)
+        self.watch(box, "virtual_size", self._check_end, init=False)
+        self.watch(self.app, "lang", self._load)
+        box.focus()
+
+    def _load(self, lang: str) -> None:
+        self.call(self.app.services.applications.privacy_statement, lang, done=self._show)
+
+    async def _show(self, statement: Statement) -> None:
+        await self.query_one("#statement-text", Markdown).update(statement.text)
+        self.loaded = True
+        self.call_after_refresh(self._check_end)
+
+    def _check_end(self, *_: object) -> None:
+        """Read means: the text is laid out and its last line has been inside the box."""
+        box = self.query_one("#statement", VerticalScroll)
+        if self.read_to_end or not self.loaded or box.virtual_size.height == 0:
+            return
+        if box.scroll_y >= box.max_scroll_y:
+            self._mark_read()
+
+    def _mark_read(self) -> None:
+        self.read_to_end = True
+        self.query_one("#agree", Checkbox).disabled = False
+        self.query_one("#field-consent .field-label", T).set("label.consent_step.read_hint")
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self.clear_errors()
+        self.query_one("#next").disabled = not event.value
+
+    def on_button_pressed(self, event: TButton.Pressed) -> None:
+        event.stop()
+        if event.button.id == "back":
+            self.action_back()
+        elif event.button.id == "decline":
+            self.app.push_screen(
+                Confirm("label.consent_step.decline_question", "label.consent_step.decline_yes"),
+                self._declined,
+            )
+        elif event.button.id == "next":
+            self.next()
+
+    def _declined(self, yes: bool | None) -> None:
+        if yes:
+            self.app.wipe()
+
+    def next(self) -> None:
+        if not self.query_one("#agree", Checkbox).value:
+            return
+        self.call(
+            self.app.services.applications.give_consent,
+            self.app.session,
+            self.read_to_end,
+            done=lambda _: self._to_parent(),
+        )
+
+    def _to_parent(self) -> None:
+        from screens.parent import ParentScreen
+
+        self.app.push_screen(ParentScreen())

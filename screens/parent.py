@@ -1,0 +1,187 @@
+"""Step 4 填寫家長資料: the parent's ID and 驗證; a parent who already has an account sees its
+details masked and applies with them; anyone else types name, e-mail (the future login) and
+mobile. The electronic signature is the full name typed again (R16). 送出資料 writes every
+application of the session (R11–R16); each refusal shows beside its field, nothing typed is lost."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input
+
+from app.identity import mask_name
+from app.services.kiosk import ParentDetails, Prefill, Submitted
+from screens.base import KioskScreen
+from screens.widgets.field import Field
+from screens.widgets.i18n import T, TButton
+
+# Cleared once the applications are in: a new round starts from an empty form.
+WIZARD_DRAFTS = ("StudentScreen", "ConsentScreen")
+
+
+class ParentScreen(KioskScreen):
+    STEP = 4
+    DRAFT = ("parent-id", "name", "email", "mobile", "signature")
+
+    prefill: Prefill | None = None
+    verified_id: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield T("label.parent_step.title", classes="title")
+        yield T("label.parent_step.lead", classes="lead")
+        yield Field(
+            "parent_id",
+            "label.parent_step.parent_id",
+            Horizontal(
+                Input(id="parent-id", max_length=20),
+                TButton("label.wizard.check", id="check-parent"),
+                classes="input-row",
+            ),
+            T("", id="parent-id-ok", classes="field-ok"),
+        )
+        with Vertical(id="details"):
+            with Vertical(id="account-box"):
+                yield T("label.parent_step.account_found", classes="lead")
+                yield T("", id="account-details")
+            yield Field("name", "label.parent_step.name", Input(id="name", max_length=50))
+            yield Field(
+                "email",
+                "label.parent_step.email",
+                Input(id="email", max_length=254),
+                hint_key="label.parent_step.email_hint",
+            )
+            yield Field(
+                "mobile",
+                "label.parent_step.mobile",
+                Input(id="mobile", max_length=20),
+                hint_key="label.parent_step.mobile_hint",
+            )
+            yield Field(
+                "signature",
+                "label.parent_step.signature",
+                Input(id="signature", max_length=60),
+                hint_key="label.parent_step.signature_hint",
+            )
+        yield T("label.parent_step.verify_first", id="verify-first", classes="muted")
+        with Horizontal(classes="actions"):
+            yield TButton("label.wizard.back", id="back")
+            yield TButton("label.parent_step.submit", id="submit", variant="primary")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.app, "lang", self._relabel)
+        self.refresh_state()
+        draft = self.app.drafts.get(type(self).__name__, {})
+        typed = self.query_one("#parent-id", Input).value
+        if typed and draft.get("verified-id") == typed:
+            self.verify()  # verified before going back: show the same form again
+        self.query_one("#parent-id").focus()
+
+    def _relabel(self, lang: str) -> None:
+        tr = self.app.tr
+        self.query_one("#parent-id", Input).placeholder = tr("label.parent_step.id_placeholder")
+        self.query_one("#email", Input).placeholder = tr("label.parent_step.email_placeholder")
+        self.query_one("#mobile", Input).placeholder = tr("label.parent_step.mobile_placeholder")
+
+    def refresh_state(self) -> None:
+        prefill = self.prefill
+        account = prefill is not None and prefill.account_exists
+        self.query_one("#details").display = prefill is not None
+        self.query_one("#verify-first").display = prefill is None
+        self.query_one("#submit").disabled = prefill is None
+        self.query_one("#account-box").display = account
+        self.query_one("#field-name").display = not account
+        self.query_one("#field-email").display = not account
+        self.query_one("#field-mobile").display = not (account and prefill.mobile_masked)
+        ok = self.query_one("#parent-id-ok", T)
+        ok.display = prefill is not None
+        if prefill is None:
+            return
+        ok.set("label.parent_step.id_ok", masked=prefill.parent_id_masked)
+        signature_hint = self.query_one("#field-signature .field-hint", T)
+        if account:
+            self.query_one("#account-details", T).set(
+                "label.parent_step.account_details",
+                name=mask_name(prefill.name or ""),
+                email=prefill.email_masked or "",
+                mobile=prefill.mobile_masked or "—",
+            )
+            signature_hint.set("label.parent_step.signature_hint_account")
+        else:
+            signature_hint.set("label.parent_step.signature_hint")
+
+    # --- events --------------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        super().on_input_changed(event)
+        # Another ID after 驗證: its account may differ, so 驗證 again.
+        if event.input.id == "parent-id" and self.prefill and event.value != self.verified_id:
+            self.prefill = self.verified_id = None
+            self.refresh_state()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "parent-id":
+            self.verify()
+        elif event.input.id == "signature":
+            self.submit()
+        else:
+            self.focus_next()
+
+    def on_button_pressed(self, event: TButton.Pressed) -> None:
+        event.stop()
+        if event.button.id == "check-parent":
+            self.verify()
+        elif event.button.id == "submit":
+            self.submit()
+        elif event.button.id == "back":
+            self.action_back()
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def verify(self) -> None:
+        self.clear_errors()
+        typed = self.query_one("#parent-id", Input).value
+        self.call(
+            self.app.services.applications.parent_prefill,
+            self.app.session,
+            typed,
+            done=lambda prefill: self._verified(typed, prefill),
+        )
+
+    def _verified(self, typed: str, prefill: Prefill) -> None:
+        if typed != self.query_one("#parent-id", Input).value:
+            return  # changed while we looked
+        self.prefill, self.verified_id = prefill, typed
+        self.app.drafts.setdefault(type(self).__name__, {})["verified-id"] = typed
+        self.refresh_state()
+        first = "#name"
+        if prefill.account_exists:
+            first = "#signature" if prefill.mobile_masked else "#mobile"
+        self.call_after_refresh(lambda: self.query_one(first).focus())
+
+    def submit(self) -> None:
+        if self.prefill is None:
+            return
+        self.clear_errors()
+        value = {name: self.query_one(f"#{name}", Input).value for name in self.DRAFT}
+        details = ParentDetails(value["parent-id"], value["name"], value["email"], value["mobile"])
+        self.call(
+            self.app.services.applications.submit,
+            self.app.session,
+            details,
+            value["signature"],
+            done=self._submitted,
+        )
+
+    def _submitted(self, submitted: list[Submitted]) -> None:
+        from screens.completion import CompletionScreen
+
+        drafts = self.app.drafts
+        for name in WIZARD_DRAFTS:
+            drafts.pop(name, None)
+        drafts.get(type(self).__name__, {}).pop("signature", None)
+        # The wizard is done: nothing to go back to but the welcome screen below.
+        while len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        self.app.push_screen(CompletionScreen(submitted))

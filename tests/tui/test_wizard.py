@@ -1,0 +1,573 @@
+"""The binding wizard after step 1 (steps 2–4 and the completion page), walked through the real
+services on a real database file: what a parent sees, refusal by refusal, with what they typed
+still in place (R26)."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Checkbox, Input, RadioButton, Select, Static
+
+from app.models import Application, Status
+from app.services.kiosk import ParentDetails
+from screens.completion import CompletionScreen
+from screens.consent import ConsentScreen
+from screens.parent import ParentScreen
+from screens.student import StudentScreen
+from screens.welcome import WelcomeScreen
+from screens.widgets.confirm import Confirm
+from screens.widgets.field import Field
+from tests.factories import make_account, submit_application
+from tests.tui.conftest import last_code, settle, start_session, type_into
+
+SIZE = (100, 30)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def field_error(app, name: str) -> str:
+    """The refusal shown beside a field, as the parent reads it ('' when none)."""
+    field = app.screen.query_one(f"#field-{name}", Field)
+    return str(field.query_one(".field-error", Static).render()) if field.error else ""
+
+
+def error_key(app, name: str) -> str | None:
+    field = app.screen.query_one(f"#field-{name}", Field)
+    return field.error.key if field.error else None
+
+
+def value(app, selector: str) -> str:
+    return app.screen.query_one(selector, Input).value
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def screen_text(app, selector: str) -> str:
+    return " ".join(str(s.render()) for s in app.screen.query(selector))
+
+
+async def press(pilot, selector: str) -> None:
+    """Press a button as a click or Enter would, wherever the body is scrolled."""
+    pilot.app.screen.query_one(selector).press()
+    await settle(pilot)
+
+
+async def open_step2(pilot, services) -> None:
+    start_session(pilot.app, services)
+    await pilot.app.push_screen(StudentScreen())
+    await settle(pilot)
+
+
+async def fill_student(
+    pilot, roster, short: str, relationship: str = "father", note: str | None = None, **kw
+) -> None:
+    """Relationship, level, ID and school for one roster student (a wrong school with `school=`)."""
+    screen = pilot.app.screen
+    kind = "legal" if relationship in ("father", "mother") else "guardian"
+    screen.query_one(f"#kind-{kind}", RadioButton).value = True
+    await pilot.pause()
+    screen.query_one("#relationship", Select).value = relationship
+    await pilot.pause()
+    if note is not None:
+        await type_into(pilot, "#relationship-note", note)
+    school = roster.student(short).school
+    screen.query_one(f"#level-{school.level}", RadioButton).value = True
+    await settle(pilot)
+    await type_into(pilot, "#student-id", kw.get("student_id", roster.ids[short]))
+    screen.query_one("#school", Select).value = kw.get("school", school.code)
+    await pilot.pause()
+
+
+async def find_and_add(pilot, roster, short: str, relationship: str = "father", **kw) -> None:
+    await fill_student(pilot, roster, short, relationship, **kw)
+    await press(pilot, "#lookup")
+    await press(pilot, "#add")
+
+
+def prepare_session(app, services, roster, students=("wu",), relationship="father"):
+    """Steps 2 and 3 done through the services, for tests of step 4."""
+    session = start_session(app, services)
+    apps = services.applications
+    for short in students:
+        student = roster.student(short)
+        card = apps.lookup_student(session, student.school.level, student.school.code,
+                                   roster.ids[short])  # fmt: skip
+        apps.choose_student(session, card, relationship)
+    apps.give_consent(session, scrolled_to_end=True)
+    return session
+
+
+async def open_step4(pilot, services, roster, **kw) -> None:
+    prepare_session(pilot.app, services, roster, **kw)
+    await pilot.app.push_screen(ParentScreen())
+    await settle(pilot)
+
+
+async def fill_parent(pilot, roster, parent="father", name="吳志明", email="father@home.example",
+                      mobile="0911222333", signature=None) -> None:  # fmt: skip
+    await type_into(pilot, "#parent-id", roster.parent_ids[parent])
+    await press(pilot, "#check-parent")
+    await type_into(pilot, "#name", name)
+    await type_into(pilot, "#email", email)
+    await type_into(pilot, "#mobile", mobile)
+    await type_into(pilot, "#signature", name if signature is None else signature)
+
+
+async def read_statement(pilot) -> None:
+    pilot.app.screen.query_one("#statement").focus()
+    await pilot.press("end")
+    await pilot.wait_for_scheduled_animations()
+    await settle(pilot)
+
+
+# --- the whole way ------------------------------------------------------------------------------
+
+
+async def test_r31_one_parent_binds_two_students_from_step1_to_the_completion_page(
+    kiosk_app, roster
+):
+    """R31, flow steps 1–4: two passes through step 2, one consent, one submission, two
+    application numbers on the completion page and two pending applications in the database."""
+    app = kiosk_app()
+    services = app.services
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#bind")
+        await type_into(pilot, "#contact", "father@home.example")
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_into(pilot, "#code", last_code(services))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)
+        assert app.screen.query_one("#next").disabled
+
+        await find_and_add(pilot, roster, "wu")
+        assert "吳*寶" in text_of(app, "#chosen-list .chosen-text")
+        assert not app.screen.query_one("#next").disabled
+        await press(pilot, "#another")
+        assert value(app, "#student-id") == ""
+        await find_and_add(pilot, roster, "chen")
+        rows = [str(s.render()) for s in app.screen.query(".chosen-text")]
+        assert len(rows) == 2 and "陳*明" in rows[1] and "302" in rows[1]
+        await press(pilot, "#next")
+
+        assert isinstance(app.screen, ConsentScreen)
+        await read_statement(pilot)
+        app.screen.query_one("#agree", Checkbox).value = True
+        await pilot.pause()
+        await press(pilot, "#next")
+
+        assert isinstance(app.screen, ParentScreen)
+        await fill_parent(pilot, roster)
+        await pilot.press("enter")  # Enter in the signature field submits
+        await settle(pilot)
+
+        assert isinstance(app.screen, CompletionScreen)
+        numbers = app.screen.numbers
+        assert len(numbers) == 2
+        shown = screen_text(app, ".submitted-head")
+        assert all(n in shown for n in numbers) and "吳*寶" in shown and "陳*明" in shown
+        rows = Application.select().where(Application.number.in_(numbers))
+        assert {a.status for a in rows} == {Status.PENDING}
+        assert "身分證字號的後六碼" in screen_text(app, "#next-steps T")
+
+
+# --- step 2 -------------------------------------------------------------------------------------
+
+
+async def test_r7_a_wrong_checksum_is_shown_beside_the_student_id_and_kept(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        bad = roster.ids["wu"][:-1] + str((int(roster.ids["wu"][-1]) + 1) % 10)
+        await fill_student(pilot, roster, "wu", student_id=bad)
+        await press(pilot, "#check-id")
+        assert error_key(app, "student_id") == "errors.id.checksum"
+        assert "檢查碼" in field_error(app, "student_id")
+        assert value(app, "#student-id") == bad
+        await press(pilot, "#lookup")  # a malformed ID never costs one of the R8 tries
+        assert app.session.failed_lookups == 0
+        await type_into(pilot, "#student-id", roster.ids["wu"])
+        await press(pilot, "#check-id")
+        assert error_key(app, "student_id") is None
+        assert "A123******" in text_of(app, "#student-id-ok")
+
+
+async def test_r8_a_failed_lookup_says_how_many_tries_are_left_not_what_was_wrong(
+    kiosk_app, roster
+):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await fill_student(pilot, roster, "wu", school="E002")  # right ID, wrong school
+        await press(pilot, "#lookup")
+        message = field_error(app, "student_id")
+        assert error_key(app, "student_id") == "errors.application.lookup_failed"
+        assert "4 次" in message and "學校" in message and "學層" in message
+        assert value(app, "#student-id") == roster.ids["wu"]
+        assert app.screen.query_one("#school", Select).value == "E002"
+        assert not app.screen.query_one("#card").display
+
+
+async def test_r8_the_fifth_failed_lookup_ends_the_session_and_wipes_everything(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await fill_student(pilot, roster, "wu", school="E002")
+        for _ in range(4):
+            await press(pilot, "#lookup")
+        assert "1 次" in field_error(app, "student_id")
+        await press(pilot, "#lookup")
+        assert app.session is None
+        assert isinstance(app.screen, WelcomeScreen)
+        assert app.drafts == {}
+        assert any("次數太多" in n.message for n in app._notifications)
+
+
+async def test_r5_other_needs_a_short_description(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await fill_student(pilot, roster, "wu", "other")
+        assert app.screen.query_one("#field-relationship_note").display
+        await press(pilot, "#lookup")
+        await press(pilot, "#add")
+        assert error_key(app, "relationship_note") == "errors.application.note_required"
+        assert "姑姑" in field_error(app, "relationship_note")
+        assert value(app, "#student-id") == roster.ids["wu"]
+        assert app.screen.query_one("#relationship", Select).value == "other"
+        assert app.session.students == []
+        await type_into(pilot, "#relationship-note", "姑姑")
+        await press(pilot, "#add")
+        assert [c.note for c in app.session.students] == ["姑姑"]
+        assert "其他（姑姑）" in text_of(app, "#chosen-list .chosen-text")
+
+
+async def test_r5_a_relationship_must_be_chosen_before_adding(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await fill_student(pilot, roster, "wu")
+        app.screen.query_one("#relationship", Select).clear()
+        await press(pilot, "#lookup")
+        await press(pilot, "#add")
+        assert error_key(app, "relationship") == "errors.application.relationship_invalid"
+
+
+async def test_r6_lookup_asks_for_the_school_without_spending_a_try(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await fill_student(pilot, roster, "wu")
+        app.screen.query_one("#school", Select).clear()
+        await press(pilot, "#lookup")
+        assert error_key(app, "school") == "errors.wizard.school_required"
+        assert app.session.failed_lookups == 0
+
+
+async def test_flow_step2_a_chosen_student_can_be_removed(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await find_and_add(pilot, roster, "wu")
+        await press(pilot, "#another")
+        await find_and_add(pilot, roster, "chen")
+        app.screen.query(".remove").first().press()
+        await settle(pilot)
+        assert [c.card.name_masked for c in app.session.students] == ["陳*明"]
+        rows = [str(s.render()) for s in app.screen.query(".chosen-text")]
+        assert len(rows) == 1 and "陳*明" in rows[0]
+        app.screen.query(".remove").first().press()
+        await settle(pilot)
+        assert app.session.students == []
+        assert app.screen.query_one("#student-form").display  # the form is back
+        assert app.screen.query_one("#next").disabled
+
+
+# --- step 3 -------------------------------------------------------------------------------------
+
+
+async def open_step3(pilot, services, roster) -> None:
+    session = start_session(pilot.app, services)
+    student = roster.student("wu")
+    apps = services.applications
+    card = apps.lookup_student(session, student.school.level, "E001", roster.ids["wu"])
+    apps.choose_student(session, card, "father")
+    await pilot.app.push_screen(ConsentScreen())
+    await settle(pilot)
+
+
+async def test_r10_the_consent_box_is_disabled_until_the_statement_is_read_by_keyboard(
+    kiosk_app, roster
+):
+    app = kiosk_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_step3(pilot, app.services, roster)
+        agree = app.screen.query_one("#agree", Checkbox)
+        assert agree.disabled and app.screen.query_one("#next").disabled
+        assert "個資" in str(app.screen.query_one("#statement-text").source)
+        await pilot.press("pagedown")
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot)
+        assert agree.disabled  # one page is not the end
+        await read_statement(pilot)
+        assert not agree.disabled
+        agree.value = True
+        await pilot.pause()
+        await press(pilot, "#next")
+        assert isinstance(app.screen, ParentScreen)
+        assert app.session.consent_version == app.services.settings.privacy_statement_version
+
+
+async def test_r10_the_mouse_wheel_reads_the_statement_too(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step3(pilot, app.services, roster)
+        box = app.screen.query_one("#statement")
+        agree = app.screen.query_one("#agree", Checkbox)
+        x, y = box.region.center
+        for _ in range(200):
+            if not agree.disabled:
+                break
+            box.post_message(events.MouseScrollDown(box, x, y, 0, 1, 0, False, False, False,
+                                                    screen_x=x, screen_y=y))  # fmt: skip
+            await pilot.pause()
+            await pilot.wait_for_scheduled_animations()
+        assert box.scroll_y == box.max_scroll_y > 0
+        assert not agree.disabled
+
+
+async def test_r22_not_agreeing_asks_first_then_wipes_the_session(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step3(pilot, app.services, roster)
+        await press(pilot, "#decline")
+        assert isinstance(app.screen, Confirm)
+        await press(pilot, "#no")
+        assert isinstance(app.screen, ConsentScreen) and app.session is not None
+        await press(pilot, "#decline")
+        await press(pilot, "#yes")
+        assert app.session is None
+        assert isinstance(app.screen, WelcomeScreen)
+        assert len(app.screen_stack) == 2
+
+
+# --- step 4 -------------------------------------------------------------------------------------
+
+
+async def test_r16_a_signature_that_differs_from_the_name_is_refused(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        await fill_parent(pilot, roster, signature="吳志名")
+        await press(pilot, "#submit")
+        assert error_key(app, "signature") == "errors.application.signature_mismatch"
+        assert "完全相同" in field_error(app, "signature")
+        assert [value(app, f"#{n}") for n in ("name", "email", "mobile", "signature")] == [
+            "吳志明", "father@home.example", "0911222333", "吳志名"]  # fmt: skip
+        assert Application.select().count() == 0
+
+
+async def test_r11_a_bad_mobile_is_refused_beside_it(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        await fill_parent(pilot, roster, mobile="0212345678")
+        await press(pilot, "#submit")
+        assert error_key(app, "mobile") == "errors.contact.mobile_invalid"
+        assert "09" in field_error(app, "mobile")
+        assert value(app, "#mobile") == "0212345678"
+
+
+async def test_r11_the_parent_id_is_checked_and_must_not_be_the_students(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        assert not app.screen.query_one("#details").display
+        assert app.screen.query_one("#submit").disabled
+        await type_into(pilot, "#parent-id", "A12345678")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert error_key(app, "parent_id") == "errors.id.format"
+        await type_into(pilot, "#parent-id", roster.ids["wu"])
+        await press(pilot, "#check-parent")
+        assert error_key(app, "parent_id") == "errors.application.parent_is_student"
+        assert not app.screen.query_one("#details").display
+
+
+def refusal_setup(services, roster, case: str) -> str:
+    """Arrange the database for one e-mail/pair refusal; returns the e-mail step 4 will use."""
+    if case == "R12":
+        return roster.student("wu2").email
+    if case == "R13":
+        make_account(services, roster, "mother", email="mother@home.example", children=())
+        return "mother@home.example"
+    if case == "R14":
+        submit_application(services, roster, ("lin",), "other", name="林美惠",
+                           email="shared@home.example", relationship="mother")  # fmt: skip
+        return "shared@home.example"
+    return "father@home.example"
+
+
+async def test_r12_r13_r14_taken_e_mails_are_refused_beside_the_e_mail(kiosk_app, roster):
+    app = kiosk_app()
+    expected = {
+        "R12": ("errors.application.email_is_student", "學生帳號"),
+        "R13": ("errors.application.email_has_account", "忘記密碼"),
+        "R14": ("errors.application.email_has_application", "已有申請紀錄"),
+    }
+    async with app.run_test(size=SIZE) as pilot:
+        for case, (key, words) in expected.items():
+            email = refusal_setup(app.services, roster, case)
+            await open_step4(pilot, app.services, roster)
+            await fill_parent(pilot, roster, email=email)
+            await press(pilot, "#submit")
+            assert error_key(app, "email") == key, case
+            assert words in field_error(app, "email"), case
+            assert value(app, "#email") == email and value(app, "#signature") == "吳志明"
+            app.pop_screen()
+            await settle(pilot)
+    assert Application.select().where(Application.student == roster.student("wu")).count() == 0
+
+
+async def test_r13_message_points_to_parent_login_and_forgotten_password(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        email = refusal_setup(app.services, roster, "R13")
+        await open_step4(pilot, app.services, roster)
+        await fill_parent(pilot, roster, email=email)
+        await press(pilot, "#submit")
+        assert "家長登入" in field_error(app, "email") and "忘記密碼" in field_error(app, "email")
+
+
+async def test_r15_an_already_bound_pair_is_refused_with_login_advice(kiosk_app, roster):
+    app = kiosk_app()
+    make_account(app.services, roster, "father", children=("wu",))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        await type_into(pilot, "#parent-id", roster.parent_ids["father"])
+        await press(pilot, "#check-parent")
+        await type_into(pilot, "#signature", "吳志明")
+        await press(pilot, "#submit")
+        assert error_key(app, "parent_id") == "errors.application.already_bound"
+        message = field_error(app, "parent_id")
+        assert "已綁定過親子關係" in message and "家長登入" in message
+        assert value(app, "#parent-id") == roster.parent_ids["father"]
+
+
+async def test_r9_an_existing_account_is_shown_masked_and_used_as_it_is(kiosk_app, roster):
+    app = kiosk_app()
+    make_account(app.services, roster, "father", email="father@home.example", children=())
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        await type_into(pilot, "#parent-id", roster.parent_ids["father"])
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = text_of(app, "#account-details")
+        assert "吳*明" in shown and "fa***@home.example" in shown and "0911***333" in shown
+        assert "吳志明" not in shown and "father@home.example" not in shown
+        for name in ("name", "email", "mobile"):
+            assert not app.screen.query_one(f"#field-{name}").display
+        await type_into(pilot, "#signature", "吳志明")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CompletionScreen)
+        row = Application.get(Application.number == app.screen.numbers[0])
+        assert (row.parent_name, row.email) == ("吳志明", "father@home.example")
+
+
+async def test_r26_back_from_step4_to_step2_and_forward_again_keeps_everything(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await find_and_add(pilot, roster, "wu")
+        await press(pilot, "#next")
+        await read_statement(pilot)
+        app.screen.query_one("#agree", Checkbox).value = True
+        await pilot.pause()
+        await press(pilot, "#next")
+        await fill_parent(pilot, roster, signature="")
+        await press(pilot, "#back")
+        assert isinstance(app.screen, ConsentScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)
+        assert "吳*寶" in text_of(app, "#chosen-list .chosen-text")
+        await press(pilot, "#next")
+        agree = app.screen.query_one("#agree", Checkbox)
+        assert agree.value and not agree.disabled  # consent given before stays given
+        await press(pilot, "#next")
+        assert isinstance(app.screen, ParentScreen)
+        assert value(app, "#parent-id") == roster.parent_ids["father"]
+        assert [value(app, f"#{n}") for n in ("name", "email", "mobile")] == [
+            "吳志明", "father@home.example", "0911222333"]  # fmt: skip
+        assert app.screen.query_one("#details").display  # 驗證 need not be pressed again
+
+
+async def test_r26_the_language_switch_keeps_what_was_typed_and_changes_the_labels(
+    kiosk_app, roster
+):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await fill_student(pilot, roster, "wu", "grandmother", school="E002")
+        await press(pilot, "#lookup")
+        kind = app.screen.query_one("#kind-guardian", RadioButton)
+        assert str(kind.label) == "監護人"
+        await pilot.press("f2")
+        await settle(pilot)
+        assert str(kind.label) == "Guardian"
+        assert "No student matches" in field_error(app, "student_id")
+        assert value(app, "#student-id") == roster.ids["wu"]
+        assert app.screen.query_one("#relationship", Select).value == "grandmother"
+        assert app.screen.query_one("#school", Select).value == "E002"
+        assert "Grandmother" in text_of(app, "#relationship #label")
+
+        app.pop_screen()
+        await open_step4(pilot, app.services, roster)
+        await fill_parent(pilot, roster, mobile="12345")
+        await press(pilot, "#submit")
+        assert "starting with 09" in field_error(app, "mobile")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "09 開頭" in field_error(app, "mobile")
+        assert value(app, "#mobile") == "12345" and value(app, "#name") == "吳志明"
+
+
+# --- completion -----------------------------------------------------------------------------------
+
+
+async def test_r27_the_completion_page_lists_numbers_papers_and_the_way_on(kiosk_app, roster):
+    app = kiosk_app()
+    services = app.services
+    async with app.run_test(size=SIZE) as pilot:
+        session = prepare_session(app, services, roster, ("wu", "chen"), "grandmother")
+        details = ParentDetails(roster.parent_ids["grandma"], "吳林玉", "grandma@home.example",
+                                "0922333444")  # fmt: skip
+        submitted = services.applications.submit(session, details, "吳林玉")
+        await app.push_screen(CompletionScreen(submitted))
+        await settle(pilot)
+        shown = screen_text(app, ".submitted Static")
+        assert all(s.number in shown for s in submitted)
+        assert shown.count("監護權證明") == 2 and "祖母" in shown
+        assert not app.screen.check_action("back", ())  # the sent wizard cannot be reopened
+        await press(pilot, "#download")
+        assert any("列印" in n.message for n in app._notifications)
+        await press(pilot, "#progress")
+        from screens.progress import ProgressScreen
+
+        assert isinstance(app.screen, ProgressScreen)
+        assert len(app.screen_stack) == 3  # default, welcome, progress
+
+
+async def test_r22_logout_from_the_completion_page_wipes_the_session(kiosk_app, roster):
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        submitted = submit_application(app.services, roster)
+        start_session(app, app.services)
+        await app.push_screen(CompletionScreen(submitted))
+        await settle(pilot)
+        await press(pilot, "#logout")
+        assert app.session is None and isinstance(app.screen, WelcomeScreen)
