@@ -6,9 +6,11 @@ application of the session (R11–R16); each refusal shows beside its field, not
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
+from app.errors import QinziError
 from app.identity import mask_name
 from app.services.kiosk import ParentDetails, Prefill, Submitted
 from screens.base import KioskScreen
@@ -18,10 +20,24 @@ from screens.widgets.i18n import T, TButton
 # Cleared once the applications are in: a new round starts from an empty form.
 WIZARD_DRAFTS = ("StudentScreen", "ConsentScreen")
 
+# Refusals that mean "you already have an account" (seed FAQ 二 Q2, Q4): R12, R13, R15. They
+# come with a one-key way to 家長登入 and 忘記密碼.
+ACCOUNT_HELP = frozenset(
+    {
+        "errors.application.email_is_student",
+        "errors.application.email_has_account",
+        "errors.application.already_bound",
+    }
+)
+
 
 class ParentScreen(KioskScreen):
     STEP = 4
     DRAFT = ("parent-id", "name", "email", "mobile", "signature")
+    BINDINGS = [
+        Binding("f6", "help_login", "label.parent_login", id="help-login"),
+        Binding("f7", "help_forgot", "label.forgot_password", id="help-forgot"),
+    ]
 
     prefill: Prefill | None = None
     verified_id: str | None = None
@@ -62,6 +78,9 @@ class ParentScreen(KioskScreen):
                 Input(id="signature", max_length=60),
                 hint_key="label.parent_step.signature_hint",
             )
+        with Horizontal(id="account-help", classes="actions"):
+            yield TButton("label.parent_step.help_login", id="help-login")
+            yield TButton("label.parent_step.help_forgot", id="help-forgot")
         yield T("label.parent_step.verify_first", id="verify-first", classes="muted")
         with Horizontal(classes="actions"):
             yield TButton("label.wizard.back", id="back")
@@ -69,6 +88,7 @@ class ParentScreen(KioskScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#account-help").display = False
         self.watch(self.app, "lang", self._relabel)
         self.refresh_state()
         draft = self.app.drafts.get(type(self).__name__, {})
@@ -136,6 +156,32 @@ class ParentScreen(KioskScreen):
             self.submit()
         elif event.button.id == "back":
             self.action_back()
+        elif event.button.id == "help-login":
+            self.action_help_login()
+        elif event.button.id == "help-forgot":
+            self.action_help_forgot()
+
+    # --- the way to an existing account (R12, R13, R15) -----------------------------------------
+
+    def show_error(self, error: QinziError) -> None:
+        super().show_error(error)
+        self.query_one("#account-help").display = error.key in ACCOUNT_HELP
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("help_login", "help_forgot"):
+            return self.query_one("#account-help").display
+        return super().check_action(action, parameters)
+
+    def action_help_login(self) -> None:
+        from screens.account.login import LoginScreen
+
+        self.app.push_screen(LoginScreen())
+
+    def action_help_forgot(self) -> None:
+        from screens.account.forgot import ForgotPasswordScreen
+
+        self.app.push_screen(ForgotPasswordScreen())
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -164,6 +210,7 @@ class ParentScreen(KioskScreen):
         if self.prefill is None:
             return
         self.clear_errors()
+        self.query_one("#account-help").display = False
         value = {name: self.query_one(f"#{name}", Input).value for name in self.DRAFT}
         details = ParentDetails(value["parent-id"], value["name"], value["email"], value["mobile"])
         self.call(

@@ -440,6 +440,16 @@ async def test_r13_message_points_to_parent_login_and_forgotten_password(kiosk_a
         await fill_parent(pilot, roster, email=email)
         await press(pilot, "#submit")
         assert "家長登入" in field_error(app, "email") and "忘記密碼" in field_error(app, "email")
+        # Issue 6: one key from the refusal to the reset screen, and back to the typed form.
+        assert app.screen.query_one("#account-help").display
+        await pilot.press("f7")
+        await pilot.pause()
+        from screens.account.forgot import ForgotPasswordScreen
+
+        assert isinstance(app.screen, ForgotPasswordScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert value(app, "#email") == email
 
 
 async def test_r15_an_already_bound_pair_is_refused_with_login_advice(kiosk_app, roster):
@@ -455,6 +465,11 @@ async def test_r15_an_already_bound_pair_is_refused_with_login_advice(kiosk_app,
         message = field_error(app, "parent_id")
         assert "已綁定過親子關係" in message and "家長登入" in message
         assert value(app, "#parent-id") == roster.parent_ids["father"]
+        await pilot.press("f6")  # issue 6: one key to 家長登入
+        await pilot.pause()
+        from screens.account.login import LoginScreen
+
+        assert isinstance(app.screen, LoginScreen)
 
 
 async def test_r9_an_existing_account_is_shown_masked_and_used_as_it_is(kiosk_app, roster):
