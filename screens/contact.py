@@ -94,6 +94,7 @@ class ContactScreen(KioskScreen):
         code = self.query_one("#code", Input)
         code.value = ""
         code.focus()
+        self.call_after_refresh(self.query_one("#code-box").scroll_visible)
 
     def verify(self) -> None:
         self.clear_errors()

@@ -26,16 +26,26 @@ class StepBar(Static):
     def watch_step(self) -> None:
         self.refresh_bar()
 
+    def on_resize(self) -> None:
+        self.refresh_bar()
+
     def refresh_bar(self) -> None:
+        text = self.bar(compact=False)
+        if self.size.width and text.cell_len > self.size.width:
+            text = self.bar(compact=True)  # narrow: only the current step is named
+        self.update(text)
+
+    def bar(self, *, compact: bool) -> Text:
         text = Text()
         for n, key in enumerate(STEPS, start=1):
             if n > 1:
                 text.append(" › ", style="dim")
-            label = f"{n} {self.app.tr(key)}"
+            named = n == self.step or not compact
+            label = f"{n} {self.app.tr(key)}" if named else str(n)
             if n == self.step:
                 text.append(f" {label} ", style="bold reverse")
             elif n < self.step:
                 text.append(f"✓{label}", style="dim")
             else:
                 text.append(label)
-        self.update(text)
+        return text
