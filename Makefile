@@ -22,5 +22,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Runs every benchmark script under tests/bench/; each prints its table.
+bench: $(STAMP)
+	@for script in tests/bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis

@@ -243,6 +243,37 @@ def cmd_purge(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_form(args: argparse.Namespace, out: Output) -> int:
+    services = make_services(args)
+    try:
+        pdf = services.forms.build(args.numbers, approved=args.approved)
+    finally:
+        services.close()
+    return _write_pdf(Path(args.output), pdf, out)
+
+
+def cmd_letters(args: argparse.Namespace, out: Output) -> int:
+    services = make_services(args)
+    try:
+        pdf = services.forms.letters(args.school, args.class_name, lang=out.lang)
+    finally:
+        services.close()
+    return _write_pdf(Path(args.output), pdf, out)
+
+
+def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:
+    """Write a printable PDF (readable by this user only: it may hold personal data)."""
+    import io
+
+    from pypdf import PdfReader
+
+    from app.services.forms.service import write_private
+
+    write_private(path, pdf)
+    out("cli.forms.written", path=str(path), pages=len(PdfReader(io.BytesIO(pdf)).pages))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     from app.services.seed import demo_setup
 
@@ -287,11 +318,11 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _run_app(kiosk: bool) -> Callable[[argparse.Namespace, Output], int]:
+def _run_app(kiosk: bool, role: str = "kiosk") -> Callable[[argparse.Namespace, Output], int]:
     def run(args: argparse.Namespace, out: Output) -> int:
         services = make_services(args)
         try:
-            make_app(services, kiosk=kiosk).run()
+            make_app(services, kiosk=kiosk, role=role).run()
         finally:
             services.close()
         return 0
@@ -351,11 +382,24 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     command("purge", "purge").set_defaults(handler=cmd_purge)
 
+    p = command("form", "form")
+    p.add_argument("numbers", nargs="+", metavar="NUMBER", help=h("form_numbers"))
+    p.add_argument("-o", "--output", metavar="FILE.pdf", required=True, help=h("output"))
+    p.add_argument("--approved", action="store_true", help=h("approved"))
+    p.set_defaults(handler=cmd_form)
+
+    p = command("letters", "letters")
+    p.add_argument("--school", metavar="CODE", required=True, help=h("school"))
+    p.add_argument("--class", dest="class_name", metavar="NAME", help=h("class_name"))
+    p.add_argument("-o", "--output", metavar="FILE.pdf", required=True, help=h("output"))
+    p.set_defaults(handler=cmd_letters)
+
     p = command("demo", "demo")
     p.add_argument("--dir", metavar="DIR", help=h("demo_dir"))
     p.set_defaults(handler=cmd_demo)
 
     command("kiosk", "kiosk").set_defaults(handler=_run_app(kiosk=True))
+    command("review", "review").set_defaults(handler=_run_app(kiosk=False, role="review"))
     return parser
 
 

@@ -15,6 +15,7 @@ from app.services.accounts import AccountService
 from app.services.applications import ApplicationService
 from app.services.audit import AuditService
 from app.services.context import Context
+from app.services.forms import FormService
 from app.services.outbox import OutboxService
 from app.services.retention import RetentionService
 from app.services.review import ReviewService
@@ -32,6 +33,7 @@ class Services:
     accounts: AccountService
     roster: RosterService
     retention: RetentionService
+    forms: FormService
 
     @property
     def outbox(self) -> OutboxService:
@@ -75,4 +77,5 @@ def build_services(
         accounts=AccountService(ctx, verification),
         roster=RosterService(ctx),
         retention=RetentionService(ctx),
+        forms=FormService(ctx),
     )

@@ -1,0 +1,63 @@
+"""The 已認證 stamp of the approved copy: drawn on its own transparent page and merged with pypdf
+onto the untouched form, so the approved copy is the very page the parent signed plus the
+school's mark, in the box the form keeps free for it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fpdf import FPDF
+
+from app.i18n import t
+from app.services.forms import layout
+from app.services.forms.application_form import STAMP_BOX
+
+STAMP_RED = (196, 30, 42)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    label: str
+    decided: str
+    lang: str
+
+    @classmethod
+    def of(cls, lang: str, decided_at: datetime | None) -> Stamp:
+        return cls(
+            label=t("forms.stamp.label", lang),
+            decided=t("forms.stamp.decided", lang, time=layout.taipei(decided_at)),
+            lang=lang,
+        )
+
+
+def draw_stamp(pdf: FPDF, stamp: Stamp) -> None:
+    pdf.add_page()
+    x, y, w, h = STAMP_BOX
+    with (
+        pdf.local_context(
+            draw_color=STAMP_RED, text_color=STAMP_RED, fill_opacity=0.92, stroke_opacity=0.92
+        ),
+        pdf.rotation(-5, x + w / 2, y + h / 2),
+    ):
+        pdf.set_line_width(0.9)
+        pdf.rect(x, y, w, h, style="D", round_corners=True, corner_radius=2.5)
+        pdf.set_line_width(0.3)
+        pdf.rect(x + 1.6, y + 1.6, w - 3.2, h - 3.2, style="D", round_corners=True,
+                 corner_radius=1.6)  # fmt: skip
+        size = 22 if stamp.lang != "en" else 17
+        pdf.set_xy(x, y + 3.2)
+        layout.text_block(pdf, stamp.label, size=size, lang=stamp.lang, width=w, align="C",
+                          color=STAMP_RED, bold=True)  # fmt: skip
+        pdf.set_xy(x + 2, y + h - 8.6)
+        layout.text_block(pdf, stamp.decided, size=7.5, lang=stamp.lang, width=w - 4,
+                          align="C", color=STAMP_RED)  # fmt: skip
+
+
+def render_stamps(stamps: Sequence[Stamp], created: datetime) -> bytes:
+    """One overlay page per form page, in the same order."""
+    with layout.document(layout.strings_of(stamps), created) as pdf:
+        for stamp in stamps:
+            draw_stamp(pdf, stamp)
+        return bytes(pdf.output())
