@@ -98,9 +98,24 @@ class CompletionScreen(KioskScreen):
             self.app.wipe()
 
     def download_forms(self, numbers: list[str]) -> None:
-        """下載留存: the printable application forms of `numbers` (wired to the forms service
-        when it lands; until then the parent is told it is not available here yet)."""
-        self.notify(self.app.tr("label.completion.print_unavailable"), timeout=8)
+        """下載留存: the application forms of `numbers` as one PDF under the data folder's
+        forms/, printed where the kiosk has a printer; the screen says where the file went."""
+        forms = self.app.services.forms
+        owner = self.app.session.contact.digest if self.app.session else None
+
+        def save_and_print():
+            saved = forms.save(numbers, owner=owner)
+            return saved, forms.print_file(saved.path)
+
+        self.notify(self.app.tr("label.completion.preparing"), timeout=4)
+        self.call(save_and_print, done=self.forms_ready)
+
+    def forms_ready(self, result) -> None:
+        saved, job = result
+        key = "label.completion.printed" if job else "label.completion.saved"
+        printer = job.printer if job else ""
+        self.notify(self.app.tr(key, path=str(saved.path), pages=saved.pages, printer=printer),
+                    timeout=15)  # fmt: skip
 
     def show_progress(self) -> None:
         from screens.progress import ProgressScreen

@@ -11,6 +11,7 @@ from textual.widgets import Input, RadioButton, RadioSet, Select, Static
 from app.errors import InvalidInput
 from app.identity import mask_id
 from app.models import Level, Relationship
+from app.services.forms.qr import parse_class_qr
 from app.services.kiosk import ChosenStudent, SchoolOption, StudentCard
 from screens.base import KioskScreen
 from screens.widgets.field import Field
@@ -213,7 +214,31 @@ class StudentScreen(KioskScreen):
     def _fill_schools(self, level: str | None, options: list[SchoolOption]) -> None:
         if level != self.level:  # the parent already chose another level
             return
-        self.query_one("#school", Select).set_options([(o.name, o.code) for o in options])
+        select = self.query_one("#school", Select)
+        select.set_options([(o.name, o.code) for o in options])
+        wanted, self.preselect_school = getattr(self, "preselect_school", None), None
+        if wanted in {o.code for o in options}:
+            select.value = wanted
+
+    def scanned_class_letter(self, text: str) -> bool:
+        """A USB scanner typed the QR of a class letter (QZCLASS:…) into a field: preselect the
+        level and the school; the parent still types the student's ID."""
+        parsed = parse_class_qr(text)
+        if parsed is None:
+            return False
+        school_code, _classroom = parsed
+
+        def apply(level: str | None) -> None:
+            if level is None:
+                self.notify(self.app.tr("label.student_step.letter_unknown"), severity="warning")
+                return
+            self.preselect_school = school_code
+            self.query_one(f"#level-{level}", RadioButton).value = True
+            self.notify(self.app.tr("label.student_step.letter_read"))
+            self.query_one("#student-id").focus()
+
+        self.call(self.app.services.applications.school_level, school_code, done=apply)
+        return True
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "relationship":
@@ -229,7 +254,9 @@ class StudentScreen(KioskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "student-id":
+        if self.scanned_class_letter(event.input.value):
+            event.input.value = ""
+        elif event.input.id == "student-id":
             self.check_id()
         else:
             self.focus_next()

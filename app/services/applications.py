@@ -80,6 +80,11 @@ class ApplicationService(ProgressPage):
         query = School.select().where(School.level == _level(level)).order_by(School.code)
         return [SchoolOption(s.code, s.name) for s in query]
 
+    def school_level(self, code: str) -> str | None:
+        """The level of the school with this code, for a class letter's QR (issue 4)."""
+        school = School.get_or_none(School.code == (code or "").strip())
+        return school.level if school else None
+
     def check_id(self, raw: str, field: str = "student_id") -> str:
         """R7, the 驗證 button: the normalised ID, or the reason it is not one."""
         result = identity.check_id(raw)

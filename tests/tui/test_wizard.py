@@ -586,3 +586,20 @@ async def test_r22_logout_from_the_completion_page_wipes_the_session(kiosk_app, 
         await settle(pilot)
         await press(pilot, "#logout")
         assert app.session is None and isinstance(app.screen, WelcomeScreen)
+
+
+async def test_r6_a_scanned_class_letter_preselects_level_and_school(kiosk_app, roster):
+    """Issue 4: the class letter's QR, typed by a USB scanner into step 2, chooses the level and
+    the school; the parent still types the student's ID."""
+    from app.services.forms.qr import class_qr_text
+
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        await type_into(pilot, "#student-id", class_qr_text("E002", "101"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.level == "elementary"
+        assert app.screen.query_one("#school").value == "E002"
+        assert value(app, "#student-id") == ""
+        assert app.session.failed_lookups == 0
