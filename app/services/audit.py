@@ -5,13 +5,19 @@ can outlive the retention purge (R30)."""
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import IO, Any
 
-from app.clock import Clock
-from app.models import AuditEvent
+from peewee import fn
+
+from app.clock import TAIPEI, Clock, to_local
+from app.errors import InvalidInput
+from app.models import AuditEvent, Teacher
 
 SYSTEM = "system"
 
@@ -37,6 +43,51 @@ class AuditRow:
     target: str
     terminal: str
     detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What school IT narrows the log to. Days are Taipei calendar days as people type them
+    (2026-09-01, 2026/9/1, 20260901); `until` includes its whole day. `actor` is an actor as
+    stored (staff:12), its kind alone (staff, account, contact, system) or a staff e-mail."""
+
+    actor: str = ""
+    action: str = ""
+    since: str = ""
+    until: str = ""
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    total: int
+    page: int
+    page_size: int
+    names: dict[str, str]  # staff actors on this page -> the staff member's name
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+CSV_COLUMNS = ("at_utc", "at_taipei", "actor", "actor_name", "action", "target", "terminal",
+               "detail")  # fmt: skip
+_DAY = re.compile(r"^(\d{4})\D?(\d{1,2})\D?(\d{1,2})$")
+
+
+def parse_day(text: str, field: str) -> datetime | None:
+    """The UTC start of a Taipei calendar day typed by a person, or None for an empty field."""
+    folded = unicodedata.normalize("NFKC", text or "").strip()
+    if not folded:
+        return None
+    match = _DAY.match(folded)
+    try:
+        if match is None:
+            raise ValueError(folded)
+        day = datetime(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise InvalidInput("errors.staff.date_invalid", field=field) from None
+    return day - TAIPEI
 
 
 class AuditService:
@@ -80,3 +131,76 @@ class AuditService:
             AuditRow(e.at, e.actor, e.action, e.target, e.terminal, json.loads(e.detail or "{}"))
             for e in query.limit(limit)
         ]
+
+    # --- reading the log (school IT) ---------------------------------------------------------
+
+    def _conditions(self, wanted: AuditFilter) -> list[Any]:
+        since = parse_day(wanted.since, "since")
+        until = parse_day(wanted.until, "until")
+        if since and until and until < since:
+            raise InvalidInput("errors.staff.date_order", field="until")
+        conditions: list[Any] = []
+        actor = " ".join((wanted.actor or "").split()).lower()
+        if "@" in actor:
+            teacher = Teacher.get_or_none(fn.LOWER(Teacher.email) == actor)
+            conditions.append(AuditEvent.actor == (teacher_actor(teacher.id) if teacher else actor))
+        elif ":" in actor or actor in (SYSTEM, "anonymous"):
+            conditions.append(AuditEvent.actor == actor)
+        elif actor:
+            conditions.append(AuditEvent.actor.startswith(f"{actor}:"))
+        if wanted.action:
+            conditions.append(AuditEvent.action == wanted.action)
+        if since:
+            conditions.append(AuditEvent.at >= since)
+        if until:
+            conditions.append(AuditEvent.at < until + timedelta(days=1))
+        return conditions
+
+    def validate(self, wanted: AuditFilter) -> None:
+        """Refuse a malformed filter before anything is written."""
+        self._conditions(wanted)
+
+    def _query(self, wanted: AuditFilter):
+        query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        conditions = self._conditions(wanted)
+        return query.where(*conditions) if conditions else query
+
+    @staticmethod
+    def _row(e: AuditEvent) -> AuditRow:
+        return AuditRow(e.at, e.actor, e.action, e.target, e.terminal, json.loads(e.detail or "{}"))
+
+    @staticmethod
+    def staff_names(actors: set[str]) -> dict[str, str]:
+        ids = [int(a.split(":", 1)[1]) for a in actors if re.fullmatch(r"staff:\d+", a)]
+        if not ids:
+            return {}
+        rows = Teacher.select(Teacher.id, Teacher.name).where(Teacher.id.in_(ids)).tuples()
+        return {teacher_actor(i): name for i, name in rows}
+
+    def page(self, wanted: AuditFilter, page: int = 1, page_size: int = 50) -> AuditPage:
+        """One page of the log, newest first, paged by the query (the log only grows)."""
+        page, page_size = max(1, page), max(1, min(page_size, 500))
+        query = self._query(wanted)
+        total = query.count()
+        rows = [self._row(e) for e in query.paginate(page, page_size)]
+        return AuditPage(rows, total, page, page_size, self.staff_names({r.actor for r in rows}))
+
+    def actions(self) -> list[str]:
+        query = AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+        return [action for (action,) in query.tuples()]
+
+    def write_csv(self, out: IO[str], wanted: AuditFilter) -> int:
+        """Every matching event, streamed, so a year of log does not sit in memory."""
+        writer = csv.writer(out)
+        writer.writerow(CSV_COLUMNS)
+        count, names = 0, {}
+        for e in self._query(wanted).iterator():
+            if e.actor.startswith("staff:") and e.actor not in names:
+                names.update(self.staff_names({e.actor}) or {e.actor: ""})
+            writer.writerow([
+                e.at.isoformat(timespec="seconds") + "Z",
+                f"{to_local(e.at):%Y-%m-%d %H:%M:%S}",
+                e.actor, names.get(e.actor, ""), e.action, e.target, e.terminal, e.detail,
+            ])  # fmt: skip
+            count += 1
+        return count

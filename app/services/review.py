@@ -31,6 +31,7 @@ from app.services.contacts import contact_digest
 from app.services.context import Context
 from app.services.kiosk import content_sha256, required_documents
 from app.services.numbers import parse_number
+from app.services.review_desk import ReviewDesk, roster_record
 from app.services.review_views import (
     ApplicationDetail,
     Decision,
@@ -49,6 +50,8 @@ SORTS = {
     "student": Student.name,
     "classroom": Classroom.name,
     "status": Application.status,
+    "relationship": Application.relationship,
+    "roster_match": Application.roster_match,
 }
 
 
@@ -56,6 +59,7 @@ class ReviewService:
     def __init__(self, ctx: Context, *deps: object) -> None:
         self.ctx = ctx
         self._approver = Approver(ctx)
+        self.desk = ReviewDesk(ctx, self)  # the staff terminal's extras: profile, unbind, audit
 
     # --- who may see what (R18) -------------------------------------------------------------
 
@@ -151,6 +155,7 @@ class ReviewService:
                 needs_documents=bool(required_documents(a.relationship)),
                 paper_received=a.paper_received_at is not None,
                 submitted_at=a.submitted_at,
+                documents_checked=a.documents_checked,
             )
             for a in query
         ]
@@ -203,6 +208,7 @@ class ReviewService:
             decided_by=decider.name if decider else None,
             decided_automatically=app.decided_at is not None and app.decided_by_id is None,
             reject_reason=app.reject_reason,
+            roster=roster_record(app),
         )
 
     def find(self, staff: StaffIdentity, raw_number: str) -> ApplicationDetail:

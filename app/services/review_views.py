@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.services.staff import ROLE_IT
+
 
 @dataclass(frozen=True)
 class QueueRow:
@@ -19,6 +21,7 @@ class QueueRow:
     needs_documents: bool
     paper_received: bool
     submitted_at: datetime
+    documents_checked: bool = False  # R27: a guardian's papers were seen (bulk may approve it)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,22 @@ class GuardianOnFile:
     mobile: str | None
     name_matches: bool
     mobile_matches: bool
+
+
+@dataclass(frozen=True)
+class RosterRecord:
+    """The student as the roster holds them today, beside what the application says: a
+    re-import may have moved the student since the parent applied."""
+
+    student_name: str
+    student_id_masked: str
+    school_name: str
+    classroom_name: str
+    level: str
+    active: bool
+    school_matches: bool
+    classroom_matches: bool
+    level_matches: bool
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,7 @@ class ApplicationDetail:
     decided_by: str | None  # the teacher's name; None when undecided or decided by the system
     decided_automatically: bool
     reject_reason: str | None
+    roster: RosterRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -93,3 +113,37 @@ class UnbindRow:
     email_masked: str
     bound_since: datetime
     requested_at: datetime
+    student_name_masked: str = ""  # for list rows (R9); the full name is for the request's page
+    status: str = "pending"
+
+
+@dataclass(frozen=True)
+class UnbindPage:
+    rows: list[UnbindRow]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class StaffProfile:
+    """Who is logged in at a staff terminal, in words: shown in the queue's header."""
+
+    name: str
+    role: str
+    school_name: str
+    classrooms: tuple[str, ...]
+
+    @property
+    def is_it(self) -> bool:
+        return self.role == ROLE_IT
+
+
+@dataclass(frozen=True)
+class AuditExport:
+    path: str
+    rows: int

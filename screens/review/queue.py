@@ -1,0 +1,337 @@
+"""The queue (R18): the applications of the teacher's own classes (school IT: the whole school),
+one page at a time as the database hands them over, never all of them. Tabs count and filter by
+status, with unbinding requests (R29) as their own kind; the match flag (R28), a search by name or
+number, sorting by any column, picking roster matches for bulk approval, and the scan field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Input, Static, Tab, Tabs
+
+from app.models import Status
+from app.services.review_views import QueuePage, QueueRow, StaffProfile, UnbindPage
+from screens.review.base import ReviewScreen, fill_table, short
+from screens.review.bulk import BulkPicking
+from screens.review.scan import SCAN_START, ScanField
+from screens.widgets.field import Field
+
+PAGE_SIZE = 50
+SEARCH_DELAY = 0.25  # seconds of quiet typing before the query runs
+VIEWS = ("all", Status.PENDING, Status.APPROVED, Status.REJECTED, "unbind")
+APP_COLUMNS = ("pick", "number", "student", "classroom", "relationship", "roster_match", "status",
+               "submitted_at")  # fmt: skip
+UNBIND_COLUMNS = ("request", "student", "classroom", "parent", "email", "requested_at")
+SORTABLE = APP_COLUMNS[1:]
+MATCHES = (None, True, False)
+
+
+class QueueTable(DataTable):
+    BINDINGS = [Binding("enter", "select_cursor", "label.staff.key_open", id="open")]
+
+
+class QueueScreen(BulkPicking, ReviewScreen):
+    SCROLL_BODY = False
+    CAN_GO_BACK = False
+    BINDINGS = [
+        Binding("escape", "to_table", show=False),
+        Binding("enter", "open_current", show=False),  # the table's own Enter is in the footer
+        Binding("space", "pick", "label.staff.key_pick", id="pick"),
+        Binding("b", "bulk", "label.staff.key_bulk", id="bulk"),
+        Binding("s", "scan", "label.staff.key_scan", id="scan"),
+        Binding("slash", "search", "label.staff.key_search", key_display="/", id="search"),
+        Binding("f", "next_view", "label.staff.key_view", id="view"),
+        Binding("m", "match", "label.staff.key_match", id="match"),
+        Binding("o", "sort", "label.staff.key_sort", id="sort"),
+        Binding("d", "direction", "label.staff.key_direction", id="direction"),
+        Binding("pageup", "page(-1)", "label.staff.key_prev", key_display="PgUp", priority=True),
+        Binding("pagedown", "page(1)", "label.staff.key_next", key_display="PgDn", priority=True),
+        Binding("r", "reload", "label.staff.key_reload", id="reload"),
+        Binding("a", "audit", "label.staff.key_audit", id="audit"),
+        # Checked before any widget sees the key, so the rest of a scan follows into the field.
+        *(Binding(ch, f"scan_key('{ch}')", show=False, priority=True) for ch in SCAN_START),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: str = "all"
+        self.match: bool | None = None
+        self.sort, self.descending = "submitted_at", True
+        self.page = 1
+        self.picked: dict[str, QueueRow] = {}
+        self.result: tuple[QueuePage, UnbindPage] | None = None
+        self.profile: StaffProfile | None = None
+        self._seq = 0
+        self._search_timer: Any = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="queue-top"):
+            yield ScanField()
+            yield Field("search", "label.staff.search", Input(id="search", compact=True))
+        yield Tabs(*(Tab("", id=f"tab-{view}") for view in VIEWS), id="views")
+        yield QueueTable(id="queue", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="queue-status")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.watch(self.app, "lang", self._relabel)
+        self.query_one(QueueTable).focus()
+        self.call(self.review.desk.profile, self.staff, done=self._profiled)
+
+    def _profiled(self, profile: StaffProfile) -> None:
+        self.profile = profile
+        self.update_sub_title()
+
+    def update_sub_title(self) -> None:
+        p = self.profile
+        if p is None:
+            super().update_sub_title()
+            return
+        key = "label.staff.who_it" if p.is_it else "label.staff.who_teacher"
+        rooms = "、".join(p.classrooms)
+        self.sub_title = self.app.tr(key, name=p.name, school=p.school_name, rooms=rooms)
+
+    def _relabel(self, lang: str) -> None:
+        tr = self.app.tr
+        self.query_one("#search", Input).placeholder = tr("label.staff.search_placeholder")
+        self.show_result()
+
+    def on_screen_resume(self) -> None:
+        """Back from an application: its new state shows, and the table has the keys again
+        (a scan still lands in the scan field)."""
+        self.query_one(QueueTable).focus()
+        self.load()
+
+    # --- loading: one page, by the query -------------------------------------------------------
+
+    def load(self) -> None:
+        staff = self.staff
+        if staff is None:
+            return
+        self._seq += 1
+        seq, review, unbind = self._seq, self.review, self.view == "unbind"
+        wanted = {
+            "status": None if self.view in ("all", "unbind") else self.view,
+            "roster_match": self.match,
+            "search": self.query_one("#search", Input).value,
+            "sort": self.sort,
+            "descending": self.descending,
+            "page": 1 if unbind else self.page,
+            "page_size": 1 if unbind else PAGE_SIZE,
+        }
+        page, size = (self.page, PAGE_SIZE) if unbind else (1, 1)
+
+        def job() -> tuple[QueuePage, UnbindPage]:
+            return review.queue(staff, **wanted), review.desk.unbind_page(staff, page, size)
+
+        self.call(job, done=lambda result: self.loaded(seq, result))
+
+    def loaded(self, seq: int, result: tuple[QueuePage, UnbindPage]) -> None:
+        if seq != self._seq:  # a newer query is on its way
+            return
+        self.result = result
+        pages = result[1].pages if self.view == "unbind" else result[0].pages
+        if self.page > pages:
+            self.page = pages
+            self.load()
+            return
+        self.show_result()
+
+    # --- showing ----------------------------------------------------------------------------
+
+    def show_result(self) -> None:
+        if self.result is None:
+            return
+        tr = self.app.tr
+        queue, unbind = self.result
+        counts = queue.counts_by_status
+        for view in VIEWS:
+            n = unbind.total if view == "unbind" else (
+                sum(counts.get(s, 0) for s in VIEWS[1:4]) if view == "all" else counts.get(view, 0)
+            )  # fmt: skip
+            self.query_one(f"#tab-{view}", Tab).label = tr(f"label.staff.view_{view}", count=n)
+        table = self.query_one(QueueTable)
+        keep = self.current_key()
+        if self.view == "unbind":
+            columns = [(key, tr(f"label.staff.col_{key}")) for key in UNBIND_COLUMNS]
+            rows = [(str(r.request_id), [f"#{r.request_id}", r.student_name_masked,
+                     r.classroom_name, r.parent_name_masked, r.email_masked,
+                     short(r.requested_at)]) for r in unbind.rows]  # fmt: skip
+        else:
+            columns = [(key, self.header(key)) for key in APP_COLUMNS]
+            rows = [(r.number, self.cells(r)) for r in queue.rows]
+        fill_table(table, columns, rows)
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep))
+        self.show_status()
+
+    def header(self, key: str) -> Text:
+        if key == "pick":
+            return Text("✓")
+        label = self.app.tr(f"label.staff.col_{key}")
+        if key == self.sort:
+            label += " ↓" if self.descending else " ↑"
+        return Text(label, style="bold" if key == self.sort else "")
+
+    def cells(self, r: QueueRow) -> list[str]:
+        tr = self.app.tr
+        mark = "✓" if r.number in self.picked else ""
+        return [mark, r.number, r.student_name_masked, r.classroom_name,
+                tr(f"label.staff.rel_{r.relationship}"), "✓" if r.roster_match else "",
+                tr(f"label.staff.status_{r.status}"), short(r.submitted_at)]  # fmt: skip
+
+    def show_status(self) -> None:
+        if self.result is None:
+            return
+        tr = self.app.tr
+        current = self.result[1] if self.view == "unbind" else self.result[0]
+        parts = [tr("label.staff.page", page=current.page, pages=current.pages),
+                 tr("label.staff.total", total=current.total)]  # fmt: skip
+        if self.view != "unbind":
+            parts.append(tr(f"label.staff.match_{self.match_name}"))
+            parts.append(tr("label.staff.picked", count=len(self.picked)))
+        self.query_one("#queue-status", Static).update(" · ".join(parts))
+
+    @property
+    def match_name(self) -> str:
+        return {None: "any", True: "yes", False: "no"}[self.match]
+
+    def current_key(self) -> str | None:
+        table = self.query_one(QueueTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def current_row(self) -> QueueRow | None:
+        key = self.current_key()
+        rows = self.result[0].rows if self.result else []
+        return next((r for r in rows if r.number == key), None)
+
+    # --- opening ------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.open(event.row_key.value)
+
+    def open(self, key: str | None) -> None:
+        if key is None:
+            return
+        if self.view == "unbind":
+            from screens.review.unbind import UnbindScreen
+
+            self.app.push_screen(UnbindScreen(int(key)))
+        else:
+            from screens.review.detail import DetailScreen
+
+            self.app.push_screen(DetailScreen(key))
+
+    def action_open_current(self) -> None:
+        self.open(self.current_key())
+
+    def on_scan_field_found(self, message: ScanField.Found) -> None:
+        from screens.review.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(message.detail.number, message.detail))
+
+    def action_scan_key(self, character: str) -> None:
+        """A scanner's first key, typed while no input had the focus, goes to the scan field."""
+        self.query_one(ScanField).start(character)
+
+    # --- filters ------------------------------------------------------------------------------
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        view = (event.tab.id or "tab-all").removeprefix("tab-")
+        if view != self.view:
+            self.view, self.page = view, 1
+            self.refresh_bindings()  # picking, matching and sorting are for applications
+            self.load()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        super().on_input_changed(event)
+        if event.input.id == "search":
+            if self._search_timer is not None:
+                self._search_timer.stop()
+            self._search_timer = self.set_timer(SEARCH_DELAY, self._search_now)
+
+    def _search_now(self) -> None:
+        self._search_timer = None
+        self.page = 1
+        self.load()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            event.stop()
+            if self._search_timer is not None:
+                self._search_timer.stop()
+            self._search_now()
+            self.query_one(QueueTable).focus()
+
+    def action_to_table(self) -> None:
+        self.query_one(QueueTable).focus()
+
+    def action_scan(self) -> None:
+        self.query_one("#scan", Input).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_next_view(self) -> None:
+        self.query_one(Tabs).action_next_tab()
+
+    def action_match(self) -> None:
+        self.match = MATCHES[(MATCHES.index(self.match) + 1) % len(MATCHES)]
+        self.page = 1
+        self.load()
+
+    def action_sort(self) -> None:
+        self.sort_by(SORTABLE[(SORTABLE.index(self.sort) + 1) % len(SORTABLE)])
+
+    def action_direction(self) -> None:
+        self.descending = not self.descending
+        self.load()
+
+    def sort_by(self, column: str) -> None:
+        if column == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = column, column == "submitted_at"
+        self.page = 1
+        self.load()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        if self.view != "unbind" and event.column_key.value in SORTABLE:
+            self.sort_by(event.column_key.value)
+
+    def action_page(self, step: int) -> None:
+        if self.result is None:
+            return
+        current = self.result[1] if self.view == "unbind" else self.result[0]
+        target = min(max(1, self.page + step), current.pages)
+        if target != self.page:
+            self.page = target
+            self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    # --- school IT ----------------------------------------------------------------------------
+
+    def action_audit(self) -> None:
+        from screens.review.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("pick", "bulk", "match", "sort", "direction"):
+            return self.view != "unbind"
+        if action == "audit":
+            return self.staff is not None and self.staff.is_it
+        if action == "scan_key":  # inside an input the key is just typed
+            return not isinstance(self.focused, Input)
+        return super().check_action(action, parameters)
