@@ -7,7 +7,6 @@ repeated exactly. ID numbers never reach the database in plain text (R23)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from app.services.audit import contact_actor, teacher_actor
 from app.services.bulk import bulk_insert, id_map
 from app.services.contacts import contact_digest
 from app.services.context import Context
+from app.services.kiosk import content_sha256
 
 # The most common surnames in Taiwan, roughly by frequency, with a romanisation for e-mails.
 SURNAMES = (
@@ -161,19 +161,30 @@ def application_numbers(rng: random.Random, count: int, taken: set[str]) -> list
     return out
 
 
-def _sha256(number: str, spec: AppSpec, version: str) -> str:
-    content = {
-        "number": number,
-        "student": spec.student_id,
-        "relationship": spec.relationship,
-        "parent_id": spec.parent.digest,
-        "parent_name": spec.parent.name,
-        "email": spec.parent.email,
-        "mobile": spec.parent.mobile,
-        "consent_version": version,
-        "signed_at": spec.submitted_at.isoformat(timespec="seconds"),
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+def _sha256(number: str, spec: AppSpec, version: str, contact: str, consent_at) -> str:
+    """The signature hash exactly as a kiosk submission computes it (kiosk.content_sha256), so a
+    teacher opening a synthetic application sees its signature verify."""
+    return content_sha256(
+        Application(
+            number=number,
+            student=spec.student_id,
+            school=spec.school_id,
+            classroom=spec.classroom_id,
+            level=spec.level,
+            relationship=spec.relationship,
+            relationship_note=spec.note,
+            parent_id_digest=spec.parent.digest,
+            parent_id_masked=spec.parent.masked,
+            parent_name=spec.parent.name,
+            email=spec.parent.email,
+            mobile=spec.parent.mobile,
+            contact_digest=contact,
+            consent_version=version,
+            consent_at=consent_at,
+            signed_at=spec.submitted_at,
+            terminal_id=spec.terminal,
+        )
+    )
 
 
 def _detail(**values: object) -> str:
@@ -273,7 +284,7 @@ def write_applications(
                 settings.privacy_statement_version,
                 consent_at,
                 s.submitted_at,
-                _sha256(number, s, settings.privacy_statement_version),
+                _sha256(number, s, settings.privacy_statement_version, contact, consent_at),
                 s.terminal,
                 s.lang,
                 s.roster_match,

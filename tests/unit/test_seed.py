@@ -202,3 +202,12 @@ def test_r6_the_shipped_demo_roster_covers_every_level_and_is_reproducible():
     assert sum(1 for r in shipped if r["guardian1_mobile"]) > 50
     assert sum(1 for r in shipped if r["student_email"]) == 2
     assert len({(r["school_code"], r["class"]) for r in shipped}) >= 8
+
+
+def test_r16_every_synthetic_signature_verifies_like_a_kiosk_one(services, city):
+    """A teacher opening a seeded or demo application sees its signature hash match."""
+    from app.services.kiosk import content_sha256
+
+    apps = list(Application.select())
+    assert apps
+    assert [a.number for a in apps if content_sha256(a) != a.content_sha256] == []
