@@ -22,9 +22,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Runs every benchmark script under tests/bench/; each prints its table.
+# One table: start-up, city seed, queue and search at city size, a submission, the forms
+# (bench_forms.py) and the 8-process stress on SQLite and PostgreSQL ($QINZI_TEST_PG).
+# BENCH_ARGS="--json bench.json" also writes JSON; see tests/bench/bench_scale.py --help.
 bench: $(STAMP)
-	@for script in tests/bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python tests/bench/bench_scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis

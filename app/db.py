@@ -16,7 +16,7 @@ from playhouse.migrate import SchemaMigrator
 
 from app.clock import utcnow
 from app.errors import ConfigError
-from app.models import ALL_MODELS, SchemaVersion, database
+from app.models import ALL_MODELS, AUDIT_TARGET_INDEX, SchemaVersion, database
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -27,9 +27,16 @@ SQLITE_PRAGMAS = {
 
 # The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
 # its own transaction and is recorded in schema_version, so a later release opens an older file.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 Migration = Callable[[Database, SchemaMigrator], None]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _v2_audit_target_index(db: Database, migrator: SchemaMigrator) -> None:
+    """The audit trail of one record is read by its number (issue 7: no full scans at scale)."""
+    db.execute(AUDIT_TARGET_INDEX)  # CREATE INDEX IF NOT EXISTS
+
+
+MIGRATIONS: dict[int, Migration] = {2: _v2_audit_target_index}
 
 
 # SQLite's WAL needs shared memory between the processes that open the file: it does not work

@@ -262,6 +262,11 @@ class AuditEvent(BaseModel):
     detail = TextField(default="")
 
 
+# Schema version 2: an application's history (the audit events about one record number) is looked
+# up by target; without this index that reads every event of the city (app/db.py migrates v1).
+AUDIT_TARGET_INDEX = AuditEvent.index(AuditEvent.target, name="auditevent_target")
+AuditEvent.add_index(AUDIT_TARGET_INDEX)
+
 ALL_MODELS: list[type[BaseModel]] = [
     SchemaVersion,
     School,

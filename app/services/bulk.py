@@ -8,8 +8,10 @@ have written."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 from peewee import Database, Field, Model, PostgresqlDatabase
@@ -38,6 +40,45 @@ def large_cache(db: Database) -> Iterator[None]:
         yield
     finally:
         db.execute_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextmanager
+def indexes_after_load(db: Database, models: Sequence[type[Model]]) -> Iterator[None]:
+    """Drop the non-unique indexes of `models` for a bulk load and build each once after it:
+    one sort per index instead of 100,000 random inserts into every one. Unique indexes stay, as
+    the load looks rows up by them and they guard its correctness. Call it inside the load's
+    transaction (DDL is transactional on both backends: a failed load keeps its indexes)."""
+    indexes = [i for m in models for i in m._meta.fields_to_index() if not i._unique]
+    for index in indexes:
+        db.execute_sql(f"DROP INDEX IF EXISTS {_quoted(index._name)}")
+    yield
+    for index in indexes:
+        db.execute(index)  # CREATE INDEX IF NOT EXISTS
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _copy(cursor: Any, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+    """COPY … FROM STDIN: PostgreSQL's bulk path, several times faster than multi-row INSERTs."""
+    buffer = io.StringIO()
+    for batch in chunks(rows, 50_000):
+        buffer.seek(0)
+        buffer.truncate()
+        buffer.writelines("\t".join(map(_copy_text, row)) + "\n" for row in batch)
+        buffer.seek(0)
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
 def _quoted(name: str) -> str:
@@ -77,7 +118,9 @@ def bulk_insert(
         sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
         suffix = f" ON CONFLICT ({target}) " + (f"DO UPDATE SET {sets}" if sets else "DO NOTHING")
     cursor = db.cursor()
-    if isinstance(db, PostgresqlDatabase):
+    if isinstance(db, PostgresqlDatabase) and not conflict:
+        _copy(cursor, table, columns, rows)
+    elif isinstance(db, PostgresqlDatabase):
         from psycopg2.extras import execute_values
 
         sql = f"INSERT INTO {table} ({columns}) VALUES %s{suffix}"

@@ -69,14 +69,15 @@ def test_a_later_release_migrates_an_older_database_forward(db_url, monkeypatch)
         calls.append(1)
         migrate(migrator.add_column("school", "district", CharField(null=True)))
 
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(dbmod.MIGRATIONS, 2, add_district)
+    later = dbmod.SCHEMA_VERSION + 1
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", later)
+    monkeypatch.setitem(dbmod.MIGRATIONS, later, add_district)
     db = open_database(db_url)
-    assert schema_version(db) == 2
+    assert schema_version(db) == later
     assert "district" in {c.name for c in db.get_columns("school")}
     assert School.get(School.code == "E001").name == "和平國小"
     db.close()
-    db = open_database(db_url)  # already at 2: nothing runs again
+    db = open_database(db_url)  # already at the later version: nothing runs again
     assert calls == [1]
     db.close()
 

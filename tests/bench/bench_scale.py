@@ -1,0 +1,269 @@
+"""The benchmark of issue 7, and `make bench`'s one table: cold start of `qinzi demo` to its first
+frame against a bare Textual app (same run, median of ≥ 5), the city seed, the queue's first page
+and a search keystroke at city size, one submission through the services, the forms of
+bench_forms.py, and the N-process stress of stress.py on SQLite and on PostgreSQL with the ratio
+to the same processes only hashing.
+
+    .venv/bin/python tests/bench/bench_scale.py [--runs 5] [--json FILE] [--pg URL]
+        [--workers 8] [--submissions 250] [--schools 300 --students 250000 --applications 100000]
+
+PostgreSQL (default: $QINZI_TEST_PG, else skipped) is used through a schema of its own, dropped
+afterwards. Everything else lives in a temporary folder. Targets are reported, never asserted."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.bench import bench_forms, stress  # noqa: E402
+
+BARE = """
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+async def first_frame(pilot):
+    pilot.app.exit()
+class Bare(App):
+    def compose(self):
+        yield Header(); yield Static("親子綁定"); yield Footer()
+Bare().run(headless=True, auto_pilot=first_frame)
+"""
+# `qinzi demo` as cmd_demo runs it, ending at the first frame instead of waiting for keys.
+DEMO = """
+import sys, tempfile
+from app.cli import make_app, make_services, settings_from_args, build_parser
+from app.services.seed import demo_setup
+folder = tempfile.mkdtemp(prefix="qinzi-bench-demo-")
+args = build_parser("zh-TW").parse_args(["demo", "--dir", folder])
+settings = settings_from_args(args).replace(data_dir=folder, db=folder + "/qinzi.db",
+                                            mode="demo", mail_transport="outbox")
+async def first_frame(pilot):
+    pilot.app.exit()
+services = make_services(settings)
+info = demo_setup(services)
+make_app(services, kiosk=False, demo_info=info).run(headless=True, auto_pilot=first_frame)
+"""
+
+
+def _cold(code: str, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _row(measure, times=None, *, value=None, unit="ms", target=None, ok=None, note=""):
+    median = round(statistics.median(times), 1) if times else value
+    return {
+        "measure": measure,
+        "runs": len(times) if times else 1,
+        "median": median,
+        "min": round(min(times), 1) if times else None,
+        "unit": unit,
+        "target": target,
+        "verdict": "" if ok is None else ("ok" if ok else "MISSED"),
+        "note": note,
+    }
+
+
+def startup(runs: int) -> list[dict]:
+    bare, demo = _cold(BARE, runs), _cold(DEMO, runs)
+    ratio = statistics.median(demo) / statistics.median(bare)
+    return [
+        _row("start-up: bare Textual app", bare),
+        _row("start-up: qinzi demo", demo),
+        _row("start-up ratio demo/bare", value=round(ratio, 2), unit="×", target="≤ 1.5",
+             ok=ratio <= 1.5),
+    ]  # fmt: skip
+
+
+def city(url: str, label: str, sizes: dict, runs: int) -> list[dict]:
+    """Seed a city (timed), then time the IT queue's first page and a search keystroke."""
+    from peewee import fn
+
+    from app.clock import FrozenClock
+    from app.config import Settings
+    from app.keys import Keyring
+    from app.models import Application, Teacher
+    from app.services import build_services
+    from app.services.seed import seed
+    from app.services.staff import StaffIdentity
+
+    with tempfile.TemporaryDirectory(prefix="qinzi-bench-city-") as tmp:
+        settings = Settings(data_dir=Path(tmp), db=url, terminal_id="bench")
+        services = build_services(settings, clock=FrozenClock(), keyring=Keyring(b"c" * 32))
+        report = seed(services, **sizes)
+        if "postgres" in url:
+            services.ctx.db.execute_sql("ANALYZE")
+        # The busiest school's IT person: the largest queue of the city.
+        busiest = (
+            Application.select(Application.school)
+            .group_by(Application.school)
+            .order_by(fn.COUNT(Application.id).desc())
+            .scalar()
+        )
+        it = Teacher.get(Teacher.school == busiest, Teacher.role == "it")
+        staff = StaffIdentity.of(it)
+        review = services.review
+        queue = bench_forms.timed(lambda: review.queue(staff), runs)
+        keys = iter("陳林黃張李王吳劉蔡楊" * runs)
+        search = bench_forms.timed(lambda: review.queue(staff, search=next(keys)), runs)
+        services.close()
+    return [
+        _row(f"seed city ({label})", value=report.seconds, unit="s", target="< 60",
+             ok=report.seconds < 60,
+             note=f"{report.schools} schools, {report.students} students, "
+                  f"{report.applications} applications"),
+        _row(f"queue first page ({label})", queue, target="≤ 100",
+             ok=statistics.median(queue) <= 100),
+        _row(f"search keystroke ({label})", search, target="≤ 100",
+             ok=statistics.median(search) <= 100),
+    ]  # fmt: skip
+
+
+def submission(runs: int) -> list[dict]:
+    """Steps 2–4 and submit with the shipped Argon2 settings, on a small SQLite database."""
+    from app.clock import FrozenClock
+    from app.config import Settings
+    from app.keys import Keyring
+    from app.services import build_services
+    from tests.factories import make_roster, submit_application
+
+    students = ["wu", "chen", "lin", "wang", "ali", "wu2"]
+    with tempfile.TemporaryDirectory(prefix="qinzi-bench-submit-") as tmp:
+        settings = Settings(data_dir=Path(tmp), db=str(Path(tmp) / "s.db"), terminal_id="b")
+        services = build_services(settings, clock=FrozenClock(), keyring=Keyring(b"d" * 32))
+        roster = make_roster(services)
+        shorts = iter(students * runs)
+        times = bench_forms.timed(
+            lambda: submit_application(services, roster, (next(shorts),)), min(runs, 6)
+        )
+        services.close()
+    return [_row("one submission (services)", times, note="incl. the Argon2 hash")]
+
+
+def forms(runs: int) -> list[dict]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        with open(os.devnull, "w") as null:
+            saved, sys.stdout = sys.stdout, null
+            try:
+                bench_forms.main(["--runs", str(runs), "--json", out.name])
+            finally:
+                sys.stdout = saved
+        rows = json.loads(Path(out.name).read_text())["results"]
+    return [
+        _row(f"form: {r['measure']}", value=r["median_ms"], target=r["target_ms"] and
+             f"< {r['target_ms']}", ok=None if not r["target_ms"] else r["verdict"] == "ok")
+        for r in rows
+    ]  # fmt: skip
+
+
+def stress_rows(url: str, label: str, workers: int, submissions: int) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="qinzi-bench-stress-") as tmp:
+        plan = stress.Plan(url=url or str(Path(tmp) / "stress.db"), data_dir=str(Path(tmp)),
+                           workers=workers, submissions=submissions, teachers=1,
+                           argon2=stress.REAL)  # fmt: skip
+        r = stress.run(plan, with_baseline=True)
+    counts = (f"{r.submitted} submitted, {r.decided} decided, {r.cancelled} cancelled, "
+              f"lost {r.lost}, duplicated {r.duplicated}, locked {r.locked}, "
+              f"errors {sum(r.errors.values())}, problems {len(r.problems)}")  # fmt: skip
+    clean = r.ok and r.submitted == r.submissions_planned
+    return [
+        _row(f"stress {workers}×{submissions} ({label})", value=r.throughput, unit="subm/s",
+             ok=clean, note=counts),
+        _row(f"stress ratio to hash-only ({label})", value=r.ratio, unit="×", target="≥ 0.7",
+             ok=r.ratio is not None and r.ratio >= 0.7,
+             note=f"hash-only {r.baseline_throughput} subm/s"),
+    ]  # fmt: skip
+
+
+def pg_schema(base: str) -> tuple[str, str]:
+    import psycopg2
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg2.connect(base) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    return schema, f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_schema(base: str, schema: str) -> None:
+    import psycopg2
+
+    from app.models import database
+
+    if database.obj is not None and not database.is_closed():
+        database.close()
+    conn = psycopg2.connect(base)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    conn.close()
+
+
+def on_postgres(base: str, action):
+    schema, url = pg_schema(base)
+    try:
+        return action(url)
+    finally:
+        drop_schema(base, schema)
+
+
+def print_table(rows: list[dict]) -> None:
+    header = f"{'measure':<40} {'runs':>4} {'median':>9} {'unit':<7} {'target':>7}  verdict  note"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        median = "" if r["median"] is None else f"{r['median']:.2f}".rstrip("0").rstrip(".")
+        print(f"{r['measure']:<40} {r['runs']:>4} {median:>9} {r['unit']:<7} "
+              f"{r['target'] or '':>7}  {r['verdict']:<7}  {r['note']}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (≥ 5)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--pg", default=os.environ.get("QINZI_TEST_PG", ""), help="PostgreSQL")
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--submissions", type=int, default=250)
+    parser.add_argument("--schools", type=int, default=300)
+    parser.add_argument("--students", type=int, default=250_000)
+    parser.add_argument("--applications", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    runs = max(args.runs, 5)
+    sizes = {"schools": args.schools, "students": args.students,
+             "applications": args.applications}  # fmt: skip
+    rows = startup(runs)
+    with tempfile.TemporaryDirectory(prefix="qinzi-bench-") as tmp:
+        rows += city(str(Path(tmp) / "city.db"), "SQLite", sizes, runs)
+    if args.pg:
+        rows += on_postgres(args.pg, lambda url: city(url, "PostgreSQL", sizes, runs))
+    rows += submission(runs)
+    rows += forms(runs)
+    rows += stress_rows("", "SQLite", args.workers, args.submissions)
+    if args.pg:
+        rows += on_postgres(
+            args.pg, lambda url: stress_rows(url, "PostgreSQL", args.workers, args.submissions)
+        )
+    print_table(rows)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"bench": "scale", "results": rows}, ensure_ascii=False, indent=2)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
