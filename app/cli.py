@@ -80,9 +80,7 @@ def make_services(
         raise ConfigError("errors.cli.db_open", url=url, reason=reason) from exc
 
 
-def make_app(
-    services: Services, *, kiosk: bool, role: str = "kiosk", demo_info: Any = None
-) -> Any:
+def make_app(services: Services, *, kiosk: bool, role: str = "kiosk", demo_info: Any = None) -> Any:
     """The Textual app on these services; imported here so that IT commands never load it."""
     try:
         from app.tui import QinziApp
@@ -120,10 +118,10 @@ class Output:
     def __init__(self, lang: str) -> None:
         self.lang = lang
 
-    def __call__(self, key: str, **params: Any) -> None:
+    def __call__(self, key: str, /, **params: Any) -> None:
         print(t(key, self.lang, **params))
 
-    def error(self, key: str, **params: Any) -> None:
+    def error(self, key: str, /, **params: Any) -> None:
         print(t(key, self.lang, **params), file=sys.stderr)
 
 
@@ -243,6 +241,24 @@ def cmd_purge(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, out: Output) -> int:
+    """Exit 1 when a problem is found, so a cron job or CI step can act on it."""
+    from app.services.consistency import check_consistency
+
+    services = make_services(args)
+    try:
+        problems = check_consistency(services.ctx.db)
+    finally:
+        services.close()
+    if not problems:
+        out("cli.check.ok")
+        return 0
+    out.error("cli.check.found", count=len(problems))
+    for p in problems:
+        out.error(f"cli.check.{p.kind}", target=p.target, detail=p.detail)
+    return EXIT_REFUSED
+
+
 def cmd_form(args: argparse.Namespace, out: Output) -> int:
     services = make_services(args)
     try:
@@ -274,6 +290,38 @@ def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:
     return 0
 
 
+def _show_demo(out: Output, folder: Path, info: Any) -> None:
+    """The demo's logins and students, printed before the app (or the server) starts."""
+    out("cli.demo.where", path=str(folder), database=info.database)
+    out(
+        "cli.demo.staff",
+        teacher=info.teacher_login,
+        classroom=info.teacher_class,
+        it=info.it_login,
+        password=info.staff_password,
+    )
+    out(
+        "cli.demo.parent",
+        login=info.parent_login,
+        password=info.parent_password,
+        parent_id=info.parent_id,
+    )
+    out("cli.demo.students")
+    for s in info.students:
+        out(
+            "cli.demo.student",
+            level=s.level,
+            school=s.school,
+            classroom=s.classroom,
+            name=s.name_masked,
+            student_id=s.student_id,
+        )
+        if s.guardian_mobile:
+            out("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile)
+        if s.email:
+            out("cli.demo.student_email", email=s.email)
+
+
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     from app.services.seed import demo_setup
 
@@ -284,34 +332,7 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     services = make_services(settings)
     try:
         info = demo_setup(services)
-        out("cli.demo.where", path=str(folder), database=info.database)
-        out(
-            "cli.demo.staff",
-            teacher=info.teacher_login,
-            classroom=info.teacher_class,
-            it=info.it_login,
-            password=info.staff_password,
-        )
-        out(
-            "cli.demo.parent",
-            login=info.parent_login,
-            password=info.parent_password,
-            parent_id=info.parent_id,
-        )
-        out("cli.demo.students")
-        for s in info.students:
-            out(
-                "cli.demo.student",
-                level=s.level,
-                school=s.school,
-                classroom=s.classroom,
-                name=s.name_masked,
-                student_id=s.student_id,
-            )
-            if s.guardian_mobile:
-                out("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile)
-            if s.email:
-                out("cli.demo.student_email", email=s.email)
+        _show_demo(out, folder, info)
         make_app(services, kiosk=False, demo_info=info).run()
     finally:
         services.close()
@@ -328,6 +349,111 @@ def _run_app(kiosk: bool, role: str = "kiosk") -> Callable[[argparse.Namespace, 
         return 0
 
     return run
+
+
+# --- deployment: browser mode, backup and restore, the configuration --------------------------
+
+
+def cmd_serve(args: argparse.Namespace, out: Output) -> int:
+    """Serve the app to browsers; each connection runs `python -m app.web ROLE` (app/web.py)."""
+    from app import web
+
+    settings = settings_from_args(args)  # a bad setting stops here, before the server starts
+    options = web.forwarded_options(args)
+    if args.role == "demo":
+        from app.services.seed import demo_setup
+
+        folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="qinzi-demo-"))
+        folder = folder.resolve()
+        settings = settings.replace(
+            data_dir=folder, db=str(folder / "qinzi.db"), mode="demo", mail_transport="outbox"
+        )
+        services = make_services(settings)
+        try:
+            info = demo_setup(services)
+        finally:
+            services.close()
+        web.write_demo_info(folder, info)
+        _show_demo(out, folder, info)
+        options = [*options, "--data-dir", str(folder), "--db", settings.database_url]
+    if not web.is_loopback(args.host):
+        out.error("web.warn_public", host=args.host)
+    try:
+        server = web.make_server(
+            web.session_command(args.role, options),
+            host=args.host,
+            port=args.port,
+            lang=settings.language,
+        )
+    except ModuleNotFoundError as exc:
+        raise ConfigError("errors.cli.no_serve") from exc
+    server.serve()
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, out: Output) -> int:
+    from app.backup import backup
+    from app.keys import KEY_FILE
+
+    settings = settings_from_args(args)
+    report = backup(settings.database_url, Path(args.file))
+    out(
+        "backup.done",
+        path=report.path,
+        size=max(1, report.size_bytes // 1024),
+        version=report.schema_version,
+        tables=report.tables,
+    )
+    out("backup.key_reminder", file=str(settings.data_dir / KEY_FILE))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, out: Output) -> int:
+    from app.backup import restore
+
+    settings = settings_from_args(args)
+    report = restore(Path(args.file), settings.database_url, force=args.force)
+    out("backup.restored", path=report.path, version=report.schema_version)
+    if report.problems:
+        out.error("backup.problems", count=report.problems)
+        return EXIT_REFUSED
+    out("backup.consistent")
+    return 0
+
+
+_HIDDEN_SETTINGS = ("smtp_password", "staff_pin")
+
+
+def cmd_config(args: argparse.Namespace, out: Output) -> int:
+    """`--example` prints the documented example file; without it, the settings in force (after
+    the file, the environment and the flags), which also proves the configuration loads."""
+    from dataclasses import fields
+
+    from app.resources import data_file
+
+    if args.example:
+        print(data_file("config.example.toml").read_text(encoding="utf-8"), end="")
+        return 0
+    settings = settings_from_args(args)
+    print(t("config.header", out.lang))
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if f.name in _HIDDEN_SETTINGS and value:
+            print(f"{f.name} = {json.dumps(t('config.hidden', out.lang), ensure_ascii=False)}")
+        elif isinstance(value, bool):
+            print(f"{f.name} = {str(value).lower()}")
+        elif isinstance(value, int | float):
+            print(f"{f.name} = {value}")
+        else:
+            print(f"{f.name} = {json.dumps(str(value), ensure_ascii=False)}")
+    return 0
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise ValueError(text)
+    return value
 
 
 # --- the command line -----------------------------------------------------------------------------
@@ -381,6 +507,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_applications)
 
     command("purge", "purge").set_defaults(handler=cmd_purge)
+    command("check", "check").set_defaults(handler=cmd_check)
 
     p = command("form", "form")
     p.add_argument("numbers", nargs="+", metavar="NUMBER", help=h("form_numbers"))
@@ -400,6 +527,27 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     command("kiosk", "kiosk").set_defaults(handler=_run_app(kiosk=True))
     command("review", "review").set_defaults(handler=_run_app(kiosk=False, role="review"))
+
+    p = command("serve", "serve")
+    p.add_argument("role", nargs="?", choices=("kiosk", "review", "demo"), default="kiosk",
+                   help=h("serve_role"))  # fmt: skip
+    p.add_argument("--host", default="127.0.0.1", help=h("host"))
+    p.add_argument("--port", type=port_number, default=8000, help=h("port"))
+    p.add_argument("--dir", metavar="DIR", help=h("demo_dir"))
+    p.set_defaults(handler=cmd_serve)
+
+    p = command("backup", "backup")
+    p.add_argument("file", metavar="FILE", help=h("backup_file"))
+    p.set_defaults(handler=cmd_backup)
+
+    p = command("restore", "restore")
+    p.add_argument("file", metavar="FILE", help=h("restore_file"))
+    p.add_argument("--force", action="store_true", help=h("restore_force"))
+    p.set_defaults(handler=cmd_restore)
+
+    p = command("config", "config_cmd")
+    p.add_argument("--example", action="store_true", help=h("example"))
+    p.set_defaults(handler=cmd_config)
     return parser
 
 

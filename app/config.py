@@ -98,25 +98,70 @@ _ENV = {
 }
 
 
+# What start-up accepts beyond the type: a wrong value stops the program with the key, the value
+# and this description of what is allowed (written without words, so that both languages read it).
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "mode": ("production", "demo"),
+    "language": ("zh-TW", "en"),
+    "initial_password": ("id_last6", "random"),
+    "mail_transport": ("outbox", "smtp"),
+}
+_RANGES: dict[str, tuple[float, float | None]] = {
+    "login_wait_minutes": (0, None),
+    "smtp_port": (1, 65535),
+    "argon2_memory_kib": (8, None),
+    "smtp_timeout": (0.1, None),
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _allowed(name: str, kind: str) -> str:
+    if name in _CHOICES:
+        return ", ".join(_CHOICES[name])
+    if kind == "bool":
+        return "true, false"
+    if kind in ("int", "float"):
+        low, high = _RANGES.get(name, (1, None))
+        return f"{low:g} … {high:g}" if high is not None else f"≥ {low:g}"
+    return "text"
+
+
 def _coerce(name: str, value: Any) -> Any:
     kinds = {f.name: f.type for f in fields(Settings)}
     if name not in kinds:
         raise ConfigError("errors.config.unknown_key", key=name)
     kind = kinds[name]
+
+    def bad() -> ConfigError:
+        return ConfigError(
+            "errors.config.bad_value", key=name, value=str(value), allowed=_allowed(name, kind)
+        )
+
     try:
         if kind == "Path":
             return Path(value).expanduser()
         if kind == "bool":
-            if isinstance(value, str):
-                return value.strip().lower() in {"1", "true", "yes", "on"}
-            return bool(value)
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        return str(value)
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in _TRUE | _FALSE:
+                raise bad()
+            return text in _TRUE
+        if kind in ("int", "float"):
+            if isinstance(value, bool) or (kind == "int" and isinstance(value, float)):
+                raise bad()
+            number = int(value) if kind == "int" else float(value)
+            low, high = _RANGES.get(name, (1, None))
+            if number < low or (high is not None and number > high):
+                raise bad()
+            return number
+        text = str(value)
+        if name in _CHOICES and text not in _CHOICES[name]:
+            raise bad()
+        return text
     except (TypeError, ValueError) as exc:
-        raise ConfigError("errors.config.bad_value", key=name, value=str(value)) from exc
+        raise bad() from exc
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:

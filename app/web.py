@@ -1,0 +1,176 @@
+"""Browser mode (`qinzi serve`): the same Textual app in a web page, through textual-serve.
+
+textual-serve starts one process per browser connection, so each tab is its own kiosk session
+with its own memory: one tab's parent never sees another's data (the wipe of R22 still runs
+inside each process). This module adds what a school office needs on top of the stock server:
+
+- the page works with no internet: the stock template asks a public server for the Roboto Mono
+  web font; ours serves it from textual-serve's own package, plus Noto Sans TC (already a
+  dependency, for the printed forms) for the Chinese characters, so nothing leaves the machine;
+- a kiosk browser opens straight into the app, and when a session ends (Ctrl+Q on the staff
+  desk, a crash) the page starts a new one by itself instead of waiting for a click;
+- the page's few words follow the configured language;
+- URLs are relative to the request, so a page reached as http://192.168.1.20:8000 talks back to
+  that address (the stock server writes the bind address, 0.0.0.0, into the page).
+
+`python -m app.web ROLE …` is the command run for each connection."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROLES = ("kiosk", "review", "demo")
+DEMO_INFO_FILE = "demo-info.json"
+NOTO_URL = "/qinzi/fonts/NotoSansTC-Regular.otf"
+PAGE_KEYS = ("title", "starting", "ended", "restarting")
+
+
+def is_loopback(host: str) -> bool:
+    """Only this computer can reach a server bound here."""
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def session_command(role: str, options: Sequence[str] = ()) -> str:
+    """The shell command textual-serve runs for each browser connection."""
+    return shlex.join([sys.executable, "-m", "app.web", role, *options])
+
+
+def forwarded_options(args: argparse.Namespace) -> list[str]:
+    """The command line's database, config, data folder and language, for each session process
+    (the environment, QINZI_* included, is inherited as it is)."""
+    out: list[str] = []
+    for flag, name in (("--db", "db"), ("--config", "config"), ("--data-dir", "data_dir")):
+        value = getattr(args, name, None)
+        if value:
+            out += [flag, str(Path(value).resolve()) if name != "db" else value]
+    return out
+
+
+def write_demo_info(folder: Path, info: Any) -> Path:
+    """The demo's logins and students for every session process to show (fictional data)."""
+    path = Path(folder) / DEMO_INFO_FILE
+    path.write_text(json.dumps(asdict(info), ensure_ascii=False), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def read_demo_info(folder: Path) -> Any:
+    from app.services.seed import DemoInfo, DemoStudent
+
+    path = Path(folder) / DEMO_INFO_FILE
+    if not path.is_file():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["students"] = tuple(DemoStudent(**s) for s in raw["students"])
+    return DemoInfo(**raw)
+
+
+def noto_font_path() -> Path:
+    from app.services.forms.fonts import font_path
+
+    return font_path()
+
+
+def make_server(command: str, *, host: str, port: int, lang: str) -> Any:
+    """A textual-serve Server with our page; textual-serve is imported only here."""
+    import aiohttp_jinja2
+    import textual_serve
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    from app.i18n import t
+    from app.resources import data_file
+
+    stock_static = Path(textual_serve.__file__).parent / "static"
+
+    class QinziServer(Server):
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            app.router.add_get(NOTO_URL, self.handle_noto)
+            return app
+
+        async def handle_noto(self, request: web.Request) -> web.StreamResponse:
+            return web.FileResponse(noto_font_path(), headers={"Cache-Control": "max-age=86400"})
+
+        async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
+            try:
+                font_size = int(request.query.get("fontsize", "16"))
+            except ValueError:
+                font_size = 16
+            scheme = "wss" if request.secure else "ws"
+            context = {
+                "lang": lang,
+                "font_size": max(8, min(font_size, 48)),
+                "static_url": "/static/",
+                "noto_url": NOTO_URL,
+                "app_websocket_url": f"{scheme}://{request.host}/ws",
+                **{key: t(f"web.page.{key}", lang) for key in PAGE_KEYS},
+            }
+            return aiohttp_jinja2.render_template("app_index.html", request, context)
+
+        async def on_startup(self, app: web.Application) -> None:
+            shown = f"[{self.host}]" if ":" in self.host else self.host
+            print(t("web.serving", lang, url=f"http://{shown}:{self.port}"), flush=True)
+
+    return QinziServer(
+        command,
+        host=host,
+        port=port,
+        title=t("web.page.title", lang),
+        statics_path=stock_static,
+        templates_path=data_file("web"),
+    )
+
+
+# --- one browser connection ------------------------------------------------------------------
+
+
+def session_main(argv: Sequence[str] | None = None) -> int:
+    """Run the app for one browser tab: `role` kiosk (no way out, R22), review (staff login) or
+    demo (the demo folder the server prepared, with its outbox shown)."""
+    from app.cli import make_app, make_services
+    from app.config import load_settings
+    from app.errors import QinziError
+    from app.i18n import t
+
+    parser = argparse.ArgumentParser(prog="python -m app.web")
+    parser.add_argument("role", choices=ROLES)
+    parser.add_argument("--db")
+    parser.add_argument("--config")
+    parser.add_argument("--data-dir")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(
+            Path(args.config) if args.config else None, db=args.db, data_dir=args.data_dir
+        )
+        info = None
+        if args.role == "demo":
+            settings = settings.replace(mode="demo", mail_transport="outbox")
+            info = read_demo_info(settings.data_dir)
+        services = make_services(settings)
+    except QinziError as exc:
+        print(t(exc.key, "zh-TW", **exc.params), file=sys.stderr)
+        return 1
+    try:
+        role = "review" if args.role == "review" else "kiosk"
+        make_app(services, kiosk=args.role == "kiosk", role=role, demo_info=info).run()
+    finally:
+        services.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(session_main())
