@@ -1,0 +1,116 @@
+"""The deployment commands of `qinzi`: browser mode (serve), backup and restore of the SQLite
+database, and the configuration (config, config --example). Kept apart from app/cli.py, which
+holds the factory, the IT chores and the parser."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from app.cli import EXIT_REFUSED, Output, _show_demo, make_services, settings_from_args
+from app.errors import ConfigError
+from app.i18n import t
+
+
+def cmd_serve(args: argparse.Namespace, out: Output) -> int:
+    """Serve the app to browsers; each connection runs `python -m app.web ROLE` (app/web.py)."""
+    from app import web
+
+    settings = settings_from_args(args)  # a bad setting stops here, before the server starts
+    options = web.forwarded_options(args)
+    if args.role == "demo":
+        from app.services.seed import demo_setup
+
+        folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="qinzi-demo-"))
+        folder = folder.resolve()
+        settings = settings.replace(
+            data_dir=folder, db=str(folder / "qinzi.db"), mode="demo", mail_transport="outbox"
+        )
+        services = make_services(settings)
+        try:
+            info = demo_setup(services)
+        finally:
+            services.close()
+        web.write_demo_info(folder, info)
+        _show_demo(out, folder, info)
+        options = [*options, "--data-dir", str(folder), "--db", settings.database_url]
+    if not web.is_loopback(args.host):
+        out.error("web.warn_public", host=args.host)
+    try:
+        server = web.make_server(
+            web.session_command(args.role, options),
+            host=args.host,
+            port=args.port,
+            lang=settings.language,
+        )
+    except ModuleNotFoundError as exc:
+        raise ConfigError("errors.cli.no_serve") from exc
+    server.serve()
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, out: Output) -> int:
+    from app.backup import backup
+    from app.keys import KEY_FILE
+
+    settings = settings_from_args(args)
+    report = backup(settings.database_url, Path(args.file))
+    out(
+        "backup.done",
+        path=report.path,
+        size=max(1, report.size_bytes // 1024),
+        version=report.schema_version,
+        tables=report.tables,
+    )
+    out("backup.key_reminder", file=str(settings.data_dir / KEY_FILE))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, out: Output) -> int:
+    from app.backup import restore
+
+    settings = settings_from_args(args)
+    report = restore(Path(args.file), settings.database_url, force=args.force)
+    out("backup.restored", path=report.path, version=report.schema_version)
+    if report.problems:
+        out.error("backup.problems", count=report.problems)
+        return EXIT_REFUSED
+    out("backup.consistent")
+    return 0
+
+
+_HIDDEN_SETTINGS = ("smtp_password", "staff_pin")
+
+
+def cmd_config(args: argparse.Namespace, out: Output) -> int:
+    """`--example` prints the documented example file; without it, the settings in force (after
+    the file, the environment and the flags), which also proves the configuration loads."""
+    from dataclasses import fields
+
+    from app.resources import data_file
+
+    if args.example:
+        print(data_file("config.example.toml").read_text(encoding="utf-8"), end="")
+        return 0
+    settings = settings_from_args(args)
+    print(t("config.header", out.lang))
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if f.name in _HIDDEN_SETTINGS and value:
+            print(f"{f.name} = {json.dumps(t('config.hidden', out.lang), ensure_ascii=False)}")
+        elif isinstance(value, bool):
+            print(f"{f.name} = {str(value).lower()}")
+        elif isinstance(value, int | float):
+            print(f"{f.name} = {value}")
+        else:
+            print(f"{f.name} = {json.dumps(str(value), ensure_ascii=False)}")
+    return 0
+
+
+def port_number(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise ValueError(text)
+    return value
