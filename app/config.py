@@ -89,6 +89,8 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+# Short names kept for the settings people set most; every setting also answers to
+# QINZI_<NAME> (QINZI_SMTP_HOST, QINZI_STAFF_PIN, QINZI_CODE_TTL_MINUTES …).
 _ENV = {
     "QINZI_DB": "db",
     "QINZI_DATA_DIR": "data_dir",
@@ -96,6 +98,12 @@ _ENV = {
     "QINZI_MODE": "mode",
     "QINZI_LANG": "language",
 }
+
+
+def _env_names() -> dict[str, str]:
+    names = {f"QINZI_{f.name.upper()}": f.name for f in fields(Settings)}
+    names.update(_ENV)
+    return names
 
 
 # What start-up accepts beyond the type: a wrong value stops the program with the key, the value
@@ -195,7 +203,7 @@ def load_settings(
             raise ConfigError("errors.config.missing_file", path=str(path)) from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("errors.config.bad_file", path=str(path), reason=str(exc)) from exc
-    for var, name in _ENV.items():
+    for var, name in _env_names().items():
         if env.get(var):
             values[name] = env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})

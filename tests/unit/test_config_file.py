@@ -162,3 +162,17 @@ def test_the_session_command_runs_this_python(tmp_path):
     assert command.split()[1:4] == ["-m", "app.web", "demo"]
     assert "'" in command  # a path with a space is quoted for the shell
     assert Path(command.split()[0].strip("'")).name.startswith("python")
+
+
+def test_every_setting_can_come_from_the_environment(tmp_path):
+    """Issue 8 point 4: QINZI_<NAME> overrides the file for any setting; flags override both."""
+    from app.config import load_settings
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('staff_pin = "1111"\n[smtp]\nhost = "from-file"\nport = 25\n')
+    env = {"QINZI_STAFF_PIN": "2468", "QINZI_SMTP_HOST": "relay.example", "QINZI_SMTP_PORT": "587",
+           "QINZI_CODE_TTL_MINUTES": "10", "QINZI_AUTO_APPROVE_ROSTER_MATCH": "true"}  # fmt: skip
+    s = load_settings(cfg, env=env)
+    assert (s.staff_pin, s.smtp_host, s.smtp_port) == ("2468", "relay.example", 587)
+    assert s.code_ttl_minutes == 10 and s.auto_approve_roster_match is True
+    assert load_settings(cfg, env=env, smtp_host="flag.example").smtp_host == "flag.example"
