@@ -113,8 +113,10 @@ class ReviewService:
         if roster_match is not None:
             conditions.append(Application.roster_match == roster_match)
         text = " ".join((search or "").split())
-        # A search with a digit that parses is a number (typed or scanned); names have no digits.
-        number = parse_number(text) if any(ch.isdigit() for ch in text) else None
+        # A number is typed or scanned with its QZ prefix or has a digit; names have neither (a
+        # number may be all letters, QZ-HZVF-YWQP, and a name like "Mary Chen" parses as one).
+        looks_numbered = any(ch.isdigit() for ch in text) or text.upper().startswith("QZ")
+        number = parse_number(text) if looks_numbered else None
         if number:
             conditions.append(Application.number == number)
         elif text:

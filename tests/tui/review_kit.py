@@ -36,6 +36,17 @@ def numbers(app) -> list[str]:
     return [row[1] for row in rows(app)]
 
 
+async def wait_for_numbers(pilot, expected: list[str], tries: int = 20) -> list[str]:
+    """The table as it settles: a busy machine can deliver a query's page a frame later."""
+    from tests.tui.conftest import settle
+
+    for _ in range(tries):
+        await settle(pilot)
+        if numbers(pilot.app) == expected:
+            break
+    return numbers(pilot.app)
+
+
 def text_of(app, selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
 

@@ -11,7 +11,16 @@ from app.models import Application, Status, Teacher
 from app.services.seed import DEMO_STAFF_PASSWORD, seed
 from screens.review import queue as queue_module
 from tests.tui.conftest import settle, type_into
-from tests.tui.review_kit import apply_all, log_in, numbers, review_app, rows, tab_labels, text_of
+from tests.tui.review_kit import (
+    apply_all,
+    log_in,
+    numbers,
+    review_app,
+    rows,
+    tab_labels,
+    text_of,
+    wait_for_numbers,
+)
 
 
 @pytest.fixture
@@ -85,13 +94,11 @@ async def test_r18_search_by_student_name_or_number(services, applied):
         await log_in(pilot, "it")
         await type_into(pilot, "#search", "曉明")
         await pilot.press("enter")
-        await settle(pilot)
-        assert numbers(app) == [applied["chen"]]
+        assert await wait_for_numbers(pilot, [applied["chen"]]) == [applied["chen"]]
         assert app.screen.focused is app.screen.query_one(DataTable)  # Enter goes to the rows
         await type_into(pilot, "#search", applied["wu2"].lower().replace("-", " "))
         await pilot.press("enter")
-        await settle(pilot)
-        assert numbers(app) == [applied["wu2"]]
+        assert await wait_for_numbers(pilot, [applied["wu2"]]) == [applied["wu2"]]
         await type_into(pilot, "#search", "")
         for _ in range(30):  # typing alone filters too, once the typing pauses
             await pilot.pause(queue_module.SEARCH_DELAY)

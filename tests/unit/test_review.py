@@ -468,3 +468,11 @@ def test_r29_another_class_cannot_decide_an_unbinding(services, review, staff, u
         review.decide_unbind(staff["it"], 999_999, confirm=True)
     assert Binding.select().where(Binding.removed_at.is_null()).count() == 2
     assert UnbindRequest.select().where(UnbindRequest.status == Status.PENDING).count() == 2
+
+
+def test_r31_a_number_without_digits_is_found_by_search(review, staff, applied):
+    """QZ-HZVF-YWQP has no digit: typed with its prefix it is still a number, not a name."""
+    number = applied["chen"]
+    Application.update(number="QZ-HZVF-YWQP").where(Application.number == number).execute()
+    for typed in ("qz hzvf ywqp", "QZ-HZVF-YWQP", "qzhzvfywqp"):
+        assert [r.number for r in review.queue(staff["it"], search=typed).rows] == ["QZ-HZVF-YWQP"]
