@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, RadioButton, RadioSet
+from textual.widgets import Input
 
 from app.identity import mask_contact
-from app.models import Channel
 from app.services.contacts import VerifiedContact
 from app.services.kiosk import KioskSession
 from app.services.verification import CodeSent
 from screens.base import KioskScreen
+from screens.widgets.channel import ChannelPicker
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
@@ -24,9 +24,7 @@ class ContactScreen(KioskScreen):
     def compose_body(self) -> ComposeResult:
         yield T("label.contact_title", classes="title")
         yield T("label.contact_lead", classes="lead")
-        with RadioSet(id="channel"):
-            yield RadioButton("", id="channel-email", value=True)
-            yield RadioButton("", id="channel-sms")
+        yield ChannelPicker("channel", id="channel")
         yield Field("contact", "label.contact_value", Input(id="contact"))
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="get-code", variant="primary")
@@ -43,16 +41,13 @@ class ContactScreen(KioskScreen):
         self.query_one("#contact").focus()
 
     def _relabel(self, lang: str) -> None:
-        self.query_one("#channel-email", RadioButton).label = self.app.tr("label.channel_email")
-        self.query_one("#channel-sms", RadioButton).label = self.app.tr("label.channel_sms_phone")
         placeholder = "label.contact_placeholder_" + self.channel
         self.query_one("#contact", Input).placeholder = self.app.tr(placeholder)
         self.query_one("#code", Input).placeholder = self.app.tr("label.code_placeholder")
 
     @property
     def channel(self) -> str:
-        pressed = self.query_one("#channel", RadioSet).pressed_button
-        return Channel.SMS if pressed is not None and pressed.id == "channel-sms" else Channel.EMAIL
+        return self.query_one(ChannelPicker).channel
 
     def on_radio_set_changed(self) -> None:
         self.clear_errors()

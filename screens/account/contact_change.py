@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, RadioButton, RadioSet
+from textual.widgets import Input
 
-from app.models import Channel
 from app.services.verification import CodeSent
 from screens.base import KioskScreen
+from screens.widgets.channel import ChannelPicker
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
@@ -20,9 +20,7 @@ class ContactChangeScreen(KioskScreen):
     def compose_body(self) -> ComposeResult:
         yield T("label.change_title", classes="title")
         yield T("label.change_lead", classes="lead")
-        with RadioSet(id="change-channel"):
-            yield RadioButton("", id="change-email", value=True)
-            yield RadioButton("", id="change-sms")
+        yield ChannelPicker("change", id="change-channel")
         yield Field("contact", "label.change_new", Input(id="new-contact"))
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="change-get-code", variant="primary")
@@ -35,17 +33,11 @@ class ContactChangeScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#change-code-box").display = False
-        self.watch(self.app, "lang", self._relabel)
         self.query_one("#new-contact").focus()
-
-    def _relabel(self, lang: str) -> None:
-        self.query_one("#change-email", RadioButton).label = self.app.tr("label.channel_email")
-        self.query_one("#change-sms", RadioButton).label = self.app.tr("label.channel_sms_phone")
 
     @property
     def channel(self) -> str:
-        pressed = self.query_one("#change-channel", RadioSet).pressed_button
-        return Channel.SMS if pressed is not None and pressed.id == "change-sms" else Channel.EMAIL
+        return self.query_one(ChannelPicker).channel
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, RadioButton, RadioSet
+from textual.widgets import Input
 
-from app.models import Channel
 from app.services.verification import CodeSent
 from screens.base import KioskScreen
+from screens.widgets.channel import ChannelPicker
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
@@ -20,9 +20,7 @@ class ForgotPasswordScreen(KioskScreen):
     def compose_body(self) -> ComposeResult:
         yield T("label.forgot_title", classes="title")
         yield T("label.forgot_lead", classes="lead")
-        with RadioSet(id="forgot-channel"):
-            yield RadioButton("", id="forgot-email", value=True)
-            yield RadioButton("", id="forgot-sms")
+        yield ChannelPicker("forgot", id="forgot-channel")
         yield Field("contact", "label.contact_value", Input(id="forgot-contact"))
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="forgot-get-code", variant="primary")
@@ -39,17 +37,11 @@ class ForgotPasswordScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#forgot-box").display = False
-        self.watch(self.app, "lang", self._relabel)
         self.query_one("#forgot-contact").focus()
-
-    def _relabel(self, lang: str) -> None:
-        self.query_one("#forgot-email", RadioButton).label = self.app.tr("label.channel_email")
-        self.query_one("#forgot-sms", RadioButton).label = self.app.tr("label.channel_sms_phone")
 
     @property
     def channel(self) -> str:
-        pressed = self.query_one("#forgot-channel", RadioSet).pressed_button
-        return Channel.SMS if pressed is not None and pressed.id == "forgot-sms" else Channel.EMAIL
+        return self.query_one(ChannelPicker).channel
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
