@@ -53,6 +53,52 @@ services = make_services(settings)
 info = demo_setup(services)
 make_app(services, kiosk=False, demo_info=info).run(headless=True, auto_pilot=first_frame)
 """
+# The review terminal as a process of its own on the city database: the busiest school's IT
+# person opens the queue and types a search; its peak resident memory is issue 5's figure.
+REVIEW_MEMORY = """
+import asyncio, sys
+from pathlib import Path
+from app.config import Settings
+from app.keys import Keyring
+from app.models import Teacher
+from app.services import build_services
+from app.services.staff import StaffIdentity
+from app.tui import QinziApp
+db, teacher_id, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+services = build_services(Settings(data_dir=Path(folder), db=db), keyring=Keyring(b"c" * 32))
+async def settle(pilot):
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+async def main():
+    app = QinziApp(services, role="review")
+    async with app.run_test(size=(100, 30)) as pilot:
+        from screens.review.queue import QueueScreen
+        app.staff = StaffIdentity.of(Teacher.get_by_id(teacher_id))
+        await app.push_screen(QueueScreen())
+        await settle(pilot)
+        search = app.screen.query_one("#search")
+        for text in ("陳", "陳", "林"):  # keystrokes: a name, then another
+            search.value = text
+            await pilot.pause(0.3)
+            await settle(pilot)
+        rows = app.screen.query_one("DataTable").row_count
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the (seeding) parent across exec.
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    print(peak_kib // 1024, rows)
+asyncio.run(main())
+"""
+
+
+def review_memory(url: str, teacher_id: int, folder: str) -> tuple[int, int]:
+    """Peak RSS (MB) of a review terminal process on the city database, and the rows it shows."""
+    out = subprocess.run(
+        [sys.executable, "-c", REVIEW_MEMORY, url, str(teacher_id), folder],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    mb, rows = out.stdout.split()[-2:]
+    return int(mb), int(rows)
 
 
 def _cold(code: str, runs: int) -> list[float]:
@@ -121,6 +167,7 @@ def city(url: str, label: str, sizes: dict, runs: int) -> list[dict]:
         keys = iter("陳林黃張李王吳劉蔡楊" * runs)
         search = bench_forms.timed(lambda: review.queue(staff, search=next(keys)), runs)
         services.close()
+        memory_mb, shown = review_memory(url, it.id, tmp)
     return [
         _row(f"seed city ({label})", value=report.seconds, unit="s", target="< 60",
              ok=report.seconds < 60,
@@ -130,6 +177,8 @@ def city(url: str, label: str, sizes: dict, runs: int) -> list[dict]:
              ok=statistics.median(queue) <= 100),
         _row(f"search keystroke ({label})", search, target="≤ 100",
              ok=statistics.median(search) <= 100),
+        _row(f"review terminal peak memory ({label})", value=memory_mb, unit="MB",
+             target="< 300", ok=memory_mb < 300, note=f"queue, then a name search: {shown} rows"),
     ]  # fmt: skip
 
 
