@@ -292,34 +292,11 @@ def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:
 
 def _show_demo(out: Output, folder: Path, info: Any) -> None:
     """The demo's logins and students, printed before the app (or the server) starts."""
+    from app.services.seed import demo_lines
+
     out("cli.demo.where", path=str(folder), database=info.database)
-    out(
-        "cli.demo.staff",
-        teacher=info.teacher_login,
-        classroom=info.teacher_class,
-        it=info.it_login,
-        password=info.staff_password,
-    )
-    out(
-        "cli.demo.parent",
-        login=info.parent_login,
-        password=info.parent_password,
-        parent_id=info.parent_id,
-    )
-    out("cli.demo.students")
-    for s in info.students:
-        out(
-            "cli.demo.student",
-            level=s.level,
-            school=s.school,
-            classroom=s.classroom,
-            name=s.name_masked,
-            student_id=s.student_id,
-        )
-        if s.guardian_mobile:
-            out("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile)
-        if s.email:
-            out("cli.demo.student_email", email=s.email)
+    for line in demo_lines(info, lambda key, /, **params: t(key, out.lang, **params)):
+        print(line)
 
 
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:

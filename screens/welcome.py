@@ -36,24 +36,9 @@ class WelcomeScreen(KioskScreen):
 
     def show_demo_info(self, lang: str) -> None:
         """The demo's logins and fictional students, so a salesperson needs no notes."""
-        info, tr = self.app.demo_info, self.app.tr
-        lines = [
-            tr("cli.demo.staff", teacher=info.teacher_login, classroom=info.teacher_class,
-               it=info.it_login, password=info.staff_password),
-            tr("cli.demo.parent", login=info.parent_login, password=info.parent_password,
-               parent_id=info.parent_id),
-            tr("cli.demo.students"),
-        ]  # fmt: skip
-        for s in info.students:
-            lines.append(
-                tr("cli.demo.student", level=s.level, school=s.school, classroom=s.classroom,
-                   name=s.name_masked, student_id=s.student_id)
-            )  # fmt: skip
-            if s.guardian_mobile:
-                guardian = tr("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile)
-                lines.append(guardian)
-            if s.email:
-                lines.append(tr("cli.demo.student_email", email=s.email))
+        from app.services.seed import demo_lines  # demo only: kept off a kiosk's start-up
+
+        lines = demo_lines(self.app.demo_info, self.app.tr)
         self.query_one("#demo-info", Static).update("\n".join(lines))
 
     def on_button_pressed(self, event: TButton.Pressed) -> None:

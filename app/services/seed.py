@@ -11,6 +11,7 @@ import csv
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -322,3 +323,25 @@ def demo_setup(services: Any, roster: Path | str | None = None) -> DemoInfo:
         parent_id=parent.plain_id,
         applications=ours.count(),
     )
+
+
+def demo_lines(info: DemoInfo, tr: Callable[..., str]) -> list[str]:
+    """The demo's logins and fictional students as lines of text in `tr`'s language: printed by
+    `qinzi demo` and shown on the demo's welcome screen."""
+    lines = [
+        tr("cli.demo.staff", teacher=info.teacher_login, classroom=info.teacher_class,
+           it=info.it_login, password=info.staff_password),
+        tr("cli.demo.parent", login=info.parent_login, password=info.parent_password,
+           parent_id=info.parent_id),
+        tr("cli.demo.students"),
+    ]  # fmt: skip
+    for s in info.students:
+        lines.append(
+            tr("cli.demo.student", level=s.level, school=s.school, classroom=s.classroom,
+               name=s.name_masked, student_id=s.student_id)
+        )  # fmt: skip
+        if s.guardian_mobile:
+            lines.append(tr("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile))
+        if s.email:
+            lines.append(tr("cli.demo.student_email", email=s.email))
+    return lines

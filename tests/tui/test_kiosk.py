@@ -244,3 +244,19 @@ async def test_back_from_step1_keeps_the_draft(kiosk_app, demo_services):
         await to_step1(pilot)
         assert app.screen.query_one("#contact", Input).value == "parent@home.example"
         start_session(app, demo_services)
+
+
+async def test_demo_welcome_lists_logins_and_students_in_the_current_language(demo_services):
+    """The demo's hints, the same lines `qinzi demo` prints, follow the language switch."""
+    from app.services.seed import demo_setup
+    from app.tui import QinziApp
+
+    info = demo_setup(demo_services)
+    app = QinziApp(demo_services, demo_info=info)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        text = str(app.screen.query_one("#demo-info").render())
+        assert info.teacher_login in text and info.students[0].student_id in text
+        await pilot.press("f2")
+        await pilot.pause()
+        assert str(app.screen.query_one("#demo-info").render()) != text
