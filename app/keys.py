@@ -12,10 +12,9 @@ import hashlib
 import hmac
 import os
 import secrets
+from functools import cached_property
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import Any
 
 from app.errors import ConfigError
 
@@ -52,7 +51,13 @@ class Keyring:
 
     def __init__(self, master: bytes) -> None:
         self._master = master
-        self._aead = AESGCM(self._derive("seal"))
+
+    @cached_property
+    def _aead(self) -> Any:
+        """AES-GCM, built at the first seal: `cryptography` is not loaded before a first frame."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(self._derive("seal"))
 
     def _derive(self, purpose: str) -> bytes:
         return hmac.new(self._master, f"qinzi/{purpose}".encode(), hashlib.sha256).digest()
@@ -67,6 +72,8 @@ class Keyring:
 
     def unseal(self, token: str) -> str | None:
         """The sealed text, or None when it was sealed under another key."""
+        from cryptography.exceptions import InvalidTag
+
         try:
             raw = base64.b64decode(token)
             return self._aead.decrypt(raw[:12], raw[12:], None).decode()

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input
 
 from app.errors import QinziError, SessionEnded
+from app.resources import shipped
 from screens.widgets.field import Field
 from screens.widgets.footer import TFooter
 from screens.widgets.outbox_pane import OutboxPane
@@ -27,6 +28,7 @@ class KioskScreen(Screen[Any]):
     """Subclasses give `compose_body`; `STEP` shows the step bar; `DRAFT` names the inputs whose
     values survive going back and forth (kept in the app until the session is wiped)."""
 
+    CSS_PATH = [str(p) for p in sorted(shipped("styles").glob("*.tcss")) if p.name != "app.tcss"]
     STEP: int | None = None
     DRAFT: tuple[str, ...] = ()
 
@@ -89,20 +91,27 @@ class KioskScreen(Screen[Any]):
         **kwargs: Any,
     ) -> None:
         """Run `fn` in a thread; hand its result to `done` (or its refusal to `failed`, by default
-        shown beside the field) back on the UI thread."""
+        shown beside the field) back on the UI thread — unless the terminal was wiped meanwhile:
+        an answer for someone who logged out must not bring them back (R22)."""
         app = self.app
+        generation = app.generation
+
+        def deliver(callback: Callable[[Any], Any], value: Any) -> Any:
+            if app.generation == generation:
+                return callback(value)  # a coroutine is awaited by call_from_thread
+            return None
 
         def job() -> None:
             try:
                 result = fn(*args, **kwargs)
             except QinziError as error:
-                app.call_from_thread(failed or self.show_error, error)
+                app.call_from_thread(deliver, failed or self.show_error, error)
             except Exception:  # the parent sees a plain message; the log keeps the detail
                 log.exception("service call %s failed", getattr(fn, "__name__", fn))
-                app.call_from_thread(self.show_error, QinziError("errors.generic"))
+                app.call_from_thread(deliver, self.show_error, QinziError("errors.generic"))
             else:
                 if done is not None:
-                    app.call_from_thread(done, result)
+                    app.call_from_thread(deliver, done, result)
 
         # Never exclusive: a new call must not cancel a write still waiting to run.
         self.run_worker(job, thread=True, group="service", exit_on_error=False)

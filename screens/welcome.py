@@ -11,6 +11,7 @@ from screens.widgets.i18n import T, TButton
 
 
 class WelcomeScreen(KioskScreen):
+    CSS_PATH = []  # its styles are the app's own (app.tcss): the first frame parses no more
     def compose_body(self) -> ComposeResult:
         with Vertical(id="welcome"):
             yield T("label.welcome_title", id="welcome-title")
@@ -22,7 +23,7 @@ class WelcomeScreen(KioskScreen):
                 yield TButton("label.switch_language", id="language")
             yield T("label.welcome_progress_hint", id="welcome-hint")
             yield T(self.mode_key(), id="welcome-mode")
-            if self.app.demo_info is not None:
+            if self.app.demo_info is not None or self.app.preparing:
                 yield Static(id="demo-info")
 
     def mode_key(self) -> str:
@@ -31,15 +32,20 @@ class WelcomeScreen(KioskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#bind").focus()
-        if self.app.demo_info is not None:
+        if self.app.demo_info is not None or self.app.preparing:
             self.watch(self.app, "lang", self.show_demo_info)
+            self.watch(self.app, "demo_info", self.show_demo_info, init=False)
 
-    def show_demo_info(self, lang: str) -> None:
-        """The demo's logins and fictional students, so a salesperson needs no notes."""
-        from app.services.seed import demo_lines  # demo only: kept off a kiosk's start-up
+    def show_demo_info(self, _: object = None) -> None:
+        """The demo's logins and fictional students, so a salesperson needs no notes; until the
+        set-up behind the first frame is done, a line saying it is on its way."""
+        info = self.app.demo_info
+        text = self.app.tr("label.demo_preparing")
+        if info is not None:
+            from app.services.seed import demo_lines  # demo only: kept off a kiosk's start-up
 
-        lines = demo_lines(self.app.demo_info, self.app.tr)
-        self.query_one("#demo-info", Static).update("\n".join(lines))
+            text = "\n".join(demo_lines(info, self.app.tr))
+        self.query_one("#demo-info", Static).update(text)
 
     def on_button_pressed(self, event: TButton.Pressed) -> None:
         event.stop()

@@ -1,39 +1,103 @@
 """The service layer: every rule of SPEC.md as plain Python, with no Textual import.
 
-`build_services` is the one place that wires them; cli.py calls it, and so do the tests."""
+`build_services` is the one place that wires them; cli.py calls it, and so do the tests. Each
+service module is imported and built the first time it is used, so a kiosk draws its first frame
+before the review, roster or forms code (and what they import) is loaded (issue 7's start-up)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from app.clock import Clock, utcnow
 from app.config import Settings
-from app.db import open_database
-from app.keys import Keyring, load_or_create_key
-from app.services.accounts import AccountService
-from app.services.applications import ApplicationService
-from app.services.audit import AuditService
-from app.services.context import Context
-from app.services.forms import FormService
-from app.services.outbox import OutboxService
-from app.services.retention import RetentionService
-from app.services.review import ReviewService
-from app.services.roster import RosterService
-from app.services.transports import StoreOnly, Transport, mail_transport_for
-from app.services.verification import VerificationService
+
+if TYPE_CHECKING:
+    from app.keys import Keyring
+    from app.services.accounts import AccountService
+    from app.services.applications import ApplicationService
+    from app.services.audit import AuditService
+    from app.services.context import Context
+    from app.services.forms import FormService
+    from app.services.outbox import OutboxService
+    from app.services.retention import RetentionService
+    from app.services.review import ReviewService
+    from app.services.roster import RosterService
+    from app.services.transports import Transport
+    from app.services.verification import VerificationService
 
 
-@dataclass
 class Services:
-    ctx: Context
-    verification: VerificationService
-    applications: ApplicationService
-    review: ReviewService
-    accounts: AccountService
-    roster: RosterService
-    retention: RetentionService
-    forms: FormService
+    """Every service on one context. Built lazily and once; cached_property is not locked, so
+    the cheap services are built eagerly by `warm()` from the thread that owns the app. The
+    context itself (database, keyring, outbox) may be lazy too: `qinzi demo` opens its new
+    database behind the first frame, where its set-up runs (issue 7)."""
+
+    def __init__(self, settings: Settings, clock: Clock, build_ctx: Callable[[], Context]) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._build_ctx = build_ctx
+        self._ctx: Context | None = None
+        self._ctx_lock = threading.Lock()
+
+    @property
+    def ctx(self) -> Context:
+        if self._ctx is None:
+            with self._ctx_lock:
+                if self._ctx is None:
+                    self._ctx = self._build_ctx()
+        return self._ctx
+
+    @cached_property
+    def verification(self) -> VerificationService:
+        from app.services.verification import VerificationService
+
+        return VerificationService(self.ctx)
+
+    @cached_property
+    def review(self) -> ReviewService:
+        from app.services.review import ReviewService
+
+        return ReviewService(self.ctx)
+
+    @cached_property
+    def applications(self) -> ApplicationService:
+        from app.services.applications import ApplicationService
+
+        return ApplicationService(self.ctx, self.review)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from app.services.accounts import AccountService
+
+        return AccountService(self.ctx, self.verification)
+
+    @cached_property
+    def roster(self) -> RosterService:
+        from app.services.roster import RosterService
+
+        return RosterService(self.ctx)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        from app.services.retention import RetentionService
+
+        return RetentionService(self.ctx)
+
+    @cached_property
+    def forms(self) -> FormService:
+        from app.services.forms import FormService
+
+        return FormService(self.ctx)
+
+    def warm(self) -> None:
+        """Build every service now (imports included): called behind the first frame, so that
+        the first keystroke that needs one does not wait for its import."""
+        for name in SERVICE_NAMES:
+            getattr(self, name)
 
     @property
     def outbox(self) -> OutboxService:
@@ -43,13 +107,14 @@ class Services:
     def audit(self) -> AuditService:
         return self.ctx.audit
 
-    @property
-    def settings(self) -> Settings:
-        return self.ctx.settings
-
     def close(self) -> None:
-        if not self.ctx.db.is_closed():
-            self.ctx.db.close()
+        if self._ctx is not None and not self._ctx.db.is_closed():
+            self._ctx.db.close()
+
+
+SERVICE_NAMES = (
+    "verification", "review", "applications", "accounts", "roster", "retention", "forms",
+)  # fmt: skip
 
 
 def build_services(
@@ -59,23 +124,28 @@ def build_services(
     mail: Transport | None = None,
     sms: Transport | None = None,
     keyring: Keyring | None = None,
+    lazy: bool = False,
 ) -> Services:
-    """Open the database named by the settings and wire every service to it."""
-    db = open_database(settings.database_url)
-    keyring = keyring or Keyring(
-        load_or_create_key(settings.data_dir, os.environ.get("QINZI_SECRET"))
-    )
-    outbox = OutboxService(keyring, clock, mail or mail_transport_for(settings), sms or StoreOnly())
-    ctx = Context(settings, db, keyring, clock, outbox, AuditService(clock, settings.terminal_id))
-    verification = VerificationService(ctx)
-    review = ReviewService(ctx)
-    return Services(
-        ctx=ctx,
-        verification=verification,
-        applications=ApplicationService(ctx, review),
-        review=review,
-        accounts=AccountService(ctx, verification),
-        roster=RosterService(ctx),
-        retention=RetentionService(ctx),
-        forms=FormService(ctx),
-    )
+    """Open the database named by the settings and wire every service to it; with `lazy`, at
+    the first use of the context instead (database, keyring and outbox modules included)."""
+
+    def build_ctx() -> Context:
+        from app.db import open_database
+        from app.keys import Keyring, load_or_create_key
+        from app.services.audit import AuditService
+        from app.services.context import Context
+        from app.services.outbox import OutboxService
+        from app.services.transports import StoreOnly, mail_transport_for
+
+        db = open_database(settings.database_url)
+        keys = keyring or Keyring(
+            load_or_create_key(settings.data_dir, os.environ.get("QINZI_SECRET"))
+        )
+        transport = mail or mail_transport_for(settings)
+        outbox = OutboxService(keys, clock, transport, sms or StoreOnly())
+        return Context(settings, db, keys, clock, outbox, AuditService(clock, settings.terminal_id))
+
+    services = Services(settings, clock, build_ctx)
+    if not lazy:
+        services.ctx  # noqa: B018 - open the database now, so its errors surface here
+    return services

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
-
 from app.errors import InvalidInput
 from app.identity import mask_contact, normalize_mobile
 from app.keys import Keyring
@@ -17,6 +15,8 @@ from app.models import Channel
 def normalize_email(raw: str, *, field: str = "email") -> str:
     """Syntax only (no network: deliverability off); the whole address lower-cased, since it is a
     login that people type in any case."""
+    from email_validator import EmailNotValidError, validate_email  # 20 ms: not at start-up
+
     value = (raw or "").strip()
     if not value:
         raise InvalidInput("errors.contact.email_empty", field=field)

@@ -3,14 +3,13 @@ here; a real SMS gateway would be one more class with the same `send`."""
 
 from __future__ import annotations
 
-import smtplib
-import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime, localtime, make_msgid
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,9 @@ class SmtpTransport:
         self.cafile = settings.smtp_cafile or None
 
     def build(self, message: Outgoing) -> EmailMessage:
+        from email.message import EmailMessage  # smtplib and email load at the first mail
+        from email.utils import format_datetime, localtime, make_msgid
+
         mail = EmailMessage()
         mail["From"] = self.sender
         mail["To"] = message.recipient
@@ -65,6 +67,9 @@ class SmtpTransport:
         return mail
 
     def send(self, message: Outgoing) -> None:
+        import smtplib
+        import ssl
+
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 
+from screens.widgets.dialog import Dialog
 from screens.widgets.i18n import T, TButton
 
 
-class IdleCountdown(ModalScreen[bool]):
+class IdleCountdown(Dialog[bool]):
     DEFAULT_CSS = """
     IdleCountdown { align: center middle; }
     IdleCountdown > Vertical {
@@ -26,7 +26,7 @@ class IdleCountdown(ModalScreen[bool]):
             yield TButton("label.idle_stay", id="stay", variant="primary")
 
     def on_mount(self) -> None:
-        self.started = self.app.services.ctx.clock()
+        self.started = self.app.services.clock()
         self.set_interval(1.0, self.tick)
 
     def seconds_left(self) -> int:
@@ -34,17 +34,17 @@ class IdleCountdown(ModalScreen[bool]):
         started = getattr(self, "started", None)
         if started is None:
             return total
-        return max(0, total - int((self.app.services.ctx.clock() - started).total_seconds()))
+        return max(0, total - int((self.app.services.clock() - started).total_seconds()))
 
     def tick(self) -> None:
         left = self.seconds_left()
         if left <= 0:
-            self.dismiss(False)
+            self.answer(False)
         else:
             self.query_one("#idle-text", T).set("label.idle_warning", seconds=left)
 
     def on_key(self) -> None:
-        self.dismiss(True)
+        self.answer(True)  # once: the rest of a burst of keys finds it closed
 
     def on_button_pressed(self) -> None:
-        self.dismiss(True)
+        self.answer(True)

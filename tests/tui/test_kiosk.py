@@ -164,12 +164,12 @@ async def test_r22_kiosk_needs_the_staff_pin_to_quit(kiosk_app):
         assert isinstance(app.screen, StaffPinScreen)
         await type_into(pilot, "#pin", "1111")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, StaffPinScreen)
         assert "密碼不正確" in field_error(app, "pin")
         await type_into(pilot, "#pin", "2468")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
     assert app.return_code == 0
 
 
@@ -260,3 +260,28 @@ async def test_demo_welcome_lists_logins_and_students_in_the_current_language(de
         await pilot.press("f2")
         await pilot.pause()
         assert str(app.screen.query_one("#demo-info").render()) != text
+
+
+async def test_demo_set_up_runs_behind_the_first_frame_and_its_hints_follow(demo_services):
+    """Issue 7: the welcome screen is up before the demo's set-up (roster, staff passwords, sample
+    applications) has run; it says the data is on its way, then shows the logins it made."""
+    import threading
+
+    from app.services.seed import demo_setup
+    from app.tui import QinziApp
+
+    release = threading.Event()
+
+    def prepare():
+        release.wait(10)
+        return demo_setup(demo_services)
+
+    app = QinziApp(demo_services, prepare=prepare)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.demo_info is None
+        assert "準備示範資料" in str(app.screen.query_one("#demo-info").render())
+        release.set()
+        await settle(pilot)
+        text = str(app.screen.query_one("#demo-info").render())
+        assert app.demo_info.teacher_login in text and "準備示範資料" not in text
