@@ -9,14 +9,17 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import connect as connect_url
-from playhouse.migrate import SchemaMigrator
 
 from app.clock import utcnow
+from app.dburl import is_postgres, sqlite_path
 from app.errors import ConfigError
 from app.models import ALL_MODELS, AUDIT_TARGET_INDEX, SchemaVersion, database
+
+if TYPE_CHECKING:
+    from playhouse.migrate import SchemaMigrator
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -27,8 +30,8 @@ SQLITE_PRAGMAS = {
 
 # The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
 # its own transaction and is recorded in schema_version, so a later release opens an older file.
-SCHEMA_VERSION = 2
-Migration = Callable[[Database, SchemaMigrator], None]
+SCHEMA_VERSION = 3
+Migration = Callable[[Database, "SchemaMigrator"], None]
 
 
 def _v2_audit_target_index(db: Database, migrator: SchemaMigrator) -> None:
@@ -36,7 +39,22 @@ def _v2_audit_target_index(db: Database, migrator: SchemaMigrator) -> None:
     db.execute(AUDIT_TARGET_INDEX)  # CREATE INDEX IF NOT EXISTS
 
 
-MIGRATIONS: dict[int, Migration] = {2: _v2_audit_target_index}
+def _v3_outbox_retries(db: Database, migrator: SchemaMigrator) -> None:
+    """Messages a crash or a mail outage left behind are delivered later by any terminal; what
+    was waiting when the release changed is due at once."""
+    from playhouse.migrate import migrate
+
+    from app.models import OutboxMessage
+
+    table = OutboxMessage._meta.table_name
+    if "next_attempt_at" not in {c.name for c in db.get_columns(table)}:
+        migrate(migrator.add_column(table, "next_attempt_at", OutboxMessage.next_attempt_at))
+    OutboxMessage.update(next_attempt_at=OutboxMessage.created_at).where(
+        OutboxMessage.status.in_(("queued", "failed"))
+    ).execute()
+
+
+MIGRATIONS: dict[int, Migration] = {2: _v2_audit_target_index, 3: _v3_outbox_retries}
 
 
 # SQLite's WAL needs shared memory between the processes that open the file: it does not work
@@ -73,17 +91,11 @@ def refuse_network_filesystem(path: Path, mounts: str | None = None) -> None:
         raise ConfigError("errors.config.network_fs", path=str(path), fstype=kind)
 
 
-def is_postgres(url: str) -> bool:
-    return url.startswith(("postgres://", "postgresql://"))
-
-
-def sqlite_path(url: str) -> Path:
-    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:") else Path(url)
-
-
 def open_database(url: str, *, migrate: bool = True) -> Database:
     """Open the database named by `url`, bind the models to it and bring its schema up to date."""
     if is_postgres(url):
+        from playhouse.db_url import connect as connect_url  # with all of playhouse: PG only
+
         db: Database = connect_url(url)
     elif url.startswith(("mysql", "cockroach")):
         raise ConfigError("errors.config.unsupported_db", url=url.split(":", 1)[0])
@@ -127,6 +139,8 @@ def ensure_schema(db: Database) -> int:
             return SCHEMA_VERSION
         if current > SCHEMA_VERSION:
             raise ConfigError("errors.config.db_too_new", found=current, supported=SCHEMA_VERSION)
+    from playhouse.migrate import SchemaMigrator
+
     migrator = SchemaMigrator.from_database(db)
     for version in range(current + 1, SCHEMA_VERSION + 1):
         with db.atomic():

@@ -245,10 +245,14 @@ class OutboxMessage(BaseModel):
     subject = CharField(max_length=200)
     body_sealed = TextField()
     created_at = DateTimeField(index=True)
-    status = CharField(max_length=16, default="queued")  # queued, stored, sent, failed
+    # queued, stored (demo), sent, failed (retried), undeliverable (given up)
+    status = CharField(max_length=16, default="queued")
     attempts = IntegerField(default=0)
     error = CharField(max_length=500, null=True)
     sent_at = DateTimeField(null=True)
+    # When any terminal may (re)try it: the enqueuing one's own turn, a claim's lease or a
+    # failure's back-off; null once it is delivered or given up.
+    next_attempt_at = DateTimeField(null=True, index=True)
 
 
 class AuditEvent(BaseModel):

@@ -4,8 +4,9 @@ after the fact — after a crash, a restore, a stress run of many terminals, or 
 SQLite's `PRAGMA integrity_check` proves the file is sound; nothing in SQLite or PostgreSQL
 proves the business invariants, so those are checked here on both: every live binding has its
 approved application, every approved application its account, binding and audit event (R19,
-R24), and no parent–student pair has two pending applications (R15). Problems name record
-numbers only, never personal data (R9)."""
+R24), no parent–student pair has two pending applications (R15), and no message was given up
+after its last attempt (a mail relay down for hours). Problems name record numbers only, never
+personal data (R9)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from peewee import JOIN, Database, PostgresqlDatabase, fn
 
-from app.models import Account, Application, AuditEvent, Binding, Status
+from app.models import Account, Application, AuditEvent, Binding, OutboxMessage, Status
 
 #: Enough to act on; a database with more problems than this needs a restore, not a list.
 LIMIT = 200
@@ -31,7 +32,7 @@ class Problem:
 def check_consistency(db: Database, limit: int = LIMIT) -> list[Problem]:
     """Every problem found, at most `limit` of each kind; an empty list means consistent."""
     problems: list[Problem] = []
-    for check in (_integrity, _bindings, _approved, _pending_pairs):
+    for check in (_integrity, _bindings, _approved, _pending_pairs, _undeliverable):
         problems.extend(check(db)[:limit])
     return problems
 
@@ -121,3 +122,14 @@ def _pending_pairs(db: Database) -> list[Problem]:
         .tuples()
     )
     return [Problem("pending_twice", number, str(count)) for number, count in query]
+
+
+def _undeliverable(db: Database) -> list[Problem]:
+    query = (
+        OutboxMessage.select(OutboxMessage.id, OutboxMessage.purpose)
+        .where(OutboxMessage.status == "undeliverable")
+        .order_by(OutboxMessage.id)
+        .limit(LIMIT)
+        .tuples()
+    )
+    return [Problem("undeliverable", f"#{mid}", purpose) for mid, purpose in query]

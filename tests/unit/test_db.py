@@ -145,3 +145,33 @@ def test_sqlite_on_a_network_share_is_refused_with_advice_to_use_postgresql():
     assert err.value.key == "errors.config.network_fs"
     assert "PostgreSQL" in err.value.message("en")
     refuse_network_filesystem(Path("/home/it/qinzi.db"), MOUNTS)  # a local disk is fine
+
+
+def test_version_2_databases_gain_outbox_retries_and_their_waiting_mail_is_due(db_url):
+    """Migration 3 on a real version-2 database: the column and its index appear, and a message
+    left queued under the older release is due at once (issue 9's stranded mail)."""
+    from datetime import datetime
+
+    from playhouse.migrate import SchemaMigrator
+
+    from app.models import OutboxMessage
+
+    db = open_database(db_url)
+    table = OutboxMessage._meta.table_name
+    migrator = SchemaMigrator.from_database(db)
+    index = next(i.name for i in db.get_indexes(table) if i.columns == ["next_attempt_at"])
+    migrate(migrator.drop_index(table, index), migrator.drop_column(table, "next_attempt_at"))
+    SchemaVersion.update(version=2).execute()  # one row: the version it was created at
+    created = datetime(2026, 5, 1, 8, 0)
+    db.execute_sql(
+        f"INSERT INTO {table} (channel, recipient, purpose, subject, body_sealed, created_at,"
+        " status, attempts) VALUES ('email', 'a@b.example', 'x', 's', 'b', %s, 'queued', 0)"
+        .replace("%s", "?" if db_url.endswith(".db") else "%s"),
+        (created,),
+    )
+    db.close()
+    db = open_database(db_url)
+    assert schema_version(db) == dbmod.SCHEMA_VERSION >= 3
+    assert any(i.columns == ["next_attempt_at"] for i in db.get_indexes(table))
+    assert OutboxMessage.get().next_attempt_at == created
+    db.close()

@@ -7,6 +7,7 @@ import pytest
 
 from app.models import Channel, OutboxMessage, School
 from app.services import build_services
+from app.services.outbox import MAX_ATTEMPTS, DeliveryReport
 from app.services.transports import SmtpTransport
 from tests.smtp_server import Inbox, free_port, start_server
 
@@ -101,7 +102,9 @@ def test_smtp_failure_is_recorded_and_the_change_is_kept(settings, clock, keyrin
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        assert svc.outbox.retry_failed() == (1, 0)
+        assert svc.outbox.deliver_due().delivered == 0  # backing off: not yet
+        clock.advance(minutes=1)
+        assert svc.outbox.deliver_due() == DeliveryReport(delivered=1)
     finally:
         controller.stop()
     assert OutboxMessage.get().status == "sent"
@@ -125,13 +128,71 @@ def test_smtp_with_starttls_and_login(settings, clock, keyring, tmp_path):
         assert len(inbox.messages) == 1
 
         bad = SmtpTransport(svc.settings.replace(smtp_password="wrong", smtp_timeout=2))
+        svc.outbox._transports[Channel.EMAIL] = bad
         with svc.ctx.transaction():
             svc.outbox.enqueue(Channel.EMAIL, "x@y.example", "x", "主旨", "內容")
         message = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
-        svc.outbox._transports[Channel.EMAIL] = bad
-        assert svc.outbox.deliver(message) is False
         assert message.status == "failed"
         assert message.error
         svc.close()
     finally:
         controller.stop()
+
+
+def stranded(svc) -> OutboxMessage:
+    """A message committed with its change whose terminal died before handing it over: the
+    transaction's own delivery never ran."""
+    with svc.ctx.transaction():
+        svc.outbox.enqueue(Channel.EMAIL, "cooc123@gmail.com", "approved", "主旨", "內容")
+        svc.outbox.discard_pending()  # what a SIGKILL after COMMIT amounts to
+    return OutboxMessage.get()
+
+
+def test_r19_a_message_stranded_by_a_crash_is_delivered_later_exactly_once(
+    settings, clock, keyring
+):
+    """Issue 9 (crash safety): the approval e-mail of a terminal killed between commit and
+    delivery reaches the parent once its own turn has passed, by whichever terminal runs
+    `deliver_due` first — two terminals never both send it."""
+    inbox = Inbox()
+    controller = start_server(inbox)
+    try:
+        one = smtp_services(settings, clock, keyring, smtp_host="127.0.0.1",
+                            smtp_port=controller.port)  # fmt: skip
+        message = stranded(one)
+        assert message.status == "queued"
+        assert one.outbox.deliver_due() == DeliveryReport()  # its own terminal's turn first
+        clock.advance(minutes=3)
+        other = smtp_services(settings, clock, keyring, smtp_host="127.0.0.1",
+                              smtp_port=controller.port)  # fmt: skip
+        stale = OutboxMessage.get()  # both terminals read it as due, then race to claim it
+        assert one.outbox.deliver_due() == DeliveryReport(delivered=1)
+        assert other.outbox.deliver(stale) is False
+        assert other.outbox.deliver_due() == DeliveryReport()
+        assert len(inbox.messages) == 1
+        assert OutboxMessage.get().status == "sent" and OutboxMessage.get().attempts == 1
+        one.close()
+    finally:
+        controller.stop()
+
+
+def test_a_mail_outage_backs_off_then_gives_up_for_it_to_see(settings, clock, keyring):
+    """A relay that stays down: tries at growing intervals, then "undeliverable" (named by
+    `qinzi check`), never a busy loop and never silently dropped."""
+    svc = smtp_services(settings, clock, keyring, smtp_host="127.0.0.1", smtp_port=free_port(),
+                        smtp_timeout=1)  # fmt: skip
+    with svc.ctx.transaction():
+        svc.outbox.enqueue(Channel.EMAIL, "cooc123@gmail.com", "approved", "主旨", "內容")
+    waits = []
+    for _ in range(MAX_ATTEMPTS - 1):
+        message = OutboxMessage.get()
+        assert message.status == "failed"
+        waits.append((message.next_attempt_at - clock()).total_seconds() / 60)
+        assert svc.outbox.deliver_due() == DeliveryReport()  # not yet due
+        clock.advance(minutes=waits[-1])
+        svc.outbox.deliver_due()
+    assert waits[:4] == [1, 2, 4, 8] and max(waits) == 60
+    message = OutboxMessage.get()
+    assert message.status == "undeliverable" and message.attempts == MAX_ATTEMPTS
+    assert message.next_attempt_at is None
+    svc.close()

@@ -113,8 +113,9 @@ def test_a_version_1_database_gains_the_audit_target_index(db_url):
     db.close()
 
     db = open_database(db_url)
-    assert schema_version(db) == dbmod.SCHEMA_VERSION == 2
+    assert schema_version(db) == dbmod.SCHEMA_VERSION >= 2
     assert name in {i.name for i in db.get_indexes("audit_event")}
-    assert [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)] == [1, 2]
+    versions = [v.version for v in SchemaVersion.select().order_by(SchemaVersion.version)]
+    assert versions == list(range(1, dbmod.SCHEMA_VERSION + 1))  # each migration once
     assert AuditEvent.get(AuditEvent.target == "QZ").action == "x"
     db.close()
