@@ -145,6 +145,7 @@ def session_main(argv: Sequence[str] | None = None) -> int:
     from app.config import load_settings
     from app.errors import QinziError
     from app.i18n import t
+    from app.logs import end_logging
 
     parser = argparse.ArgumentParser(prog="python -m app.web")
     parser.add_argument("role", choices=ROLES)
@@ -160,7 +161,7 @@ def session_main(argv: Sequence[str] | None = None) -> int:
         if args.role == "demo":
             settings = settings.replace(mode="demo", mail_transport="outbox")
             info = read_demo_info(settings.data_dir)
-        services = make_services(settings)
+        services = make_services(settings, command=f"browser session {args.role}")
     except QinziError as exc:
         print(t(exc.key, "zh-TW", **exc.params), file=sys.stderr)
         return 1
@@ -169,6 +170,7 @@ def session_main(argv: Sequence[str] | None = None) -> int:
         make_app(services, kiosk=args.role == "kiosk", role=role, demo_info=info).run()
     finally:
         services.close()
+        end_logging()
     return 0
 
 

@@ -30,6 +30,15 @@ def _isolate_user_dirs(tmp_path_factory, monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _detach_log_file():
+    """A test that ran the command-line factory leaves no log file attached for the next."""
+    yield
+    from app.logs import close_logging
+
+    close_logging()
+
+
 def pg_schema_url(schema: str) -> str:
     sep = "&" if "?" in PG_URL else "?"
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"

@@ -49,8 +49,8 @@ class Context:
     @contextmanager
     def transaction(self, *lock_keys: str) -> Iterator[None]:
         """One write transaction (BEGIN IMMEDIATE on SQLite). Messages enqueued inside it are
-        delivered only after it commits, so a failing transport never undoes the business change
-        and a rolled-back change never sends a message."""
+        delivered (and its audit events logged) only after it commits, so a failing transport
+        never undoes the business change and a rolled-back change never sends a message."""
         try:
             with self.db.atomic():
                 for key in lock_keys:
@@ -58,5 +58,7 @@ class Context:
                 yield
         except BaseException:
             self.outbox.discard_pending()
+            self.audit.discard_log()
             raise
+        self.audit.flush_log()
         self.outbox.flush()
