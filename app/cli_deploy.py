@@ -9,8 +9,9 @@ import json
 import tempfile
 from pathlib import Path
 
+from app import logs
 from app.cli import EXIT_REFUSED, Output, _show_demo, make_services, settings_from_args
-from app.errors import ConfigError
+from app.errors import ConfigError, InvalidInput
 from app.i18n import t
 
 
@@ -51,12 +52,20 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def _log_start(settings, command: str) -> None:
+    """Backup and restore open no services, but IT looks for them in the log too."""
+    logs.setup_logging(settings)
+    logs.log_start(settings, command)
+
+
 def cmd_backup(args: argparse.Namespace, out: Output) -> int:
     from app.backup import backup
     from app.keys import KEY_FILE
 
     settings = settings_from_args(args)
+    _log_start(settings, "backup")
     report = backup(settings.database_url, Path(args.file))
+    logs.log.info("backup written to %s (%d bytes)", report.path, report.size_bytes)
     out(
         "backup.done",
         path=report.path,
@@ -72,7 +81,9 @@ def cmd_restore(args: argparse.Namespace, out: Output) -> int:
     from app.backup import restore
 
     settings = settings_from_args(args)
+    _log_start(settings, "restore")
     report = restore(Path(args.file), settings.database_url, force=args.force)
+    logs.log.info("restored from %s, %d problem(s) found", args.file, report.problems)
     out("backup.restored", path=report.path, version=report.schema_version)
     if report.problems:
         out.error("backup.problems", count=report.problems)
@@ -81,7 +92,7 @@ def cmd_restore(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-_HIDDEN_SETTINGS = ("smtp_password", "staff_pin")
+_HIDDEN_SETTINGS = ("smtp_password", "staff_pin", "staff_pin_hash")
 
 
 def cmd_config(args: argparse.Namespace, out: Output) -> int:
@@ -94,6 +105,8 @@ def cmd_config(args: argparse.Namespace, out: Output) -> int:
     if args.example:
         print(data_file("config.example.toml").read_text(encoding="utf-8"), end="")
         return 0
+    if args.hash_pin:
+        return _hash_pin(args, out)
     settings = settings_from_args(args)
     print(t("config.header", out.lang))
     for f in fields(settings):
@@ -106,6 +119,31 @@ def cmd_config(args: argparse.Namespace, out: Output) -> int:
             print(f"{f.name} = {value}")
         else:
             print(f"{f.name} = {json.dumps(str(value), ensure_ascii=False)}")
+    return 0
+
+
+def _read_pin(out: Output) -> str:
+    """From a terminal: twice and without echo, so nobody behind reads it; from a pipe or a
+    file: its first line."""
+    import getpass
+    import sys
+
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(t("config.pin_prompt", out.lang))
+        if getpass.getpass(t("config.pin_again", out.lang)) != first:
+            raise InvalidInput("errors.kiosk.pin_mismatch", field="pin")
+        return first
+    return (sys.stdin.readline() if sys.stdin is not None else "").rstrip("\r\n")
+
+
+def _hash_pin(args: argparse.Namespace, out: Output) -> int:
+    """`config --hash-pin`: the staff_pin_hash line for the config file (R22), so that the PIN
+    itself need not be kept in it. Only the line goes to standard output."""
+    from app.services.kiosk_lock import hash_pin
+
+    settings = settings_from_args(args)
+    print(f"staff_pin_hash = {json.dumps(hash_pin(settings, _read_pin(out)))}")
+    out.error("config.pin_hash_hint")
     return 0
 
 

@@ -5,6 +5,7 @@ One typed object (`Settings`) that the factory in cli.py hands to every service.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -14,6 +15,7 @@ from typing import Any
 import platformdirs
 
 from app.errors import ConfigError
+from app.text import has_control, printable
 
 APP_NAME = "qinzi"
 
@@ -75,7 +77,12 @@ class Settings:
     idle_countdown_seconds: int = 15
     staff_idle_seconds: int = 900
     staff_pin: str = ""
+    staff_pin_hash: str = ""  # Argon2id of the PIN (qinzi config --hash-pin); wins over staff_pin
     printer: str = ""
+
+    # The log file for school IT (app/logs.py): masked data only (R9).
+    log_level: str = "info"  # debug, info, warning, error, or off
+    log_dir: str = ""  # empty: <data_dir>/logs
 
     @property
     def database_url(self) -> str:
@@ -113,6 +120,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "language": ("zh-TW", "en"),
     "initial_password": ("id_last6", "random"),
     "mail_transport": ("outbox", "smtp"),
+    "log_level": ("debug", "info", "warning", "error", "off"),
 }
 _RANGES: dict[str, tuple[float, float | None]] = {
     "login_wait_minutes": (0, None),
@@ -120,6 +128,10 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "argon2_memory_kib": (8, None),
     "smtp_timeout": (0.1, None),
 }
+# Beyond this no count, duration or size makes sense, and larger ones overflow the date
+# arithmetic that uses them (a retention of 10**6 days reaches before year 1).
+NUMBER_MAX = 100_000
+_BIG_RANGES = {"argon2_memory_kib": 4 * 1024 * 1024}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -143,9 +155,14 @@ def _coerce(name: str, value: Any) -> Any:
 
     def bad() -> ConfigError:
         return ConfigError(
-            "errors.config.bad_value", key=name, value=str(value), allowed=_allowed(name, kind)
+            "errors.config.bad_value",
+            key=name,
+            value=printable(str(value)),
+            allowed=_allowed(name, kind),
         )
 
+    if kind in ("Path", "str") and has_control(str(value), allow_space=False):
+        raise bad()  # a NUL in a path or in terminal_id would fail later, far from the cause
     try:
         if kind == "Path":
             return Path(value).expanduser()
@@ -161,8 +178,13 @@ def _coerce(name: str, value: Any) -> Any:
                 raise bad()
             number = int(value) if kind == "int" else float(value)
             low, high = _RANGES.get(name, (1, None))
-            if number < low or (high is not None and number > high):
+            if not math.isfinite(number) or number < low or (high is not None and number > high):
                 raise bad()
+            maximum = _BIG_RANGES.get(name, NUMBER_MAX)
+            if number > maximum:
+                raise ConfigError(
+                    "errors.config.too_large", key=name, value=str(value), maximum=maximum
+                )
             return number
         text = str(value)
         if name in _CHOICES and text not in _CHOICES[name]:
@@ -201,10 +223,35 @@ def load_settings(
                 values.update(_flatten(tomllib.load(fh)))
         except FileNotFoundError as exc:
             raise ConfigError("errors.config.missing_file", path=str(path)) from exc
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError("errors.config.bad_file", path=str(path), reason=str(exc)) from exc
     for var, name in _env_names().items():
         if env.get(var):
             values[name] = env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**{name: _coerce(name, value) for name, value in values.items()})
+    settings = Settings(**{name: _coerce(name, value) for name, value in values.items()})
+    _check_password_hashing(settings)
+    return settings
+
+
+# OWASP's Password Storage Cheat Sheet: Argon2id pairs of equal strength, memory (KiB) by time
+# cost; five passes or more need 7 MiB. The floor holds wherever settings are loaded (every
+# command, the kiosk, the browser sessions); tests that build Settings directly may go lower.
+OWASP_ARGON2ID_MIN_KIB = {1: 47104, 2: 19456, 3: 12288, 4: 9216, 5: 7168}
+
+
+def argon2_floor_kib(time_cost: int) -> int:
+    return OWASP_ARGON2ID_MIN_KIB[min(max(time_cost, 1), max(OWASP_ARGON2ID_MIN_KIB))]
+
+
+def _check_password_hashing(settings: Settings) -> None:
+    """R20: a password file leaked from a kiosk must cost an attacker at least what OWASP asks
+    of Argon2id; more passes may stand in for memory, as OWASP's pairs allow."""
+    floor = argon2_floor_kib(settings.argon2_time_cost)
+    if settings.argon2_memory_kib < floor:
+        raise ConfigError(
+            "errors.config.bad_value",
+            key="argon2_memory_kib",
+            value=str(settings.argon2_memory_kib),
+            allowed=f"≥ {floor} (argon2_time_cost = {settings.argon2_time_cost})",
+        )

@@ -1,21 +1,26 @@
-"""R22: leaving a kiosk takes the staff PIN from the configuration."""
+"""R22: leaving a kiosk takes the staff PIN from the configuration, and guessing it is throttled
+(app/services/kiosk_lock.py): after five wrong PINs the screen says how many minutes to wait and
+refuses every try until then. The field is emptied after every try, right or wrong."""
 
 from __future__ import annotations
 
-import hmac
+import logging
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from app.errors import InvalidInput
+from app.errors import QinziError
+from app.services.kiosk_lock import KioskLock
+from screens.widgets.dialog import Dialog
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
+log = logging.getLogger("qinzi.ui")
 
-class StaffPinScreen(ModalScreen[bool]):
+
+class StaffPinScreen(Dialog[bool]):
     DEFAULT_CSS = """
     StaffPinScreen { align: center middle; }
     StaffPinScreen > Vertical {
@@ -27,6 +32,8 @@ class StaffPinScreen(ModalScreen[bool]):
     """
     BINDINGS = [Binding("escape", "cancel", show=False)]
 
+    checking = False  # a try is being checked (Argon2 takes a moment): Enter again is ignored
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield T("label.pin_title")
@@ -35,7 +42,20 @@ class StaffPinScreen(ModalScreen[bool]):
                 yield TButton("label.cancel", id="cancel")
                 yield TButton("label.pin_leave", id="leave", variant="warning")
 
-    def on_input_submitted(self) -> None:
+    def on_mount(self) -> None:
+        self.lock = KioskLock(self.app.services.ctx)
+        self.query_one("#pin", Input).focus()
+        self.run_worker(self._show_wait, thread=True, group="pin", exit_on_error=False)
+
+    def _show_wait(self) -> None:
+        """Opened while a wait is running: say so at once, before anyone types."""
+        try:
+            self.lock.refuse_if_waiting()
+        except QinziError as error:
+            self.app.call_from_thread(self.refused, error)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         self.check()
 
     def on_button_pressed(self, event: TButton.Pressed) -> None:
@@ -43,17 +63,36 @@ class StaffPinScreen(ModalScreen[bool]):
         if event.button.id == "leave":
             self.check()
         else:
-            self.dismiss(False)
+            self.answer(False)
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self.answer(False)
 
     def check(self) -> None:
-        expected = self.app.services.settings.staff_pin
-        typed = self.query_one("#pin", Input).value
-        if expected and hmac.compare_digest(typed.encode(), expected.encode()):
-            self.dismiss(True)
+        pin = self.query_one("#pin", Input)
+        typed, pin.value = pin.value, ""
+        if self.checking:
             return
-        key = "errors.kiosk.pin_wrong" if expected else "errors.kiosk.pin_not_set"
-        self.query_one(Field).show(InvalidInput(key, field="pin"))
-        self.query_one("#pin", Input).value = ""
+        self.checking = True
+        self.run_worker(lambda: self._try(typed), thread=True, group="pin", exit_on_error=False)
+
+    def _try(self, typed: str) -> None:
+        try:
+            self.lock.unlock(typed)
+        except QinziError as error:
+            self.app.call_from_thread(self.refused, error)
+        except Exception:  # the database went away: say so plainly, the log keeps the detail
+            log.exception("staff PIN check failed")
+            self.app.call_from_thread(self.refused, QinziError("errors.generic"))
+        else:
+            self.app.call_from_thread(self.opened)
+        finally:
+            self.checking = False
+
+    def opened(self) -> None:
+        self.answer(True)  # only while on top: not wiped, no countdown over it
+
+    def refused(self, error: QinziError) -> None:
+        if self.is_current:  # not wiped meanwhile (a removed screen stays "mounted")
+            self.query_one(Field).show(error)
+            self.query_one("#pin", Input).value = ""
