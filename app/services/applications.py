@@ -8,7 +8,9 @@ transaction or none of them."""
 
 from __future__ import annotations
 
+import math
 import unicodedata
+from datetime import timedelta
 
 from peewee import IntegrityError
 
@@ -18,6 +20,7 @@ from app.identity import id_digest, mask_email, mask_id, mask_mobile, mask_name
 from app.models import (
     Account,
     Application,
+    AuditEvent,
     Channel,
     Classroom,
     Level,
@@ -50,9 +53,15 @@ from app.services.kiosk import (
 from app.services.numbers import insert_numbered
 from app.services.progress import ProgressPage
 from app.services.review import ReviewService
+from app.text import lookup_key, refuse_control
 
 NAME_MAX = 50
 NOTE_MAX = 20
+DAY = timedelta(hours=24)
+
+
+# Different parent IDs one session may check in step 4 (issue 9: no walking the parents).
+PARENT_IDS_PER_SESSION = 3
 
 
 def clean_name(raw: str) -> str:
@@ -82,7 +91,7 @@ class ApplicationService(ProgressPage):
 
     def school_level(self, code: str) -> str | None:
         """The level of the school with this code, for a class letter's QR (issue 4)."""
-        school = School.get_or_none(School.code == (code or "").strip())
+        school = School.get_or_none(School.code == lookup_key(code))
         return school.level if school else None
 
     def check_id(self, raw: str, field: str = "student_id") -> str:
@@ -99,6 +108,7 @@ class ApplicationService(ProgressPage):
         says which part was wrong, and the session ends at the configured number of misses so
         the kiosk cannot be used to find out which school a child attends."""
         self._alive(session)
+        self._refuse_if_contact_spent(session)
         level = _level(level)
         digest = id_digest(self.ctx.keyring, self.check_id(raw_id, "student_id"))
         student = (
@@ -109,7 +119,7 @@ class ApplicationService(ProgressPage):
             .where(
                 Student.id_digest == digest,
                 Student.active == True,  # noqa: E712
-                School.code == (school_code or "").strip(),
+                School.code == lookup_key(school_code),
                 School.level == level,
             )
             .first()
@@ -130,17 +140,45 @@ class ApplicationService(ProgressPage):
 
     def _lookup_failed(self, session: KioskSession) -> None:
         session.failed_lookups += 1
+        actor = contact_actor(session.contact.digest)
+        with self.ctx.transaction():
+            self.ctx.audit.record(
+                actor, "application.lookup_failed", failures=session.failed_lookups
+            )
         remaining = self.ctx.settings.lookup_failures_per_session - session.failed_lookups
         if remaining > 0:
             raise NotFound("errors.application.lookup_failed", field="student_id", left=remaining)
         session.ended = True
         with self.ctx.transaction():
             self.ctx.audit.record(
-                contact_actor(session.contact.digest),
-                "application.lookup_limit",
-                failures=session.failed_lookups,
+                actor, "application.lookup_limit", failures=session.failed_lookups
             )
+        self._refuse_if_contact_spent(session)
         raise SessionEnded("errors.application.lookup_limit")
+
+    def _refuse_if_contact_spent(self, session: KioskSession) -> None:
+        """R8 across sessions: a new session costs a new code (R2, R3) or a login, but neither
+        may buy unlimited guesses. A contact's failed lookups of the last 24 hours stop at the
+        day's budget of R4 (`contact_failures_per_day`), however many sessions it opened."""
+        now = self.ctx.clock()
+        budget = self.ctx.settings.contact_failures_per_day
+        times = [
+            at
+            for (at,) in AuditEvent.select(AuditEvent.at)
+            .where(
+                (AuditEvent.actor == contact_actor(session.contact.digest))
+                & (AuditEvent.action == "application.lookup_failed")
+                & (AuditEvent.at > now - DAY)
+            )
+            .order_by(AuditEvent.at)
+            .tuples()
+        ]
+        if len(times) < budget:
+            return
+        session.ended = True
+        reopens = times[len(times) - budget] + DAY
+        hours = max(1, math.ceil((reopens - now).total_seconds() / 3600))
+        raise SessionEnded("errors.application.lookup_day_limit", hours=hours, retry_at=reopens)
 
     def choose_student(
         self,
@@ -163,7 +201,7 @@ class ApplicationService(ProgressPage):
             ) from None
         text = None
         if rel is Relationship.OTHER:
-            text = " ".join((note or "").split())
+            text = refuse_control(" ".join((note or "").split()), "relationship_note")
             if not text:
                 raise InvalidInput("errors.application.note_required", field="relationship_note")
             if len(text) > NOTE_MAX:
@@ -205,6 +243,7 @@ class ApplicationService(ProgressPage):
         self._alive(session)
         parent_id = self.check_id(raw_parent_id, "parent_id")
         digest = id_digest(self.ctx.keyring, parent_id)
+        self._limit_parent_ids(session, digest)
         self._refuse_student_id(session, digest)
         account = Account.get_or_none(Account.id_digest == digest)
         if account is None:
@@ -212,10 +251,23 @@ class ApplicationService(ProgressPage):
         return Prefill(
             mask_id(parent_id),
             account_exists=True,
-            name=account.name,
+            name=mask_name(account.name),
             email_masked=mask_email(account.email),
             mobile_masked=mask_mobile(account.mobile) if account.mobile else None,
         )
+
+    def _limit_parent_ids(self, session: KioskSession, digest: str) -> None:
+        """Issue 9: 驗證 in step 4 tells whether an ID has an account (and its masked name), so
+        one session may check only a few different IDs — a parent's own and a typo or two —
+        not walk the city's parents. Then the session ends, as R8 ends a walk of the roster."""
+        session.parent_ids_tried.add(digest)
+        if len(session.parent_ids_tried) <= PARENT_IDS_PER_SESSION:
+            return
+        session.ended = True
+        with self.ctx.transaction():
+            self.ctx.audit.record(contact_actor(session.contact.digest),
+                                  "application.parent_id_limit")  # fmt: skip
+        raise SessionEnded("errors.application.parent_id_limit")
 
     def _refuse_student_id(self, session: KioskSession, parent_digest: str) -> None:
         ids = [c.card.student_id for c in session.students]
@@ -249,7 +301,7 @@ class ApplicationService(ProgressPage):
             name, email = account.name, account.email
             mobile = account.mobile or normalize_phone(parent.mobile)
         else:
-            name = clean_name(parent.name)
+            name = refuse_control(clean_name(parent.name), "name")
             if not name:
                 raise InvalidInput("errors.application.name_empty", field="name")
             if len(name) > NAME_MAX:
@@ -258,7 +310,7 @@ class ApplicationService(ProgressPage):
                 )
             email = normalize_email(parent.email)
             mobile = normalize_phone(parent.mobile)
-        signed = clean_name(signature)
+        signed = refuse_control(clean_name(signature), "signature")
         if not signed:
             raise InvalidInput("errors.application.signature_empty", field="signature")
         if signed != name:

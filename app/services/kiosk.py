@@ -82,6 +82,8 @@ class KioskSession:
     ended: bool = False
     # Students this session found by a successful lookup; only they can be chosen.
     found_student_ids: set[int] = field(default_factory=set, repr=False)
+    # Digests of the parent IDs step 4 checked: a few tell a typo, many an enumeration.
+    parent_ids_tried: set[str] = field(default_factory=set, repr=False)
 
     @property
     def has_consent(self) -> bool:
@@ -99,7 +101,7 @@ class Statement:
 @dataclass(frozen=True)
 class Prefill:
     """Step 4 after 驗證: when the parent already has an account, the application uses its name,
-    e-mail and mobile; the contacts are masked, since anyone may have typed the ID."""
+    e-mail and mobile; all three are masked, since anyone may have typed the ID."""
 
     parent_id_masked: str
     account_exists: bool

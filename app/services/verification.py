@@ -43,7 +43,8 @@ class CodeSent:
 def normalize_code(raw: str) -> str:
     """Full-width digits from a Chinese input method, spaces and dashes are forgiven."""
     folded = unicodedata.normalize("NFKC", raw or "")
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "-_.")
+    kept = "".join(ch for ch in folded if not ch.isspace() and ch not in "-_.")
+    return unicodedata.normalize("NFKC", kept)  # a dropped space may have split off a mark
 
 
 def _minutes_until(moment: datetime, now: datetime) -> int:
@@ -73,11 +74,12 @@ class VerificationService:
         purpose: str = PURPOSE_BIND,
         lang: str = "zh-TW",
         *,
-        deliver: bool = True,
+        notice: str | None = None,
     ) -> CodeSent:
-        """Issue a code. `deliver=False` stores a code that is never sent: a password reset for an
-        unknown contact must count against the same limits and fail the same way as a known one,
-        or the answers would tell a stranger which contacts have accounts (R4)."""
+        """Issue a code. With `notice` (a mail template) the code is stored but the contact gets
+        that notice instead: a password reset for an unknown contact must count against the same
+        limits, fail the same way and do the same work (one message) as a known one, or the
+        answer or its time would tell a stranger which contacts have accounts (R4)."""
         _check_purpose(purpose)
         value = normalize_contact(channel, raw_contact, field="contact")
         digest = contact_digest(self.ctx.keyring, value)
@@ -102,18 +104,24 @@ class VerificationService:
                 created_at=now,
                 expires_at=expires_at,
             )
-            if deliver:
+            if notice is None:
                 template = f"code_{purpose}" + ("_sms" if channel == Channel.SMS else "")
                 self.ctx.outbox.notify(
                     channel, value, template, lang, code=code, minutes=settings.code_ttl_minutes
                 )
-            self.ctx.audit.record(
-                contact_actor(digest),
-                "code.sent" if deliver else "code.withheld",
-                row.id,
-                channel=channel,
-                purpose=purpose,
-            )
+                self.ctx.audit.record(
+                    contact_actor(digest), "code.sent", row.id, channel=channel, purpose=purpose
+                )
+            else:
+                self.ctx.outbox.notify(channel, value, notice, lang)
+                self.ctx.audit.record(
+                    contact_actor(digest),
+                    "code.withheld",
+                    row.id,
+                    channel=channel,
+                    purpose=purpose,
+                    notice=notice,
+                )
         return CodeSent(channel=channel, masked=mask_contact(value), expires_at=expires_at)
 
     def _code_hash(self, digest: str, purpose: str, code: str) -> str:

@@ -254,8 +254,31 @@ def test_r11_prefill_checks_the_parent_id_and_reveals_no_contact(services, apps,
     assert (err.value.key, err.value.field) == ("errors.id.checksum", "parent_id")
     make_account(services, roster, "father", email="dad.wu@home.example", children=())
     known = apps.parent_prefill(session, roster.parent_ids["father"])
-    assert known.account_exists and known.name == "吳志明"
+    assert known.account_exists and known.name == "吳*明"  # anyone may have typed the ID
     assert (known.email_masked, known.mobile_masked) == ("da***@home.example", "0911***333")
+
+
+def test_r9_prefill_cannot_walk_the_parents_one_session_checks_three_ids(services, apps, roster):
+    """Issue 9: 驗證 tells whether an ID has an account, so a session may check the parent's own
+    ID and a couple of typos — the same one again costs nothing — and a fourth different ID
+    ends the session, audited, as R8 ends a walk of the roster."""
+    from app.identity import with_check_digit
+    from app.models import AuditEvent
+
+    session = ready_session(services, roster)
+    tried = [with_check_digit(f"A1{n:07d}") for n in (1111111, 2222222, 3333333, 4444444)]
+    for parent_id in tried[:3]:
+        assert apps.parent_prefill(session, parent_id).account_exists is False
+    assert apps.parent_prefill(session, tried[0]).account_exists is False  # again: free
+    with pytest.raises(SessionEnded) as err:
+        apps.parent_prefill(session, tried[3])
+    assert err.value.key == "errors.application.parent_id_limit"
+    assert t(err.value.key, "zh-TW") != t(err.value.key, "en")
+    with pytest.raises(SessionEnded):
+        apps.parent_prefill(session, tried[0])  # the session is over
+    assert AuditEvent.get(AuditEvent.action == "application.parent_id_limit").actor.startswith(
+        "contact:"
+    )
 
 
 @pytest.mark.parametrize(
