@@ -118,4 +118,5 @@ def fill_table(
         wide = max([width(label), *(width(cells[i]) for _, cells in rows)])
         table.add_column(label, key=key, width=wide)
     for key, cells in rows:
-        table.add_row(*cells, key=key)
+        # Cells are data (names a parent typed): Text, which a DataTable never reads as markup.
+        table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), key=key)

@@ -27,7 +27,7 @@ def fact(label_key: str, value: str, state: str = "") -> Horizontal:
     mark = {"ok": "✓ ", "bad": "✗ "}.get(state, "")
     return Horizontal(
         T(label_key, classes="fact-label"),
-        Static(mark + value, classes=f"fact-value -{state or 'plain'}"),
+        Static(mark + value, markup=False, classes=f"fact-value -{state or 'plain'}"),  # data
         classes="fact",
     )
 

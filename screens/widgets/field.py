@@ -56,5 +56,6 @@ class Field(Vertical):
         self._render_error()
 
     def _render_error(self, lang: str | None = None) -> None:
-        text = self.error.message(self.app.lang) if self.error else ""
+        # Through app.tr: a refusal may quote what was typed, which must not be read as markup.
+        text = self.app.tr(self.error.key, **self.error.params) if self.error else ""
         self.query_one(".field-error", Static).update(text)

@@ -251,3 +251,23 @@ async def test_the_paper_form_is_marked_received(services, applied, clock):
         assert not app.screen.query_one("#paper").display
     stored = Application.get(Application.number == applied["wu2"])
     assert stored.paper_received_at == clock.now
+
+
+async def test_r18_markup_in_a_parent_name_is_shown_as_text_and_runs_nothing(services, roster):
+    """Issue 9 (T12): a parent may type markup as a name; the teacher's queue and detail show it
+    as the characters typed, and clicking it runs no action (a review terminal is not locked)."""
+    from tests.factories import submit_application
+
+    name = "[@click=app.quit]吳志明[/]"
+    number = submit_application(services, roster, name=name)[0].number
+    app = review_app(services)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await log_in(pilot, "lee")
+        assert number in [row[1] for row in rows(app)]  # the queue drew its (masked) row
+        await open_detail(pilot, number)
+        shown = facts(app, "application")["申請人"][0]
+        assert "[@click=app.quit]吳志明[/]" in shown
+        fact = next(w for w in app.screen.query(".fact-value") if name in str(w.render()))
+        await pilot.click(fact)
+        await settle(pilot)
+        assert app.is_running and app.return_code is None
