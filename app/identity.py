@@ -48,11 +48,14 @@ class IdCheck:
 
 
 def normalize_id(value: str) -> str:
-    """Upper case, full-width forms folded (Ａ１２３ → A123), spaces and dashes dropped."""
+    """Upper case, full-width forms folded (Ａ１２３ → A123), spaces and dashes dropped. Folded
+    again once they are gone, since a dropped space may have kept a combining mark apart from its
+    letter (A´ → A + space + ◌́ → Á), so that the result normalises to itself."""
     folded = unicodedata.normalize("NFKC", value or "").upper()
-    return "".join(
+    kept = "".join(
         ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in {"Pd", "Cf"}
     )
+    return unicodedata.normalize("NFKC", kept)
 
 
 def _checksum_ok(first: str, second_value: int, digits: str) -> bool:

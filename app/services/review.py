@@ -41,6 +41,7 @@ from app.services.review_views import (
     UnbindRow,
 )
 from app.services.staff import StaffIdentity
+from app.text import drop_control, refuse_control
 
 REASON_MAX = 200
 QUEUE_STATUSES = (Status.PENDING, Status.APPROVED, Status.REJECTED)
@@ -112,13 +113,16 @@ class ReviewService:
         conditions = [self._scope(staff)]
         if roster_match is not None:
             conditions.append(Application.roster_match == roster_match)
-        text = " ".join((search or "").split())
+        text = " ".join(drop_control(search).split())
         # A number is typed or scanned with its QZ prefix or has a digit; names have neither (a
         # number may be all letters, QZ-HZVF-YWQP, and a name like "Mary Chen" parses as one).
         looks_numbered = any(ch.isdigit() for ch in text) or text.upper().startswith("QZ")
         number = parse_number(text) if looks_numbered else None
         if number:
             conditions.append(Application.number == number)
+        elif len(text) > Student.name.max_length:
+            # No name is that long, and SQLite refuses a LIKE pattern of 50,000 bytes.
+            conditions.append(Application.id.is_null())
         elif text:
             # Students first (the school's, by name), then their applications by index.
             named = Student.select(Student.id).where(
@@ -270,7 +274,7 @@ class ReviewService:
     def reject(self, staff: StaffIdentity, number: str, reason: str) -> Decision:
         """R18: a rejection needs a reason, which the parent reads in the e-mail and on the
         progress page."""
-        text = " ".join((reason or "").split())
+        text = refuse_control(" ".join((reason or "").split()), "reason")
         if not text:
             raise InvalidInput("errors.review.reason_required", field="reason")
         if len(text) > REASON_MAX:

@@ -23,6 +23,7 @@ from app.models import Level, School, Teacher
 from app.services.bulk import chunks
 from app.services.contacts import normalize_email
 from app.services.context import Context
+from app.text import CONTROL_KEY, has_control
 
 REQUIRED_COLUMNS = (
     "school_code",
@@ -331,6 +332,11 @@ def check_roster(ctx: Context, path: Path) -> tuple[RosterCheck, int]:
                     cells[name] = value.strip()
             if len(record) > len(names) and any(v.strip() for v in record[len(names) :]):
                 check.problem(number, "", "errors.roster.extra_cells")
+                continue
+            bad = [name for name, value in cells.items() if has_control(value, allow_space=False)]
+            for name in bad:  # NUL, ESC, a line break inside a cell: never stored
+                check.problem(number, name, CONTROL_KEY)
+            if bad:
                 continue
             check.row(number, cells)
     except csv.Error as exc:

@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
+from app.text import has_control
+
 if TYPE_CHECKING:
     from fpdf import FPDF
 
@@ -42,6 +44,8 @@ def parse_class_qr(text: str | None) -> tuple[str, str] | None:
     except UnicodeDecodeError:
         return None
     if not school or not name or len(school) > SCHOOL_CODE_MAX or len(name) > CLASS_NAME_MAX:
+        return None
+    if has_control(school) or has_control(name):  # %00 would reach a database lookup
         return None
     return school, name
 

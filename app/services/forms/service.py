@@ -23,6 +23,7 @@ from app.models import Application, Classroom, School, Status, Student
 from app.services.audit import SYSTEM
 from app.services.context import Context
 from app.services.numbers import parse_number
+from app.text import lookup_key, printable
 
 WITHDRAWN = (Status.CANCELLED, Status.VOIDED)
 PRINT_TIMEOUT = 30  # seconds lp may take to queue a job
@@ -157,19 +158,19 @@ class FormService:
         from app.services.forms.letters import letter_pages, render_letters
 
         code = (school_code or "").strip()
-        school = School.get_or_none(School.code == code)
+        school = School.get_or_none(School.code == lookup_key(code))
         if school is None:
-            raise NotFound("errors.forms.unknown_school", field="school", school=code)
+            raise NotFound("errors.forms.unknown_school", field="school", school=printable(code))
         rooms = Classroom.select().where(Classroom.school == school)
         if class_name is not None:
             name = class_name.strip()
-            rooms = rooms.where(Classroom.name == name)
+            rooms = rooms.where(Classroom.name == lookup_key(name))
             if not rooms.exists():
                 raise NotFound(
                     "errors.forms.unknown_class",
                     field="class_name",
                     school=school.name,
-                    classroom=name,
+                    classroom=printable(name),
                 )
         lang = lang if lang in ("zh-TW", "en") else self.ctx.settings.language
         now = self.ctx.clock()
