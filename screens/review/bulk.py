@@ -9,11 +9,11 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import DataTable
 
 from app.models import Status
 from app.services.review_views import QueueRow
+from screens.widgets.dialog import Dialog
 from screens.widgets.i18n import T, TButton
 
 SHOWN = 8  # rows listed by name; the rest are counted
@@ -28,7 +28,7 @@ def pickable(row: QueueRow) -> bool:
     )
 
 
-class BulkConfirm(ModalScreen[bool]):
+class BulkConfirm(Dialog[bool]):
     DEFAULT_CSS = """
     BulkConfirm { align: center middle; }
     BulkConfirm > Vertical {
@@ -65,10 +65,10 @@ class BulkConfirm(ModalScreen[bool]):
 
     def on_button_pressed(self, event: TButton.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "yes")
+        self.answer(event.button.id == "yes")
 
     def action_no(self) -> None:
-        self.dismiss(False)
+        self.answer(False)
 
 
 class BulkPicking:

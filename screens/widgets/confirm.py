@@ -7,12 +7,12 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 
+from screens.widgets.dialog import Dialog
 from screens.widgets.i18n import T, TButton
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(Dialog[bool]):
     DEFAULT_CSS = """
     Confirm { align: center middle; }
     Confirm > Vertical {
@@ -38,7 +38,7 @@ class Confirm(ModalScreen[bool]):
 
     def on_button_pressed(self, event: TButton.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "yes")
+        self.answer(event.button.id == "yes")
 
     def action_no(self) -> None:
-        self.dismiss(False)
+        self.answer(False)
