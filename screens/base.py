@@ -49,14 +49,17 @@ class KioskScreen(Screen[Any]):
         yield from ()
 
     def on_mount(self) -> None:
+        self.generation = self.app.generation  # the app's wipe count when this screen opened
         drafts = self.app.drafts.get(type(self).__name__, {})
         for name in self.DRAFT:
             if name in drafts:
                 self.query_one(f"#{name}", Input).value = drafts[name]
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Keep the draft as the parent types, so going back and forth loses nothing."""
-        if event.input.id in self.DRAFT:
+        """Keep the draft as the parent types, so going back and forth loses nothing; but not
+        on a screen a wipe took away, where keys still on their way would bring a draft back
+        for the next parent (R22)."""
+        if event.input.id in self.DRAFT and self.generation == self.app.generation:
             self.app.drafts.setdefault(type(self).__name__, {})[event.input.id] = event.value
 
     # --- refusals ------------------------------------------------------------------------------
@@ -123,4 +126,17 @@ class KioskScreen(Screen[Any]):
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
+            self.leave()
+
+    def leave(self) -> None:
+        """Back to the screen below, if this one is still on top. A click of a burst, or a
+        worker's answer, can reach a screen a wipe already took away (or one under a dialog);
+        popping then would take the screen on top instead: the fresh welcome screen, half
+        built, which crashed the kiosk (issue 9's monkey)."""
+        if self.is_active:
             self.app.pop_screen()
+
+    def replace_with(self, screen: Screen[Any]) -> None:
+        """This screen gives way to `screen`, on the same terms as `leave`."""
+        if self.is_active:
+            self.app.switch_screen(screen)

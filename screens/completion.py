@@ -120,7 +120,7 @@ class CompletionScreen(KioskScreen):
     def show_progress(self) -> None:
         from screens.progress import ProgressScreen
 
-        self.app.switch_screen(ProgressScreen())
+        self.replace_with(ProgressScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No going back into a wizard whose applications are already sent."""

@@ -29,7 +29,7 @@ class FaqScreen(KioskScreen):
 
     def on_button_pressed(self, event: TButton.Pressed) -> None:
         event.stop()
-        self.app.pop_screen()
+        self.leave()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.leave()

@@ -78,4 +78,4 @@ class ContactChangeScreen(KioskScreen):
 
     def changed(self, _: object) -> None:
         self.notify(self.app.tr("label.change_done"))
-        self.app.pop_screen()
+        self.leave()

@@ -83,4 +83,4 @@ class ForgotPasswordScreen(KioskScreen):
 
     def done(self, _: object) -> None:
         self.notify(self.app.tr("label.forgot_done"), timeout=10)
-        self.app.pop_screen()
+        self.leave()

@@ -61,8 +61,8 @@ class LoginScreen(KioskScreen):
         if login.must_change:
             from screens.account.password import ChangePasswordScreen
 
-            self.app.switch_screen(ChangePasswordScreen(forced=True))
+            self.replace_with(ChangePasswordScreen(forced=True))
         else:
             from screens.account.home import AccountHomeScreen
 
-            self.app.switch_screen(AccountHomeScreen())
+            self.replace_with(AccountHomeScreen())

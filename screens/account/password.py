@@ -49,7 +49,7 @@ class ChangePasswordScreen(KioskScreen):
         if event.button.id == "save":
             self.save()
         else:
-            self.app.pop_screen()
+            self.leave()
 
     def save(self) -> None:
         self.clear_errors()
@@ -67,9 +67,9 @@ class ChangePasswordScreen(KioskScreen):
         from screens.account.home import AccountHomeScreen
 
         if self.forced:
-            self.app.switch_screen(AccountHomeScreen())
+            self.replace_with(AccountHomeScreen())
         else:
-            self.app.pop_screen()
+            self.leave()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back" and self.forced:

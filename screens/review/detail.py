@@ -96,7 +96,7 @@ class DetailScreen(ReviewScreen):
     def refused(self, error: QinziError) -> None:
         """R18: a number this teacher may not open shows nothing of it."""
         self.notify(error.message(self.app.lang), severity="error", timeout=8)
-        self.app.pop_screen()
+        self.leave()
 
     # --- showing ------------------------------------------------------------------------------
 
@@ -270,7 +270,7 @@ class DetailScreen(ReviewScreen):
         approved = decision.status == Status.APPROVED
         key = "label.staff.approved" if approved else "label.staff.rejected"
         self.notify(self.app.tr(key, **self.who()))
-        self.app.pop_screen()
+        self.leave()
 
     def action_paper(self) -> None:
         if self.check_action("paper", ()) is True:

@@ -59,6 +59,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def __init__(self) -> None:
         super().__init__()
         self.view: str = "all"
+        self.shown: str = "all"  # the view whose rows the table holds (a new one may be loading)
         self.match: bool | None = None
         self.sort, self.descending = "submitted_at", True
         self.page = 1
@@ -165,6 +166,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
             columns = [(key, self.header(key)) for key in APP_COLUMNS]
             rows = [(r.number, self.cells(r)) for r in queue.rows]
         fill_table(table, columns, rows)
+        self.shown = self.view
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))
         self.show_status()
@@ -220,7 +222,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def open(self, key: str | None) -> None:
         if key is None:
             return
-        if self.view == "unbind":
+        if self.shown == "unbind":  # what the row is, even while another tab's rows load
             from screens.review.unbind import UnbindScreen
 
             self.app.push_screen(UnbindScreen(int(key)))

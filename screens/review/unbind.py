@@ -45,7 +45,7 @@ class UnbindScreen(ReviewScreen):
 
     def refused(self, error: QinziError) -> None:
         self.notify(error.message(self.app.lang), severity="error", timeout=8)
-        self.app.pop_screen()
+        self.leave()
 
     def show(self, row: UnbindRow) -> None:
         self.row = row
@@ -91,4 +91,4 @@ class UnbindScreen(ReviewScreen):
     def decided(self, status: str) -> None:
         key = "label.staff.unbind_done" if status == Status.APPROVED else "label.staff.unbind_kept"
         self.notify(self.app.tr(key, student=self.row.student_name if self.row else ""))
-        self.app.pop_screen()
+        self.leave()

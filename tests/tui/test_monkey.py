@@ -68,10 +68,6 @@ SEED = random.SystemRandom().randrange(10**9) if _seed == "random" else int(_see
 EVENTS = int(os.environ.get("QINZI_MONKEY_KEYS") or 120)  # per screen family
 ROUNDS = int(os.environ.get("QINZI_MONKEY_ROUNDS") or 1)  # ways of walking away per family
 SIZE = (80, 24)
-# A callback's coroutine that is never awaited is an error the screen swallows: fail on it.
-pytestmark = pytest.mark.filterwarnings(
-    "error::RuntimeWarning", "error::pytest.PytestUnraisableExceptionWarning"
-)
 
 
 # --- parent A: what must be gone once A has walked away ----------------------------------------
@@ -224,6 +220,7 @@ class Monkey:
         self.must_be_gone = False
         self.checks = 0
         self.worker_errors: list[str] = []
+        self.warnings: list = []  # pytest's recwarn: what the app warned about
         self.log_errors: list[str] = []
         keys = NAVIGATION * 3 + FUNCTION + CONTROL + ESCAPES * 3
         self.keys = [k for k in keys if not (staff_terminal and k in NOT_ON_STAFF_TERMINAL)]
@@ -325,6 +322,9 @@ class Monkey:
         self.checks += 1
         assert app._exception is None, f"the app crashed: {app._exception!r}\n{self.where()}"
         assert not self.worker_errors, f"a worker died: {self.worker_errors}\n{self.where()}"
+        # A coroutine never awaited is a screen's callback that silently never ran.
+        unawaited = [str(w.message) for w in self.warnings if w.category is RuntimeWarning]
+        assert not unawaited, f"{unawaited}\n{self.where()}"
         assert not self.log_errors, f"a service failed: {self.log_errors}\n{self.where()}"
         assert app.return_code is None and app.is_running, f"the app exited\n{self.where()}"
         if app.generation > self.generation_at_plant:  # wiped since A's data went in
@@ -649,7 +649,7 @@ class LogErrors(logging.Handler):
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 async def test_r22_r9_monkey_never_crashes_and_leaves_nothing_of_a_parent_after_a_wipe(
-    family, services, roster, clock, worker_errors
+    family, services, roster, clock, worker_errors, recwarn
 ):
     """R22, R9, R26: random input at one screen family. For each way of walking away: A's data
     is planted, the monkey plays, A walks away, the monkey plays on — no crash, no exit, and
@@ -666,6 +666,7 @@ async def test_r22_r9_monkey_never_crashes_and_leaves_nothing_of_a_parent_after_
         async with app.run_test(size=SIZE) as pilot:
             monkey = Monkey(pilot, world, family, staff_terminal=role == "review")
             monkey.worker_errors, monkey.log_errors = worker_errors, log_errors
+            monkey.warnings = recwarn.list
             share = max(EVENTS // (2 * len(leaves)), 1)
             for round_, how in enumerate(leaves):
                 if round_:  # a fresh terminal for the next round, on a new day (R8's budget)
@@ -832,6 +833,50 @@ async def test_r22_a_dialog_answered_after_the_wipe_stays_quiet(services, roster
         assert [type(s).__name__ for s in app.screen_stack[1:]] == ["WelcomeScreen"]
 
 
+async def test_r22_keys_still_on_their_way_to_a_wiped_form_bring_no_draft_back(
+    services, roster, clock
+):
+    """R22: A typed at 家長登入 and F10 came in the same burst; the rest of the keys reached the
+    login form already taken away, and its draft came back: the next parent to open 家長登入
+    found A's e-mail there (the monkey, QINZI_MONKEY_SEED=6 with 400 keys)."""
+    app = QinziApp(services, kiosk=True)
+    world = World(services, roster, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await login(pilot, world)
+        form = app.screen
+        field = form.query_one("#login-email", Input)
+        await pilot.press("f10")
+        await settle(pilot)
+        form.on_input_changed(Input.Changed(field, A.email + "x"))  # a key arriving late
+        assert app.drafts == {}
+        await open_screen(pilot, LoginScreen())
+        assert app.screen.query_one("#login-email", Input).value == ""
+
+
+@pytest.mark.parametrize(
+    ("family", "button"),
+    [(password, "#cancel"), (faq, "#faq-back"), (completion, "#progress")],
+    ids=["password-cancel", "faq-back", "completion-progress"],
+)
+async def test_r22_a_click_reaching_a_screen_the_wipe_took_away_changes_nothing(
+    services, roster, clock, family, button
+):
+    """R22: 取消 (or 返回, 查看申請進度) and F10 in one burst, the click reaching its screen
+    after the wipe: the screen used to pop (or replace) whatever was on top, the fresh welcome
+    screen half built, and the kiosk crashed (the monkey, QINZI_MONKEY_SEED=11 with 400 keys)."""
+    app = QinziApp(services, kiosk=True)
+    world = World(services, roster, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await family(pilot, world)
+        screen = app.screen
+        pressed = Button.Pressed(screen.query_one(button, Button))
+        await pilot.press("f10")
+        screen.on_button_pressed(pressed)  # the click of the same burst, arriving late
+        await settle(pilot)
+        assert app._exception is None
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["WelcomeScreen"]
+
+
 class Gate:
     """Holds the real service call `owner.name` until released: an answer still on its way
     when A walks away."""
@@ -880,6 +925,25 @@ async def test_r22_an_answer_after_the_wipe_does_not_bring_the_parent_back(
         assert app.session is None
         held = everything_held(app)
         assert not [s for s in world.forbidden() if s in held]
+
+
+async def test_r29_enter_on_a_row_as_another_tab_loads_opens_that_row(
+    services, roster, clock, monkeypatch
+):
+    """R29, R18: Enter on an application row just after switching to 解除綁定, before that
+    tab's rows came, read the application number as an unbinding request number and crashed
+    the staff terminal (the monkey, QINZI_MONKEY_SEED=3022225733 with 400 keys)."""
+    app = QinziApp(services, role="review")
+    world = World(services, roster, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await queue(pilot, world)
+        gate = Gate(monkeypatch, services.review.desk, "unbind_page")
+        await pilot.click("#tab-unbind")
+        app.screen.query_one("#queue", DataTable).focus()
+        await pilot.press("enter")
+        await gate.release(pilot)
+        assert app._exception is None
+        assert isinstance(app.screen, DetailScreen) and app.screen.number == world.numbers[0]
 
 
 async def test_r22_a_pin_answer_after_the_wipe_is_dropped(services, roster, clock):
