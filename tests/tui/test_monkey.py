@@ -11,8 +11,9 @@ logged out and the parent data they were looking at.
 
 A failure names its seed and the last events: replay with QINZI_MONKEY_SEED=<seed>.
 QINZI_MONKEY_SEED=random picks a fresh seed; QINZI_MONKEY_KEYS=<n> sets the events per screen
-(default 120, about 2,700 in all); QINZI_MONKEY_ROUNDS=<n> walks away in up to n ways per screen
-(default 1: each screen has its own first way, so every way is taken somewhere)."""
+(default 100: 2,200 in all; 400 for a long local run); QINZI_MONKEY_ROUNDS=<n> walks away in
+up to n ways per screen (default 1: each screen has its own first way, so every way is taken
+somewhere)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ from tests.tui.review_kit import EMAILS, log_in
 
 _seed = os.environ.get("QINZI_MONKEY_SEED", "")
 SEED = random.SystemRandom().randrange(10**9) if _seed == "random" else int(_seed or 20260209)
-EVENTS = int(os.environ.get("QINZI_MONKEY_KEYS") or 120)  # per screen family
+EVENTS = int(os.environ.get("QINZI_MONKEY_KEYS") or 100)  # per screen family
 ROUNDS = int(os.environ.get("QINZI_MONKEY_ROUNDS") or 1)  # ways of walking away per family
 SIZE = (80, 24)
 
@@ -777,16 +778,15 @@ async def test_r22_r9_a_notice_naming_the_parent_goes_with_the_wipe(services, ro
         assert number not in rendered_text(app) and not app._notifications
 
 
-@pytest.mark.parametrize("key", ["f10", "escape"])
-async def test_r22_a_key_as_a_screen_opens_waits_for_it(services, roster, clock, key):
-    """R22: 親子綁定 (or 常見問題) and F10 in one burst: the key reached step 1 while it was
+async def test_r22_a_key_as_a_screen_opens_waits_for_it(services, roster, clock):
+    """R22: 親子綁定 and F10 in one burst: the key reached step 1 while it was
     still being set up, and wiping it half-built crashed the kiosk inside Textual. The key now
     waits the few milliseconds for the screen, then does what it says."""
     app = QinziApp(services, kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.push_screen(ContactScreen())  # what 親子綁定 does; its mounting has just begun
-        app.post_message(key_event(key))
+        app.post_message(key_event("f10"))
         await settle(pilot)
         assert app._exception is None
         assert [type(s).__name__ for s in app.screen_stack[1:]] == ["WelcomeScreen"]
@@ -855,8 +855,8 @@ async def test_r22_keys_still_on_their_way_to_a_wiped_form_bring_no_draft_back(
 
 @pytest.mark.parametrize(
     ("family", "button"),
-    [(password, "#cancel"), (faq, "#faq-back"), (completion, "#progress")],
-    ids=["password-cancel", "faq-back", "completion-progress"],
+    [(password, "#cancel"), (completion, "#progress")],
+    ids=["password-cancel", "completion-progress"],
 )
 async def test_r22_a_click_reaching_a_screen_the_wipe_took_away_changes_nothing(
     services, roster, clock, family, button
