@@ -178,7 +178,7 @@ _IMPORT_COUNTS = (
 
 def cmd_seed(args: argparse.Namespace, out: Output) -> int:
     from app.models import School, Status
-    from app.services.seed import seed
+    from app.services.demo.seed import seed
 
     services = make_services(args)
     try:
@@ -329,7 +329,7 @@ def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:
 def _show_demo(out: Output, folder: Path, info: Any) -> None:
     """The demo's logins and students: printed before the server starts, and by `qinzi demo`
     when its app ends (the same lines are on its welcome screen)."""
-    from app.services.seed import demo_lines
+    from app.services.demo.seed import demo_lines
 
     out("cli.demo.where", path=str(folder), database=info.database)
     for line in demo_lines(info, lambda key, /, **params: t(key, out.lang, **params)):
@@ -347,7 +347,7 @@ def demo_app(args: argparse.Namespace) -> tuple[Any, Services, Path]:
     services = make_services(settings, lazy=True)  # its new database opens behind the frame
 
     def prepare() -> Any:
-        from app.services.seed import demo_setup
+        from app.services.demo.seed import demo_setup
 
         return demo_setup(services)
 

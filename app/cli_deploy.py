@@ -22,7 +22,7 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
     settings = settings_from_args(args)  # a bad setting stops here, before the server starts
     options = web.forwarded_options(args)
     if args.role == "demo":
-        from app.services.seed import demo_setup
+        from app.services.demo.seed import demo_setup
 
         folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="qinzi-demo-"))
         folder = folder.resolve()

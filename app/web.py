@@ -68,7 +68,7 @@ def write_demo_info(folder: Path, info: Any) -> Path:
 
 
 def read_demo_info(folder: Path) -> Any:
-    from app.services.seed import DemoInfo, DemoStudent
+    from app.services.demo.seed import DemoInfo, DemoStudent
 
     path = Path(folder) / DEMO_INFO_FILE
     if not path.is_file():

@@ -42,7 +42,7 @@ class WelcomeScreen(KioskScreen):
         info = self.app.demo_info
         text = self.app.tr("label.demo_preparing")
         if info is not None:
-            from app.services.seed import demo_lines  # demo only: kept off a kiosk's start-up
+            from app.services.demo.seed import demo_lines  # demo only: kept off a kiosk's start-up
 
             text = "\n".join(demo_lines(info, self.app.tr))
         self.query_one("#demo-info", Static).update(text)

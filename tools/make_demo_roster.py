@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.keys import Keyring  # noqa: E402
+from app.services.demo.synthetic import People  # noqa: E402
 from app.services.roster import OPTIONAL_COLUMNS, REQUIRED_COLUMNS  # noqa: E402
-from app.services.synthetic import People  # noqa: E402
 
 SEED = 20260901
 OUT = ROOT / "data" / "demo_roster.csv"

@@ -209,7 +209,7 @@ def city(url: str, label: str, sizes: dict, runs: int) -> list[dict]:
     from app.keys import Keyring
     from app.models import Application, Teacher
     from app.services import build_services
-    from app.services.seed import seed
+    from app.services.demo.seed import seed
     from app.services.staff import StaffIdentity
 
     with tempfile.TemporaryDirectory(prefix="qinzi-bench-city-") as tmp:

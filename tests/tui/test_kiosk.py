@@ -248,7 +248,7 @@ async def test_back_from_step1_keeps_the_draft(kiosk_app, demo_services):
 
 async def test_demo_welcome_lists_logins_and_students_in_the_current_language(demo_services):
     """The demo's hints, the same lines `qinzi demo` prints, follow the language switch."""
-    from app.services.seed import demo_setup
+    from app.services.demo.seed import demo_setup
     from app.tui import QinziApp
 
     info = demo_setup(demo_services)
@@ -267,7 +267,7 @@ async def test_demo_set_up_runs_behind_the_first_frame_and_its_hints_follow(demo
     applications) has run; it says the data is on its way, then shows the logins it made."""
     import threading
 
-    from app.services.seed import demo_setup
+    from app.services.demo.seed import demo_setup
     from app.tui import QinziApp
 
     release = threading.Event()

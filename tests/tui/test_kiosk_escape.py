@@ -582,7 +582,7 @@ def test_r22_ctrl_c_ctrl_z_and_ctrl_backslash_do_not_end_the_kiosk_on_a_real_ter
         pytest.skip("no pty module")
     from app.cli import make_services
     from app.config import load_settings
-    from app.services.seed import demo_setup
+    from app.services.demo.seed import demo_setup
 
     config = tmp_path / "config.toml"
     config.write_text("argon2_time_cost = 5\nargon2_memory_kib = 7168\nargon2_parallelism = 1\n")

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import DataTable, Tabs
 
 from app.models import Application, Status, Teacher
-from app.services.seed import DEMO_STAFF_PASSWORD, seed
+from app.services.demo.seed import DEMO_STAFF_PASSWORD, seed
 from screens.review import queue as queue_module
 from tests.tui.conftest import settle, type_into
 from tests.tui.review_kit import (

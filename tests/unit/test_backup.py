@@ -16,7 +16,7 @@ from app.backup import backup, in_use, restore
 from app.errors import QinziError
 from app.i18n import t
 from app.services.consistency import check_consistency
-from app.services.seed import demo_setup
+from app.services.demo.seed import demo_setup
 
 ROOT = Path(__file__).resolve().parents[2]
 # The cheapest Argon2id that OWASP allows (app/config.py refuses less from a config file).

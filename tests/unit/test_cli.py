@@ -19,7 +19,7 @@ from app.config import Settings
 from app.identity import with_check_digit
 from app.models import AuditEvent, School, Student
 from app.resources import data_file
-from app.services.seed import demo_setup
+from app.services.demo.seed import demo_setup
 
 ROOT = Path(__file__).resolve().parents[2]
 # The cheapest Argon2id that OWASP allows (app/config.py refuses less from a config file).

@@ -27,8 +27,8 @@ from app.identity import with_check_digit
 from app.keys import KEY_FILE
 from app.models import Channel, OutboxMessage
 from app.resources import data_file
+from app.services.demo.seed import DEMO_ROSTER, DEMO_STAFF_PASSWORD, demo_setup
 from app.services.kiosk import KioskSession, ParentDetails
-from app.services.seed import DEMO_ROSTER, DEMO_STAFF_PASSWORD, demo_setup
 from app.services.staff import StaffIdentity
 from tests.leak_scan import (
     CODE,
@@ -186,7 +186,8 @@ async def first_login_on_screen(services, email: str, password: str, new: str) -
 async def test_r9_r23_a_full_demo_run_leaves_no_id_code_or_password_in_plain_text(
     tmp_path, monkeypatch
 ):
-    from app.services import approval, synthetic
+    from app.services import approval
+    from app.services.demo import synthetic
 
     # What the demo and the "random" switch make up is recorded as they make it.
     made_parents: list[str] = []

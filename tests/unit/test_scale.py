@@ -13,8 +13,8 @@ from peewee import PostgresqlDatabase
 from app import db as dbmod
 from app.db import open_database, schema_version
 from app.models import AUDIT_TARGET_INDEX, Application, AuditEvent, SchemaVersion, Teacher
+from app.services.demo.seed import seed
 from app.services.kiosk import KioskSession
-from app.services.seed import seed
 from app.services.staff import StaffIdentity
 from tests.factories import submit_application, verified_contact
 

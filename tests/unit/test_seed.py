@@ -27,7 +27,7 @@ from app.models import (
     TeacherClassroom,
 )
 from app.resources import data_file
-from app.services.seed import DEMO_STAFF_PASSWORD, demo_setup, seed
+from app.services.demo.seed import DEMO_STAFF_PASSWORD, demo_setup, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -34,11 +34,11 @@ from app.models import (
 from app.resources import data_file
 from app.services.audit import SYSTEM
 from app.services.bulk import indexes_after_load, large_cache
-from app.services.city import Pupil, build_applications, build_roster
 from app.services.context import Context
+from app.services.demo.city import Pupil, build_applications, build_roster
+from app.services.demo.synthetic import REJECT_REASONS, AppSpec, Parent, People, write_applications
 from app.services.roster import OPTIONAL_COLUMNS, RosterService
 from app.services.staff import ROLE_IT
-from app.services.synthetic import REJECT_REASONS, AppSpec, Parent, People, write_applications
 
 #: The one password of every seeded or demo staff member (and of seeded parents' accounts).
 DEMO_STAFF_PASSWORD = "qinzi-demo-2026"

@@ -24,8 +24,7 @@ from app.models import (
 )
 from app.services.bulk import bulk_insert, id_map
 from app.services.context import Context
-from app.services.staff import ROLE_IT, ROLE_TEACHER
-from app.services.synthetic import (
+from app.services.demo.synthetic import (
     DISTRICTS,
     OTHER_NOTES,
     REJECT_REASONS,
@@ -34,6 +33,7 @@ from app.services.synthetic import (
     Parent,
     People,
 )
+from app.services.staff import ROLE_IT, ROLE_TEACHER
 
 CLASS_SIZE = 27
 LEVEL_SHARE = (
