@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.models import (
     Classroom,
     Level,
@@ -36,6 +37,8 @@ from app.services.demo.synthetic import (
 from app.services.staff import ROLE_IT, ROLE_TEACHER
 
 CLASS_SIZE = 27
+OTHER_LANGUAGE_SHARE = 0.05
+OTHER_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE)
 LEVEL_SHARE = (
     (Level.ELEMENTARY, 0.50),
     (Level.JUNIOR, 0.22),
@@ -269,8 +272,16 @@ def build_applications(
                 reason=rng.choice(REJECT_REASONS) if status == Status.REJECTED else None,
                 roster_match=match,
                 by_mobile=match or rng.random() < 0.3,
-                lang="en" if rng.random() < 0.05 else "zh-TW",
+                lang=_language(rng.random()),
                 terminal=f"kiosk-{rng.randint(1, 3)}",
             )
         )
     return specs
+
+
+def _language(draw: float) -> str:
+    """One application in twenty is made in another language than the default, spread over the
+    others. One draw either way, so adding a language leaves the rest of a seeded city as it was."""
+    if draw >= OTHER_LANGUAGE_SHARE or not OTHER_LANGUAGES:
+        return DEFAULT_LANGUAGE
+    return OTHER_LANGUAGES[int(draw / OTHER_LANGUAGE_SHARE * len(OTHER_LANGUAGES))]

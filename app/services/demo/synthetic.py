@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
 
+from app.i18n import DEFAULT_LANGUAGE
 from app.identity import LETTER_CODES, id_digest, mask_id, with_check_digit
 from app.models import Account, Application, AuditEvent, Binding, Status
 from app.services.audit import contact_actor, teacher_actor
@@ -83,7 +84,7 @@ class AppSpec:
     reason: str | None = None
     roster_match: bool = False
     by_mobile: bool = False
-    lang: str = "zh-TW"
+    lang: str = DEFAULT_LANGUAGE
     terminal: str = "kiosk-1"
 
 
