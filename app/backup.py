@@ -16,7 +16,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.db import SCHEMA_VERSION, is_postgres, sqlite_path
+from app.db import SCHEMA_VERSION
+from app.dburl import file_path
 from app.errors import ConfigError, RuleRefused
 from app.models import SchemaVersion
 
@@ -41,9 +42,10 @@ class RestoreReport:
 
 
 def _sqlite_target(url: str) -> Path:
-    if is_postgres(url):
+    path = file_path(url)
+    if path is None:  # a database server: pg_dump and pg_restore are its tools
         raise RuleRefused("errors.backup.postgres", field="db")
-    return sqlite_path(url)
+    return path
 
 
 def _verify(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:

@@ -14,7 +14,8 @@ masked values; `Redactor` is the safety net on the handler for text we do not wr
 - codes and passwords: a run of exactly six digits only when the line speaks of a code or a
   password (code, PIN, 驗證碼, 密碼 …); six digits elsewhere are counts, ports or times, and
   hiding those would make the log useless. `password=…`, `pin: …` and the like lose their value.
-- e-mail addresses and Taiwanese mobile numbers, masked as the screens mask them.
+- e-mail addresses and Taiwanese mobile numbers, masked as the screens mask them (not the
+  role of a database, `postgresql qinzi@db.example:5432/qinzi`).
 
 Several processes (kiosks, review desks, browser sessions) append to the one file; whichever finds
 it full rotates it under a lock, and the others reopen the new file."""
@@ -28,7 +29,6 @@ import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from app.errors import ConfigError
 from app.identity import check_id, mask_email, mask_id, mask_mobile, normalize_id
@@ -52,7 +52,8 @@ _ID_LIKE = re.compile(
 _SIX_DIGITS = re.compile(r"(?<![0-9０-９])[0-9０-９]{6}(?![0-9０-９])")
 _SECRET_CONTEXT = re.compile(r"code|otp|pin\b|passw|secret|驗證碼|認證碼|密碼", re.IGNORECASE)
 _KEY_VALUE = re.compile(r"(?i)\b(password|passwd|pwd|pin|secret|token)(\s*[=:]\s*)[^\s,;'\"]+")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# A database role before host:port/ is not an address: the log names the database it used.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?![A-Za-z0-9.-]*:\d+/)")
 _MOBILE = re.compile(r"(?<![0-9])(?:\+886[ -]?|0)9[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9])")
 
 
@@ -192,18 +193,9 @@ def active() -> bool:
 # --- what every command logs ------------------------------------------------------------------
 
 
-def describe_database(url: str) -> str:
-    """The database as the log names it: backend and place, never a user or a password."""
-    from app.dburl import is_postgres, sqlite_path
-
-    if is_postgres(url):
-        parts = urlsplit(url)
-        return f"postgresql {parts.hostname or 'localhost'}/{parts.path.lstrip('/')}"
-    return f"sqlite {sqlite_path(url)}"
-
-
 def log_start(settings: Any, command: str | None) -> None:
     from app import __version__
+    from app.dburl import describe
 
     log.info(
         "start %s: version %s, terminal %s, mode %s, database %s",
@@ -211,7 +203,7 @@ def log_start(settings: Any, command: str | None) -> None:
         __version__,
         settings.terminal_id,
         settings.mode,
-        describe_database(settings.database_url),
+        describe(settings.database_url),
     )
 
 

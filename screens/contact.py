@@ -103,7 +103,7 @@ class ContactScreen(KioskScreen):
 
     def verified(self, contact: VerifiedContact) -> None:
         self.app.start_session(KioskSession(contact=contact, lang=self.app.lang))
-        self.call(self.app.services.applications.has_applications, contact.digest, done=self.go_on)
+        self.call(self.app.services.progress.has_applications, contact.digest, done=self.go_on)
 
     def go_on(self, has_applications: bool) -> None:
         self.notify(self.app.tr("label.contact_verified", contact=mask_contact(

@@ -46,7 +46,7 @@ class ProgressScreen(KioskScreen):
         session = self.app.session
         if session is None:
             return
-        self.call(self.app.services.applications.progress, session.contact.digest, done=self.show)
+        self.call(self.app.services.progress.progress, session.contact.digest, done=self.show)
 
     def show(self, rows: list[ProgressRow]) -> None:
         box = self.query_one("#rows", Vertical)
@@ -100,13 +100,13 @@ class ProgressScreen(KioskScreen):
     def _cancel(self, ok: bool | None, number: str) -> None:
         if ok:
             contact = self.app.session.contact.digest
-            self.call(self.app.services.applications.cancel, contact, number,
+            self.call(self.app.services.progress.cancel, contact, number,
                       done=lambda _: self.after("label.cancelled", number=number))  # fmt: skip
 
     def _void_all(self, ok: bool | None) -> None:
         if ok:
             contact = self.app.session.contact.digest
-            self.call(self.app.services.applications.void_all, contact,
+            self.call(self.app.services.progress.void_all, contact,
                       done=lambda n: self.after("label.voided", count=n))  # fmt: skip
 
     def after(self, key: str, **params: object) -> None:

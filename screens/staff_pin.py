@@ -12,7 +12,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
 from app.errors import QinziError
-from app.services.kiosk_lock import KioskLock
 from screens.widgets.dialog import Dialog
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
@@ -43,7 +42,7 @@ class StaffPinScreen(Dialog[bool]):
                 yield TButton("label.pin_leave", id="leave", variant="warning")
 
     def on_mount(self) -> None:
-        self.lock = KioskLock(self.app.services.ctx)
+        self.lock = self.app.services.kiosk_lock
         self.query_one("#pin", Input).focus()
         self.run_worker(self._show_wait, thread=True, group="pin", exit_on_error=False)
 

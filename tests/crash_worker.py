@@ -243,13 +243,13 @@ class Terminal:
     def cancel(self) -> None:
         app = self._pending()
         if app is not None:
-            self.services.applications.cancel(app.contact_digest, app.number)
+            self.services.progress.cancel(app.contact_digest, app.number)
             self.screen.show("cancelled", number=app.number)
 
     def void(self) -> None:
         app = Application.select().order_by(fn.Random()).first()
         if app is not None:
-            count = self.services.applications.void_all(app.contact_digest)
+            count = self.services.progress.void_all(app.contact_digest)
             self.screen.show("voided", contact=app.contact_digest, count=count)
 
     def run(self) -> None:

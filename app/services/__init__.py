@@ -20,9 +20,12 @@ if TYPE_CHECKING:
     from app.services.accounts import AccountService
     from app.services.applications import ApplicationService
     from app.services.audit import AuditService
+    from app.services.contact_change import ContactChangeService
     from app.services.context import Context
     from app.services.forms import FormService
+    from app.services.kiosk_lock import KioskLock
     from app.services.outbox import OutboxService
+    from app.services.progress import ProgressService
     from app.services.retention import RetentionService
     from app.services.review import ReviewService
     from app.services.roster import RosterService
@@ -70,10 +73,28 @@ class Services:
         return ApplicationService(self.ctx, self.review)
 
     @cached_property
+    def progress(self) -> ProgressService:
+        from app.services.progress import ProgressService
+
+        return ProgressService(self.ctx)
+
+    @cached_property
     def accounts(self) -> AccountService:
         from app.services.accounts import AccountService
 
         return AccountService(self.ctx, self.verification)
+
+    @cached_property
+    def contact_change(self) -> ContactChangeService:
+        from app.services.contact_change import ContactChangeService
+
+        return ContactChangeService(self.ctx, self.verification)
+
+    @cached_property
+    def kiosk_lock(self) -> KioskLock:
+        from app.services.kiosk_lock import KioskLock
+
+        return KioskLock(self.ctx)
 
     @cached_property
     def roster(self) -> RosterService:
@@ -113,7 +134,8 @@ class Services:
 
 
 SERVICE_NAMES = (
-    "verification", "review", "applications", "accounts", "roster", "retention", "forms",
+    "verification", "review", "applications", "progress", "accounts", "contact_change",
+    "kiosk_lock", "roster", "retention", "forms",
 )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
-"""Parent accounts after approval, and staff logins: passwords (R19, R20), a new e-mail or mobile
-(R21), a forgotten password, and the children an account is bound to (R29's request side).
+"""Parent accounts after approval, and staff logins: passwords (R19, R20), a forgotten password
+and the children an account is bound to (R29's request side).
 
 Whoever types an e-mail and a password learns only "that did not work": an unknown login and a
 wrong password read the same, and a forgotten-password request answers the same for any contact."""
@@ -15,11 +15,11 @@ from functools import cached_property
 from peewee import Model
 
 from app.errors import InvalidInput, NotFound, QinziError, RateLimited, RuleRefused
+from app.i18n import DEFAULT_LANGUAGE
 from app.identity import mask_contact, mask_email, mask_mobile
 from app.models import Account, Application, AuditEvent, Channel, Teacher
 from app.services.account_children import BoundChild, UnbindRequests
 from app.services.audit import SYSTEM, account_actor, contact_actor, teacher_actor
-from app.services.contact_change import ContactChange
 from app.services.contacts import (
     VerifiedContact,
     contact_digest,
@@ -79,7 +79,7 @@ def _minutes_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds() / 60))
 
 
-class AccountService(ContactChange):
+class AccountService:
     def __init__(self, ctx: Context, verification: VerificationService) -> None:
         self.ctx = ctx
         self.verification = verification
@@ -319,7 +319,7 @@ class AccountService(ContactChange):
         return list(Account.select().where(column == value).limit(2))
 
     def request_password_reset(
-        self, channel: str, raw_contact: str, lang: str = "zh-TW"
+        self, channel: str, raw_contact: str, lang: str = DEFAULT_LANGUAGE
     ) -> CodeSent:
         """The same answer, the same work and so the same time for any contact (R4): one code
         stored, one message sent. The message is the code when one account has this contact;

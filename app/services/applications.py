@@ -1,8 +1,8 @@
 """Binding applications from the kiosk (SPEC "The parent flow", R5–R17, R27, R28, R31).
 
 The methods follow the wizard: step 2 (schools, check_id, lookup_student, choose_student), step 3
-(privacy_statement, give_consent), step 4 (parent_prefill, submit) and the progress page
-(has_applications, progress, cancel, void_all). Everything a parent typed stays in the
+(privacy_statement, give_consent) and step 4 (parent_prefill, submit); the progress page is
+ProgressService. Everything a parent typed stays in the
 KioskSession in memory until `submit`, which writes every application of the session in one
 transaction or none of them."""
 
@@ -51,7 +51,6 @@ from app.services.kiosk import (
     required_documents,
 )
 from app.services.numbers import insert_numbered
-from app.services.progress import ProgressPage
 from app.services.review import ReviewService
 from app.text import lookup_key, refuse_control
 
@@ -77,7 +76,7 @@ def _level(value: str) -> Level:
         raise InvalidInput("errors.application.level_invalid", field="level") from None
 
 
-class ApplicationService(ProgressPage):
+class ApplicationService:
     def __init__(self, ctx: Context, review: ReviewService) -> None:
         self.ctx = ctx
         self.review = review

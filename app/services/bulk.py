@@ -2,24 +2,23 @@
 
 A city roster is 250,000 rows. Peewee's `insert_many` and `in_()` build an expression node and
 render SQL text for every value, which costs seconds at that size; one prepared statement run over
-all rows (`executemany` on SQLite, `execute_values` on PostgreSQL) costs a fraction. The model
-still names the table, columns and defaults, so what lands in the table is what Peewee would
-have written."""
+all rows (app/backend.py: `executemany` on SQLite, COPY or `execute_values` on PostgreSQL) costs
+a fraction. The model still names the table, columns and defaults, so what lands in the table is
+what Peewee would have written."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
-from peewee import Database, Field, Model, PostgresqlDatabase
+from peewee import Database, Field, Model
+
+from app.backend import backend
 
 T = TypeVar("T")
 
 BATCH = 5000  # rows per statement page, values per IN (…) list: below every driver's limit
-BIG_CACHE_KIB = 262144
 
 
 def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
@@ -27,19 +26,9 @@ def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-@contextmanager
-def large_cache(db: Database) -> Iterator[None]:
-    """SQLite's default 2 MB page cache makes index inserts of random digests thrash; a bulk
-    write of a city runs about a third faster with 256 MB, returned when it is done."""
-    if isinstance(db, PostgresqlDatabase):
-        yield
-        return
-    (before,) = db.execute_sql("PRAGMA cache_size").fetchone()
-    db.execute_sql(f"PRAGMA cache_size = -{BIG_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        db.execute_sql(f"PRAGMA cache_size = {int(before)}")
+def large_cache(db: Database) -> AbstractContextManager[None]:
+    """A page cache fit for a bulk write (256 MB on SQLite), returned when it is done."""
+    return backend(db).large_cache()
 
 
 @contextmanager
@@ -54,31 +43,6 @@ def indexes_after_load(db: Database, models: Sequence[type[Model]]) -> Iterator[
     yield
     for index in indexes:
         db.execute(index)  # CREATE INDEX IF NOT EXISTS
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return str(value).translate(_COPY_ESCAPES)
-
-
-def _copy(cursor: Any, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
-    """COPY … FROM STDIN: PostgreSQL's bulk path, several times faster than multi-row INSERTs."""
-    buffer = io.StringIO()
-    for batch in chunks(rows, 50_000):
-        buffer.seek(0)
-        buffer.truncate()
-        buffer.writelines("\t".join(map(_copy_text, row)) + "\n" for row in batch)
-        buffer.seek(0)
-        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
 
 
 def _quoted(name: str) -> str:
@@ -104,31 +68,22 @@ def bulk_insert(
     table = _quoted(model._meta.table_name)
     given = {f.name for f in fields}
     defaults = [(f, d) for f, d in model._meta.defaults.items() if f.name not in given]
-    columns = ", ".join(_quoted(f.column_name) for f in [*fields, *(f for f, _ in defaults)])
+    columns = [_quoted(f.column_name) for f in [*fields, *(f for f, _ in defaults)]]
     if defaults:
         rows = [(*row, *(d() if callable(d) else d for _, d in defaults)) for row in rows]
     elif not isinstance(rows, Sequence):
         rows = list(rows)
     if not rows:
         return 0
-    suffix = ""
+    on_conflict = ""
     if conflict:
         target = ", ".join(_quoted(f.column_name) for f in conflict)
         names = [_quoted(f.column_name) for f in update or ()]
         sets = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
-        suffix = f" ON CONFLICT ({target}) " + (f"DO UPDATE SET {sets}" if sets else "DO NOTHING")
-    cursor = db.cursor()
-    if isinstance(db, PostgresqlDatabase) and not conflict:
-        _copy(cursor, table, columns, rows)
-    elif isinstance(db, PostgresqlDatabase):
-        from psycopg2.extras import execute_values
-
-        sql = f"INSERT INTO {table} ({columns}) VALUES %s{suffix}"
-        for batch in chunks(rows):
-            execute_values(cursor, sql, batch, page_size=len(batch))
-    else:
-        marks = ", ".join("?" for _ in range(len(fields) + len(defaults)))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}){suffix}", rows)
+        on_conflict = f" ON CONFLICT ({target}) " + (
+            f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+        )
+    backend(db).insert_rows(table, columns, rows, on_conflict)
     return len(rows)
 
 

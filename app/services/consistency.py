@@ -1,7 +1,7 @@
 """The consistency check (`qinzi check`): what the rules promise about stored records, checked
 after the fact — after a crash, a restore, a stress run of many terminals, or a hand edit.
 
-SQLite's `PRAGMA integrity_check` proves the file is sound; nothing in SQLite or PostgreSQL
+The backend's own check (SQLite's `PRAGMA integrity_check`) proves the storage is sound; nothing
 proves the business invariants, so those are checked here on both: every live binding has its
 approved application, every approved application its account, binding and audit event (R19,
 R24), no parent–student pair has two pending applications (R15), and no message was given up
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import JOIN, Database, PostgresqlDatabase, fn
+from peewee import JOIN, Database, fn
 
+from app.backend import backend
 from app.models import Account, Application, AuditEvent, Binding, OutboxMessage, Status
 
 #: Enough to act on; a database with more problems than this needs a restore, not a list.
@@ -38,13 +39,8 @@ def check_consistency(db: Database, limit: int = LIMIT) -> list[Problem]:
 
 
 def _integrity(db: Database) -> list[Problem]:
-    if isinstance(db, PostgresqlDatabase):
-        return []  # PostgreSQL checks its pages itself; amcheck needs superuser rights
-    rows = [r[0] for r in db.execute_sql("PRAGMA integrity_check").fetchall()]
-    problems = [Problem("integrity", "", r) for r in rows if r != "ok"]
-    for table, rowid, parent, _ in db.execute_sql("PRAGMA foreign_key_check").fetchall():
-        problems.append(Problem("foreign_key", f"{table}#{rowid}", parent))
-    return problems
+    """What the storage reports about itself (SQLite: its pages and foreign keys)."""
+    return [Problem(*problem) for problem in backend(db).integrity_problems()]
 
 
 def _bindings(db: Database) -> list[Problem]:

@@ -1,9 +1,11 @@
 """A new e-mail or mobile for a parent account (R21): a code to the new contact, a notice to the
-old one, and the same refusals as an application's e-mail (R12–R14). Part of AccountService."""
+old one, and the same refusals as an application's e-mail (R12–R14). A service of its own beside
+AccountService: it shares the account, not the login and password rules."""
 
 from __future__ import annotations
 
-from app.errors import RuleRefused
+from app.errors import NotFound, RuleRefused
+from app.i18n import DEFAULT_LANGUAGE
 from app.identity import mask_email, mask_mobile
 from app.models import Account, Application, Channel, Status, Student
 from app.services.audit import account_actor
@@ -14,16 +16,21 @@ from app.services.verification import PURPOSE_CONTACT_CHANGE, CodeSent, Verifica
 KIND_PARENT = "parent"
 
 
-class ContactChange:
-    ctx: Context
-    verification: VerificationService
+class ContactChangeService:
+    def __init__(self, ctx: Context, verification: VerificationService) -> None:
+        self.ctx = ctx
+        self.verification = verification
 
     def _account(self, account_id: int) -> Account:
-        raise NotImplementedError
+        account = Account.get_or_none(Account.id == account_id)
+        if account is None:
+            raise NotFound()
+        return account
 
-    def request_contact_change(
-        self, account_id: int, channel: str, raw_new: str, lang: str = "zh-TW"
+    def request(
+        self, account_id: int, channel: str, raw_new: str, lang: str = DEFAULT_LANGUAGE
     ) -> CodeSent:
+        """R21: the refusals first, so a code never goes to a contact that cannot be taken."""
         account = self._account(account_id)
         value = normalize_contact(channel, raw_new, field="contact")
         self._check_new_contact(account, channel, value)
@@ -48,9 +55,10 @@ class ContactChange:
         if applied.exists():
             raise RuleRefused("errors.contact_change.email_applied", field="contact")
 
-    def confirm_contact_change(
-        self, account_id: int, channel: str, raw_new: str, code: str
-    ) -> None:
+    def confirm(self, account_id: int, channel: str, raw_new: str, code: str) -> None:
+        """The code is checked before the refusals and used up only after them, so a contact
+        taken meanwhile costs the parent no new code; the refusals run again under the lock,
+        since another kiosk may have taken the e-mail between the two."""
         account = self._account(account_id)
         value = normalize_contact(channel, raw_new, field="contact")
         self.verification.verify_code(channel, value, code, PURPOSE_CONTACT_CHANGE, consume=False)

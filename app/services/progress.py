@@ -1,6 +1,6 @@
 """The progress page (目前申請進度, flow step 5, R17): what a verified contact has applied for,
-the trash icon and 註銷全部紀錄. Part of ApplicationService; kept apart because it is the one
-part of the kiosk that changes records after submission."""
+the trash icon and 註銷全部紀錄. A service of its own: it is the one part of the kiosk that
+changes records after submission, and a logged-in parent's page reads it too."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from app.services.numbers import parse_number
 SHOWN_STATUSES = HOLDING_STATUSES
 
 
-class ProgressPage:
-    ctx: Context
+class ProgressService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     def has_applications(self, contact_digest: str) -> bool:
         """Step 1 leads to the progress page instead of step 2 when this is true."""

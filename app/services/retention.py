@@ -40,7 +40,7 @@ class PurgeReport:
 
 
 class RetentionService:
-    def __init__(self, ctx: Context, *deps: object) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     def purge(self, now: datetime | None = None, *, actor: str = SYSTEM) -> PurgeReport:

@@ -59,7 +59,7 @@ class ImportReport:
 
 
 class RosterService:
-    def __init__(self, ctx: Context, *deps: object) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     def import_csv(self, path: Path | str, *, actor: str = SYSTEM) -> ImportReport:

@@ -62,7 +62,7 @@ def _check_purpose(purpose: str) -> None:
 
 
 class VerificationService:
-    def __init__(self, ctx: Context, *deps: object) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     # --- issuing ------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ class ContactChangeScreen(KioskScreen):
     def request(self) -> None:
         self.clear_errors()
         self.call(
-            self.app.services.accounts.request_contact_change,
+            self.app.services.contact_change.request,
             self.app.account.account_id,
             self.channel,
             self.query_one("#new-contact", Input).value,
@@ -68,7 +68,7 @@ class ContactChangeScreen(KioskScreen):
     def confirm(self) -> None:
         self.clear_errors()
         self.call(
-            self.app.services.accounts.confirm_contact_change,
+            self.app.services.contact_change.confirm,
             self.app.account.account_id,
             self.channel,
             self.query_one("#new-contact", Input).value,

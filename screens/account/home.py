@@ -51,7 +51,7 @@ class AccountHomeScreen(KioskScreen):
             return (
                 accounts.profile(login.account_id),
                 accounts.children(login.account_id),
-                self.app.services.applications.open_applications_of(login.account_id),
+                self.app.services.progress.open_applications_of(login.account_id),
             )
 
         self.call(load, done=self.show)

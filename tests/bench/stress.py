@@ -201,7 +201,7 @@ def kiosk(plan: Plan, worker: int, barrier, results) -> None:
                 out["numbers"].append(done.number)
                 if n % CANCEL_EVERY == CANCEL_EVERY - 1:
                     try:
-                        apps.cancel(contact.digest, done.number)
+                        services.progress.cancel(contact.digest, done.number)
                         out["cancelled"].append(done.number)
                     except Exception as exc:  # decided first by a teacher: a fair refusal
                         _count(out["refusals"], exc)
@@ -323,12 +323,14 @@ def run(plan: Plan, *, with_baseline: bool = False) -> StressResult:
 
 
 def tally(plan: Plan, outs: list[dict], seconds: float) -> StressResult:
-    from app.db import is_postgres
+    from app.backend import backend
     from app.models import Application, Status
     from app.services.consistency import check_consistency
 
-    backend = "postgresql" if is_postgres(plan.url) else "sqlite"
-    result = StressResult(backend, plan.workers, plan.teachers, plan.workers * plan.submissions)
+    services = services_for(plan, "stress-check")
+    result = StressResult(
+        backend(services.ctx.db).name, plan.workers, plan.teachers, plan.workers * plan.submissions
+    )
     errors, refusals = Counter(), Counter()
     acknowledged, cancelled = [], set()
     for out in outs:
@@ -338,7 +340,6 @@ def tally(plan: Plan, outs: list[dict], seconds: float) -> StressResult:
         cancelled |= set(out.get("cancelled", []))
         result.approved += out.get("approved", 0)
         result.rejected += out.get("rejected", 0)
-    services = services_for(plan, "stress-check")
     stored = dict(Application.select(Application.number, Application.status).tuples())
     pairs = Counter(Application.select(Application.parent_id_digest, Application.student).tuples())
     result.submitted = len(acknowledged)

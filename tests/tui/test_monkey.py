@@ -381,7 +381,7 @@ async def a_session(app, world: World, *, students: bool = True, consent: bool =
     """A has verified the contact (step 1); with `students`, chosen the child (step 2)."""
     services = world.services
     contact = verified_contact(services, A.email)
-    services.applications.void_all(contact.digest)  # an earlier round's are withdrawn
+    services.progress.void_all(contact.digest)  # an earlier round's are withdrawn
     session = KioskSession(contact=contact, lang=app.lang)
     app.start_session(session)
     if students:

@@ -15,7 +15,7 @@ def test_r17_open_applications_of_an_account_are_its_pending_and_rejected_ones(s
     services.review.approve(lee, submitted[0].number)
     services.review.reject(ho, submitted[1].number, "資料不符")
     account = Account.get(Account.email == "dad@home.example")
-    rows = services.applications.open_applications_of(account.id)
+    rows = services.progress.open_applications_of(account.id)
     assert [(r.number, r.status) for r in rows] == [
         (submitted[1].number, Status.REJECTED),
         (submitted[2].number, Status.PENDING),
@@ -35,5 +35,5 @@ def test_a_logged_in_parent_binds_another_child_without_a_new_code(services, ros
     session = KioskSession(contact=contact)
     submit_application(services, roster, ("lin",), email="dad@home.example", session=session,
                        name=account.name)  # fmt: skip
-    assert services.applications.has_applications(contact.digest)
+    assert services.progress.has_applications(contact.digest)
     assert Application.get().contact_digest == contact.digest

@@ -409,16 +409,16 @@ def test_r9_profile_is_masked(services, account):
 
 
 def test_r21_new_email_needs_a_code_and_the_old_one_is_told(services, account):
-    sent = services.accounts.request_contact_change(account.id, "email", "New.Dad@home.example")
+    sent = services.contact_change.request(account.id, "email", "New.Dad@home.example")
     assert sent.masked == "ne***@home.example"
     [to_new] = messages_to("new.dad@home.example")
     assert to_new.purpose == "code_contact_change"
     code = code_sent_to(services, "new.dad@home.example")
-    error = refusal(services.accounts.confirm_contact_change, account.id, "email",
+    error = refusal(services.contact_change.confirm, account.id, "email",
                     "new.dad@home.example", wrong(code))  # fmt: skip
     assert error.key == "errors.code.wrong"
     assert Account.get_by_id(account.id).email == EMAIL
-    services.accounts.confirm_contact_change(account.id, "email", "new.dad@home.example", code)
+    services.contact_change.confirm(account.id, "email", "new.dad@home.example", code)
     assert Account.get_by_id(account.id).email == "new.dad@home.example"
     notice = messages_to(EMAIL)[-1]
     assert notice.purpose == "email_changed"
@@ -430,9 +430,9 @@ def test_r21_new_email_needs_a_code_and_the_old_one_is_told(services, account):
 
 
 def test_r21_new_mobile_needs_a_code_and_the_old_one_is_told(services, account):
-    services.accounts.request_contact_change(account.id, "sms", "0922333444")
+    services.contact_change.request(account.id, "sms", "0922333444")
     code = code_sent_to(services, "+886922333444")
-    services.accounts.confirm_contact_change(account.id, "sms", "0922-333-444", code)
+    services.contact_change.confirm(account.id, "sms", "0922-333-444", code)
     assert Account.get_by_id(account.id).mobile == "+886922333444"
     notice = messages_to(MOBILE)[-1]
     assert (notice.channel, notice.purpose) == ("sms", "mobile_changed_sms")
@@ -440,9 +440,9 @@ def test_r21_new_mobile_needs_a_code_and_the_old_one_is_told(services, account):
 
 def test_r21_a_first_mobile_is_told_by_email(services, roster):
     acc = make_account(services, roster, mobile=None, password=GOOD)
-    services.accounts.request_contact_change(acc.id, "sms", "0922333444")
+    services.contact_change.request(acc.id, "sms", "0922333444")
     code = code_sent_to(services, "+886922333444")
-    services.accounts.confirm_contact_change(acc.id, "sms", "0922333444", code)
+    services.contact_change.confirm(acc.id, "sms", "0922333444", code)
     assert messages_to(EMAIL)[-1].purpose == "mobile_changed"
 
 
@@ -458,21 +458,21 @@ def test_r21_refusals(services, roster, account):
         ("email", "grandma@home.example", "errors.contact_change.email_applied"),  # R14
     ]
     for channel, value, key in cases:
-        error = refusal(services.accounts.request_contact_change, account.id, channel, value)
+        error = refusal(services.contact_change.request, account.id, channel, value)
         assert (error.key, error.field) == (key, "contact")
-    assert "學生帳號" in refusal(services.accounts.request_contact_change, account.id, "email",
+    assert "學生帳號" in refusal(services.contact_change.request, account.id, "email",
                                  "wu.dabao@student.example").message("zh-TW")  # fmt: skip
     assert OutboxMessage.select().count() == 0
-    error = refusal(services.accounts.request_contact_change, account.id, "email", "nope")
+    error = refusal(services.contact_change.request, account.id, "email", "nope")
     assert error.field == "contact"
 
 
 def test_r21_taken_between_request_and_confirm(services, roster, account):
-    services.accounts.request_contact_change(account.id, "email", "shared@home.example")
+    services.contact_change.request(account.id, "email", "shared@home.example")
     code = code_sent_to(services, "shared@home.example")
     make_account(services, roster, "mother", email="shared@home.example", password=GOOD,
                  children=("chen",))  # fmt: skip
-    error = refusal(services.accounts.confirm_contact_change, account.id, "email",
+    error = refusal(services.contact_change.confirm, account.id, "email",
                     "shared@home.example", code)  # fmt: skip
     assert error.key == "errors.contact_change.email_taken"
     assert Account.get_by_id(account.id).email == EMAIL

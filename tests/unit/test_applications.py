@@ -34,6 +34,11 @@ def apps(services):
     return services.applications
 
 
+@pytest.fixture
+def progress(services):
+    return services.progress
+
+
 def card_for(apps, session, roster, short):
     student = roster.student(short)
     return apps.lookup_student(
@@ -365,7 +370,7 @@ def test_r14_an_email_in_another_parents_application_is_refused(services, apps, 
     assert "此 E-mail 已有申請紀錄，不得再次申請" in err.value.message("zh-TW")
     # Once the mother withdraws her records the address is free again.
     mother_contact = verified_contact(services, "shared@home.example")
-    assert apps.void_all(mother_contact.digest) == 1
+    assert services.progress.void_all(mother_contact.digest) == 1
     apps.submit(session, parent(roster, email="shared@home.example"), "吳志明")
     assert Application.select().where(Application.status == Status.PENDING).count() == 1
 
@@ -608,75 +613,75 @@ def test_r28_r27_auto_approval_leaves_guardians_to_the_teacher(services, roster,
 # --- the progress page (R17) ----------------------------------------------------------------
 
 
-def test_step1_a_contact_with_applications_goes_to_the_progress_page(services, apps, roster):
+def test_step1_a_contact_with_applications_goes_to_the_progress_page(services, progress, roster):
     contact = verified_contact(services, "father@home.example")
-    assert not apps.has_applications(contact.digest)
+    assert not progress.has_applications(contact.digest)
     [done] = submit_application(services, roster, ("wu",))
-    assert apps.has_applications(contact.digest)
-    assert not apps.has_applications(verified_contact(services, "0911222333").digest)
-    [row] = apps.progress(contact.digest)
+    assert progress.has_applications(contact.digest)
+    assert not progress.has_applications(verified_contact(services, "0911222333").digest)
+    [row] = progress.progress(contact.digest)
     assert (row.number, row.student_name_masked, row.status, row.cancellable) == (
         done.number,
         "吳*寶",
         Status.PENDING,
         True,
     )
-    apps.cancel(contact.digest, done.number)
-    assert not apps.has_applications(contact.digest)
+    progress.cancel(contact.digest, done.number)
+    assert not progress.has_applications(contact.digest)
 
 
-def test_r17_the_trash_icon_cancels_a_pending_application(services, apps, roster):
+def test_r17_the_trash_icon_cancels_a_pending_application(services, progress, roster):
     contact = verified_contact(services, "father@home.example")
     done = submit_application(services, roster, ("wu", "chen"))
-    apps.cancel(contact.digest, done[0].number.lower().replace("-", ""))
-    assert [r.number for r in apps.progress(contact.digest)] == [done[1].number]
+    progress.cancel(contact.digest, done[0].number.lower().replace("-", ""))
+    assert [r.number for r in progress.progress(contact.digest)] == [done[1].number]
     stored = Application.get(Application.number == done[0].number)
     assert stored.status == Status.CANCELLED and stored.closed_at is not None
     event = AuditEvent.get(AuditEvent.action == "application.cancelled")
     assert event.target == done[0].number
     with pytest.raises(NotFound):  # already gone
-        apps.cancel(contact.digest, done[0].number)
+        progress.cancel(contact.digest, done[0].number)
 
 
-def test_r17_only_a_pending_application_can_be_cancelled(services, apps, roster):
+def test_r17_only_a_pending_application_can_be_cancelled(services, progress, roster):
     contact = verified_contact(services, "father@home.example")
     [done] = submit_application(services, roster, ("wu",))
     Application.update(status=Status.APPROVED).execute()
     with pytest.raises(RuleRefused) as err:
-        apps.cancel(contact.digest, done.number)
+        progress.cancel(contact.digest, done.number)
     assert err.value.key == "errors.application.not_cancellable"
     assert Application.get().status == Status.APPROVED
 
 
-def test_r17_another_contacts_application_is_not_found(services, apps, roster):
+def test_r17_another_contacts_application_is_not_found(services, progress, roster):
     [done] = submit_application(services, roster, ("wu",))
     stranger = verified_contact(services, "stranger@home.example")
     for number in [done.number, "QZ-0000-0000", "nonsense"]:
         with pytest.raises(NotFound) as err:
-            apps.cancel(stranger.digest, number)
+            progress.cancel(stranger.digest, number)
         assert err.value.key == "errors.application.not_found"
     assert Application.get().status == Status.PENDING
 
 
-def test_r17_void_all_removes_pending_and_rejected_never_approved(services, apps, roster):
+def test_r17_void_all_removes_pending_and_rejected_never_approved(services, progress, roster):
     contact = verified_contact(services, "father@home.example")
     done = submit_application(services, roster, ("wu", "chen", "lin"))
     statuses = {done[0].number: Status.APPROVED, done[1].number: Status.REJECTED}
     for number, status in statuses.items():
         Application.update(status=status).where(Application.number == number).execute()
-    assert apps.void_all(contact.digest) == 2
-    rows = apps.progress(contact.digest)
+    assert progress.void_all(contact.digest) == 2
+    rows = progress.progress(contact.digest)
     assert [(r.number, r.status, r.cancellable) for r in rows] == [
         (done[0].number, Status.APPROVED, False)
     ]
     voided = AuditEvent.select().where(AuditEvent.action == "application.voided")
     assert sorted(e.target for e in voided) == sorted([done[1].number, done[2].number])
-    assert apps.void_all(contact.digest) == 0
-    assert apps.void_all(verified_contact(services, "stranger@home.example").digest) == 0
+    assert progress.void_all(contact.digest) == 0
+    assert progress.void_all(verified_contact(services, "stranger@home.example").digest) == 0
 
 
-def test_r31_get_by_number_reads_what_was_typed(services, apps, roster):
+def test_r31_get_by_number_reads_what_was_typed(services, progress, roster):
     [done] = submit_application(services, roster, ("wu",))
-    assert apps.get_by_number(done.number.lower().replace("-", " ")).number == done.number
-    assert apps.get_by_number("QZ-0000-0000") is None
-    assert apps.get_by_number("吳三寶") is None
+    assert progress.get_by_number(done.number.lower().replace("-", " ")).number == done.number
+    assert progress.get_by_number("QZ-0000-0000") is None
+    assert progress.get_by_number("吳三寶") is None

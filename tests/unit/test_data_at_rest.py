@@ -265,12 +265,13 @@ async def test_r9_r23_a_full_demo_run_leaves_no_id_code_or_password_in_plain_tex
         accounts.change_password(login.account_id, PARENT_A[-6:], TYPED_PASSWORDS["a_new"],
                                  TYPED_PASSWORDS["a_new"])  # fmt: skip
         account = login.account_id
-        accounts.request_contact_change(account, Channel.SMS, "0933444555")
-        accounts.confirm_contact_change(account, Channel.SMS, "0933444555",
-                                        run.code_to("+886933444555"))  # fmt: skip
-        accounts.request_contact_change(account, Channel.EMAIL, "mei.lin@new.example")
-        accounts.confirm_contact_change(account, Channel.EMAIL, "mei.lin@new.example",
-                                        run.code_to("mei.lin@new.example"))  # fmt: skip
+        contact_change = services.contact_change
+        contact_change.request(account, Channel.SMS, "0933444555")
+        contact_change.confirm(account, Channel.SMS, "0933444555",
+                               run.code_to("+886933444555"))  # fmt: skip
+        contact_change.request(account, Channel.EMAIL, "mei.lin@new.example")
+        contact_change.confirm(account, Channel.EMAIL, "mei.lin@new.example",
+                               run.code_to("mei.lin@new.example"))  # fmt: skip
         accounts.request_password_reset(Channel.EMAIL, "mei.lin@new.example")
         accounts.reset_password(Channel.EMAIL, "mei.lin@new.example",
                                 run.code_to("mei.lin@new.example"), TYPED_PASSWORDS["a_reset"],

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from peewee import CharField, SqliteDatabase
+from peewee import CharField
 from playhouse.migrate import migrate
 
 import app.db as dbmod
+from app.backend import backend
 from app.db import open_database, schema_version
 from app.errors import ConfigError
 from app.models import ALL_MODELS, SchemaVersion, School, database
@@ -24,7 +25,7 @@ def test_new_database_is_created_at_the_current_version(db_url):
 
 def test_sqlite_runs_wal_with_foreign_keys_busy_timeout_and_begin_immediate(tmp_path):
     db = open_database(str(tmp_path / "q.db"))
-    assert isinstance(db, SqliteDatabase)
+    assert backend(db).name == "sqlite"
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
@@ -129,7 +130,7 @@ fileserver:/export/school /srv/share nfs4 rw,vers=4.2 0 0
 def test_filesystem_of_a_path_is_read_from_the_mount_table(path, kind):
     from pathlib import Path
 
-    from app.db import filesystem_type
+    from app.backend import filesystem_type
 
     assert filesystem_type(Path(path), MOUNTS) == kind
 
@@ -138,7 +139,7 @@ def test_sqlite_on_a_network_share_is_refused_with_advice_to_use_postgresql():
     """SPEC "Data at scale": WAL does not work across hosts or network shares."""
     from pathlib import Path
 
-    from app.db import refuse_network_filesystem
+    from app.backend import refuse_network_filesystem
 
     with pytest.raises(ConfigError) as err:
         refuse_network_filesystem(Path("/srv/share/qinzi.db"), MOUNTS)

@@ -273,7 +273,7 @@ def test_r19_approved_copy_is_refused_while_pending(services, roster):
 
 def test_r17_withdrawn_applications_have_no_form(services, roster):
     [item] = submit_application(services, roster, ("wu",))
-    services.applications.cancel(kiosk_session(services).contact.digest, item.number)
+    services.progress.cancel(kiosk_session(services).contact.digest, item.number)
     assert Application.get(Application.number == item.number).status == Status.CANCELLED
     with pytest.raises(RuleRefused) as refused:
         services.forms.build([item.number])

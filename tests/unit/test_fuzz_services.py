@@ -384,9 +384,9 @@ def test_r17_r31_cancelling_and_printing_any_number(services, roster, submitted,
     number = data.draw(typed, label="number")
     digest = verified_contact(services).digest
     call(services.forms.applications, [number], owner=digest)
-    found = services.applications.get_by_number(number)
+    found = services.progress.get_by_number(number)
     assert found is None or found.number == parse_number(number)
-    _, error = call(services.applications.cancel, digest, number)
+    _, error = call(services.progress.cancel, digest, number)
     if error is None:
         assert Application.get(Application.number == found.number).status == "cancelled"
 
@@ -488,13 +488,13 @@ def test_r21_changing_a_contact_to_anything(services, clock, roster, account, ch
         {"raw": st.one_of(emails_like, mobiles_like), "code": around("123456")},
     )
     clock.advance(minutes=13)
-    accounts = services.accounts
-    call(accounts.request_contact_change, account.id, channel, args["raw"])
+    contact_change = services.contact_change
+    call(contact_change.request, account.id, channel, args["raw"])
     code = args["code"]
     if code == REAL:
         value, bad = attempt(normalize_contact, channel, args["raw"])
         code = (code_sent_to(services, value) if bad is None else None) or "000000"
-    _, error = call(accounts.confirm_contact_change, account.id, channel, args["raw"], code)
+    _, error = call(contact_change.confirm, account.id, channel, args["raw"], code)
     if error is None:
         stored = Account.get_by_id(account.id)
         value = normalize_contact(channel, args["raw"])

@@ -33,7 +33,7 @@ CHEAP_ARGON2 = "argon2_time_cost = 5\nargon2_memory_kib = 7168\nargon2_paralleli
 @pytest.fixture
 def lock(services) -> KioskLock:
     services.ctx.settings.staff_pin = PIN
-    return KioskLock(services.ctx)
+    return services.kiosk_lock  # the one the staff PIN screen uses
 
 
 def refusal(lock: KioskLock, typed: str):
@@ -89,14 +89,14 @@ def test_r22_the_wait_survives_a_restart_and_belongs_to_its_terminal(settings, c
 
     first = kiosk()
     for _ in range(5):
-        refusal(KioskLock(first.ctx), WRONG)
+        refusal(first.kiosk_lock, WRONG)
     first.close()
     other = kiosk("kiosk-2")
-    KioskLock(other.ctx).unlock(PIN)
+    other.kiosk_lock.unlock(PIN)
     other.close()
     again = kiosk()
     try:
-        assert refusal(KioskLock(again.ctx), PIN).key == "errors.kiosk.pin_wait"
+        assert refusal(again.kiosk_lock, PIN).key == "errors.kiosk.pin_wait"
     finally:
         again.close()
 
@@ -127,7 +127,7 @@ def test_r24_it_sees_every_wrong_pin_and_every_wait_never_the_pin(lock, services
 
 
 def test_r22_no_pin_configured_is_said_and_counts_nothing(services):
-    lock = KioskLock(services.ctx)
+    lock = services.kiosk_lock
     assert refusal(lock, "").key == "errors.kiosk.pin_not_set"
     assert refusal(lock, PIN).key == "errors.kiosk.pin_not_set"
     assert events() == []
@@ -145,7 +145,7 @@ def test_r22_an_argon2id_hash_opens_the_kiosk_and_wins_over_the_plain_pin(servic
     stored = hash_pin(settings, "97531246")
     assert stored.startswith("$argon2id$")
     settings.staff_pin, settings.staff_pin_hash = PIN, stored
-    lock = KioskLock(services.ctx)
+    lock = services.kiosk_lock
     assert refusal(lock, PIN).key == "errors.kiosk.pin_wrong"
     lock.unlock("97531246")
     for damaged in ("$argon2id$not-a-hash", "97531246"):
@@ -179,7 +179,7 @@ def test_r22_hash_pin_prints_a_line_the_config_file_accepts(config_file, capsys,
     loaded = load_settings(config_file, env={})
     assert tomllib.loads(out.out)["staff_pin_hash"] == loaded.staff_pin_hash
     services.ctx.settings.staff_pin_hash = loaded.staff_pin_hash
-    KioskLock(services.ctx).unlock("97531246")
+    services.kiosk_lock.unlock("97531246")
     assert cli.main(["--config", str(config_file), "config"]) == 0
     assert loaded.staff_pin_hash not in capsys.readouterr().out
 

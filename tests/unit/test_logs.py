@@ -61,6 +61,21 @@ def test_r24_every_command_logs_start_and_stop_with_terminal_and_database(cli_op
     capsys.readouterr()
 
 
+def test_r40_a_postgresql_database_is_logged_by_role_and_place_never_by_password(tmp_path):
+    """The log names the server database as app/dburl.py describes it; the address filter
+    leaves its role alone (a role before host:port/ is not an e-mail address)."""
+    url = "postgresql://qinzi:hunter2@db.school.tw:6543/qinzi?password=hunter2"
+    settings = load_settings(None, env={}, db=url, data_dir=tmp_path).replace(
+        log_dir=str(tmp_path)
+    )
+    logs.setup_logging(settings)
+    logs.log_start(settings, "review")
+    logs.close_logging()
+    text = (tmp_path / "qinzi.log").read_text()
+    assert "database postgresql qinzi@db.school.tw:6543/qinzi" in text
+    assert "hunter2" not in text
+
+
 def test_r26_log_level_and_folder_answer_to_the_file_and_the_environment(tmp_path, cli_options):
     options, data = cli_options
     elsewhere = tmp_path / "var-log"
@@ -148,6 +163,7 @@ def test_r9_a_failed_delivery_is_logged_with_the_recipient_masked(services, tmp_
         ("SMTPRecipientsRefused: {'mei.lin@home.example': (550, b'no')}",
          "SMTPRecipientsRefused: {'me***@home.example': (550, b'no')}"),
         ("mobile +886912345678 or 0912-345-678", "mobile 0912***678 or 0912***678"),
+        ("relay said a@b.example:25 is full", "relay said a***@b.example:25 is full"),
     ],
 )  # fmt: skip
 def test_r9_the_filter_masks_ids_codes_passwords_and_contacts(written, logged):
@@ -163,6 +179,7 @@ def test_r9_the_filter_masks_ids_codes_passwords_and_contacts(written, logged):
         "application.approved by staff:12 on QZ-7K3M-9PXA",
         "contact:3fa1e2b4c5d6 A1234567890123 X312345678",  # not the shape of an ID
         "database sqlite /var/lib/qinzi/qinzi.db",
+        "database postgresql qinzi@db.school.tw:5432/qinzi",
     ],
 )
 def test_r9_the_filter_leaves_what_is_not_personal(plain):

@@ -271,7 +271,7 @@ def test_r18_a_decided_application_cannot_be_decided_again(services, review, sta
 
 
 def test_r17_r18_a_withdrawn_application_cannot_be_decided(services, review, staff, applied):
-    services.applications.cancel(verified_contact(services).digest, applied["wu"])
+    services.progress.cancel(verified_contact(services).digest, applied["wu"])
     with pytest.raises(Conflict) as err:
         review.approve(staff["lee"], applied["wu"])
     assert err.value.key == "errors.review.withdrawn"
@@ -310,7 +310,7 @@ def test_r18_the_parent_reads_the_reason(services, review, staff, applied):
     review.reject(staff["lee"], applied["wu"], "關係欄填寫錯誤，請重新申請")
     [(to, _, body)] = mails(services, "application_rejected")
     assert to == "father@home.example" and "關係欄填寫錯誤" in body and applied["wu"] in body
-    rows = services.applications.progress(verified_contact(services).digest)
+    rows = services.progress.progress(verified_contact(services).digest)
     row = next(r for r in rows if r.number == applied["wu"])
     assert (row.status, row.reject_reason) == (Status.REJECTED, "關係欄填寫錯誤，請重新申請")
     event = AuditEvent.get(AuditEvent.action == "application.rejected")

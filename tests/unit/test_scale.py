@@ -5,12 +5,10 @@ existing version-1 database gains the index schema version 2 adds."""
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 
-from peewee import PostgresqlDatabase
-
 from app import db as dbmod
+from app.backend import backend
 from app.db import open_database, schema_version
 from app.models import AUDIT_TARGET_INDEX, Application, AuditEvent, SchemaVersion, Teacher
 from app.services.demo.seed import seed
@@ -43,20 +41,13 @@ BIG = ("student", "application", "audit_event", "roster_guardian", "account", "b
 
 
 def full_scans(db, statements) -> list[str]:
-    """The plan lines that read a whole big table: SQLite's `SCAN t` (with or without an index:
-    a full index walk is a scan too) and PostgreSQL's `Seq Scan`."""
-    big = "|".join(BIG)
-    pg_scan = re.compile(rf"Seq Scan on ({big}) ")
-    found = []
-    for sql, params in statements:
-        if isinstance(db, PostgresqlDatabase):
-            lines = [r[0] for r in db.execute_sql("EXPLAIN " + sql, params).fetchall()]
-            found += [f"{line.strip()}  <- {sql[:160]}" for line in lines if pg_scan.search(line)]
-        else:
-            # SQLite names tables by their alias (t1…) in plans; every table counts here.
-            rows = db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
-            found += [f"{r[-1]}  <- {sql[:160]}" for r in rows if r[-1].startswith("SCAN ")]
-    return found
+    """The plan lines that read a whole big table (SQLite's `SCAN t`, PostgreSQL's `Seq Scan`)."""
+    seam = backend(db)
+    return [
+        f"{line}  <- {sql[:160]}"
+        for sql, params in statements
+        for line in seam.full_scans(seam.query_plan(sql, params), BIG)
+    ]
 
 
 def test_r8_r18_lookup_queue_and_search_use_indexes_at_scale(services, roster):
@@ -64,8 +55,7 @@ def test_r8_r18_lookup_queue_and_search_use_indexes_at_scale(services, roster):
     name or number, and one record's audit history) read by index, never a whole table."""
     seed(services, schools=30, students=6_000, applications=3_000, rng_seed=7)
     db = services.ctx.db
-    if isinstance(db, PostgresqlDatabase):
-        db.execute_sql("ANALYZE")
+    backend(db).refresh_statistics()
     [item] = submit_application(services, roster)
     it = StaffIdentity.of(roster.teachers["it"])
     teacher = StaffIdentity.of(Teacher.get(Teacher.role == "teacher", Teacher.id > 10))
@@ -91,8 +81,7 @@ def test_full_scan_detection_can_fail(services, roster):
     """The check above would notice a query without a usable index (a guard on the guard)."""
     seed(services, schools=5, students=2_000, applications=1_000, rng_seed=7)
     db = services.ctx.db
-    if isinstance(db, PostgresqlDatabase):
-        db.execute_sql("ANALYZE")
+    backend(db).refresh_statistics()
     with captured_selects(db) as seen:
         list(Application.select().where(Application.parent_name == "吳志明"))
     assert len(full_scans(db, seen)) == 1
