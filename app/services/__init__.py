@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.services.accounts import AccountService
     from app.services.applications import ApplicationService
     from app.services.audit import AuditService
+    from app.services.audit_log import AuditLogService
     from app.services.contact_change import ContactChangeService
     from app.services.context import Context
     from app.services.forms import FormService
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from app.services.retention import RetentionService
     from app.services.review import ReviewService
     from app.services.roster import RosterService
+    from app.services.staff import StaffService
     from app.services.transports import Transport
+    from app.services.unbinding import UnbindingService
     from app.services.verification import VerificationService
 
 
@@ -65,6 +68,24 @@ class Services:
         from app.services.review import ReviewService
 
         return ReviewService(self.ctx)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        from app.services.staff import StaffService
+
+        return StaffService(self.ctx)
+
+    @cached_property
+    def unbinding(self) -> UnbindingService:
+        from app.services.unbinding import UnbindingService
+
+        return UnbindingService(self.ctx)
+
+    @cached_property
+    def audit_log(self) -> AuditLogService:
+        from app.services.audit_log import AuditLogService
+
+        return AuditLogService(self.ctx)
 
     @cached_property
     def applications(self) -> ApplicationService:
@@ -134,8 +155,8 @@ class Services:
 
 
 SERVICE_NAMES = (
-    "verification", "review", "applications", "progress", "accounts", "contact_change",
-    "kiosk_lock", "roster", "retention", "forms",
+    "verification", "review", "staff", "unbinding", "audit_log", "applications", "progress",
+    "accounts", "contact_change", "kiosk_lock", "roster", "retention", "forms",
 )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """Parent accounts after approval, and staff logins: passwords (R19, R20), a forgotten password
-and the children an account is bound to (R29's request side).
+and the children an account is bound to (asking to unbind one is unbinding.py, R29).
 
 Whoever types an e-mail and a password learns only "that did not work": an unknown login and a
 wrong password read the same, and a forgotten-password request answers the same for any contact."""
@@ -18,7 +18,7 @@ from app.errors import InvalidInput, NotFound, QinziError, RateLimited, RuleRefu
 from app.i18n import DEFAULT_LANGUAGE
 from app.identity import mask_contact, mask_email, mask_mobile
 from app.models import Account, Application, AuditEvent, Channel, Teacher
-from app.services.account_children import BoundChild, UnbindRequests
+from app.services.account_children import BoundChild, bound_children
 from app.services.audit import SYSTEM, account_actor, contact_actor, teacher_actor
 from app.services.contacts import (
     VerifiedContact,
@@ -83,7 +83,6 @@ class AccountService:
     def __init__(self, ctx: Context, verification: VerificationService) -> None:
         self.ctx = ctx
         self.verification = verification
-        self._unbind = UnbindRequests(ctx)
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -370,13 +369,10 @@ class AccountService:
                 contact_actor(verified.digest), "password.reset", account.id, channel=channel
             )
 
-    # --- children and unbinding (R29) -----------------------------------------------------------
+    # --- children (R29: unbinding one is services.unbinding) ----------------------------------
 
     def children(self, account_id: int) -> list[BoundChild]:
-        return self._unbind.children(self._account(account_id))
-
-    def request_unbind(self, account_id: int, binding_id: int) -> int:
-        return self._unbind.request(self._account(account_id), binding_id)
+        return bound_children(self._account(account_id))
 
     def verified_contact(self, account_id: int) -> VerifiedContact:
         """A logged-in parent binds another child without a new code: the login proved the

@@ -20,6 +20,7 @@ from peewee import fn
 from app.clock import TAIPEI, Clock, to_local
 from app.errors import InvalidInput
 from app.models import AuditEvent, Teacher
+from app.services.paging import Page, page_bounds
 from app.text import refuse_control
 
 SYSTEM = "system"
@@ -62,16 +63,8 @@ class AuditFilter:
 
 
 @dataclass(frozen=True)
-class AuditPage:
-    rows: list[AuditRow]
-    total: int
-    page: int
-    page_size: int
+class AuditPage(Page[AuditRow]):
     names: dict[str, str]  # staff actors on this page -> the staff member's name
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
 
 
 CSV_COLUMNS = ("at_utc", "at_taipei", "actor", "actor_name", "action", "target", "terminal",
@@ -207,11 +200,12 @@ class AuditService:
 
     def page(self, wanted: AuditFilter, page: int = 1, page_size: int = 50) -> AuditPage:
         """One page of the log, newest first, paged by the query (the log only grows)."""
-        page, page_size = max(1, page), max(1, min(page_size, 500))
+        page, page_size = page_bounds(page, page_size)
         query = self._query(wanted)
         total = query.count()
         rows = [self._row(e) for e in query.paginate(page, page_size)]
-        return AuditPage(rows, total, page, page_size, self.staff_names({r.actor for r in rows}))
+        names = self.staff_names({r.actor for r in rows})
+        return AuditPage(rows=rows, total=total, page=page, page_size=page_size, names=names)
 
     def actions(self) -> list[str]:
         query = AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)

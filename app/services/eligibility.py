@@ -1,6 +1,7 @@
 """Who may apply with what (R12–R15, R28): the checks `submit` runs inside its transaction, after
 taking the locks, so that two kiosks racing with the same e-mail or the same parent–student pair
-see each other's work."""
+see each other's work. And which applications a teacher may approve in bulk (R27, R28), asked by
+the queue for the rows it offers and by the review service again for each one it approves."""
 
 from __future__ import annotations
 
@@ -67,3 +68,10 @@ def roster_match(contact: VerifiedContact, student_id: int, name: str) -> bool:
         RosterGuardian.mobile == contact.value,
     )
     return guardians.exists()
+
+
+def bulk_approvable(
+    *, status: str, roster_match: bool, needs_documents: bool, documents_checked: bool
+) -> bool:
+    """R28, R27: a pending roster match, and a guardian's papers seen if it needs any."""
+    return status == Status.PENDING and roster_match and (documents_checked or not needs_documents)

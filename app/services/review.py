@@ -1,4 +1,4 @@
-"""The teacher's review queue (R18, R19, R27, R28) and unbinding requests (R29).
+"""The teacher's review queue and decisions (R18, R19, R27, R28).
 
 A homeroom teacher sees and decides only the applications of their own classrooms; school IT sees
 the whole school. Every lookup by number, typed or scanned, goes through the same check, so a
@@ -12,35 +12,33 @@ from datetime import datetime
 from peewee import fn
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleRefused
-from app.identity import mask_email, mask_name, national_mobile
+from app.identity import mask_name, national_mobile
 from app.models import (
-    Account,
     Application,
-    Binding,
     Channel,
     Classroom,
     RosterGuardian,
     Status,
     Student,
     Teacher,
-    UnbindRequest,
 )
 from app.services.approval import WITHDRAWN, Approver, ensure_pending
 from app.services.audit import SYSTEM, teacher_actor
 from app.services.contacts import contact_digest
 from app.services.context import Context
+from app.services.eligibility import bulk_approvable
 from app.services.kiosk import content_sha256, required_documents
 from app.services.numbers import parse_number
-from app.services.review_desk import ReviewDesk, roster_record
+from app.services.paging import page_bounds
 from app.services.review_views import (
     ApplicationDetail,
     Decision,
     GuardianOnFile,
     QueuePage,
     QueueRow,
-    UnbindRow,
+    RosterRecord,
 )
-from app.services.staff import StaffIdentity
+from app.services.staff import StaffIdentity, may_see, scope
 from app.text import drop_control, refuse_control
 
 REASON_MAX = 200
@@ -56,27 +54,36 @@ SORTS = {
 }
 
 
+def roster_record(app: Application) -> RosterRecord:
+    """The application's student as the roster holds them now."""
+    student = app.student
+    school = student.school
+    return RosterRecord(
+        student_name=student.name,
+        student_id_masked=student.id_masked,
+        school_name=school.name,
+        classroom_name=student.classroom.name,
+        level=school.level,
+        active=student.active,
+        school_matches=student.school_id == app.school_id,
+        classroom_matches=student.classroom_id == app.classroom_id,
+        level_matches=school.level == app.level,
+    )
+
+
+def _bulk_approvable(app: Application) -> bool:
+    return bulk_approvable(
+        status=app.status,
+        roster_match=app.roster_match,
+        needs_documents=bool(required_documents(app.relationship)),
+        documents_checked=app.documents_checked,
+    )
+
+
 class ReviewService:
-    def __init__(self, ctx: Context, *deps: object) -> None:
+    def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._approver = Approver(ctx)
-        self.desk = ReviewDesk(ctx, self)  # the staff terminal's extras: profile, unbind, audit
-
-    # --- who may see what (R18) -------------------------------------------------------------
-
-    @staticmethod
-    def _scope(staff: StaffIdentity, classroom_field=Application.classroom, school_field=None):
-        school_field = school_field or Application.school
-        condition = school_field == staff.school_id
-        if not staff.is_it:
-            condition &= classroom_field.in_(sorted(staff.classroom_ids))
-        return condition
-
-    @staticmethod
-    def _may_see(staff: StaffIdentity, school_id: int, classroom_id: int) -> bool:
-        if school_id != staff.school_id:
-            return False
-        return staff.is_it or classroom_id in staff.classroom_ids
 
     def _authorized(self, staff: StaffIdentity, raw_number: str) -> Application:
         number = parse_number(raw_number)
@@ -85,7 +92,7 @@ class ReviewService:
         app = Application.get_or_none(Application.number == number)
         if app is None:
             raise NotFound("errors.review.not_found", field="number")
-        if not self._may_see(staff, app.school_id, app.classroom_id):
+        if not may_see(staff, app.school_id, app.classroom_id):
             raise Forbidden(field="number")
         return app
 
@@ -109,8 +116,8 @@ class ReviewService:
             raise InvalidInput("errors.review.sort_invalid", field="sort")
         if status is not None and status not in set(Status):
             raise InvalidInput("errors.review.status_invalid", field="status")
-        page, page_size = max(1, page), max(1, min(page_size, 500))
-        conditions = [self._scope(staff)]
+        page, page_size = page_bounds(page, page_size)
+        conditions = [scope(staff)]
         if roster_match is not None:
             conditions.append(Application.roster_match == roster_match)
         text = " ".join(drop_control(search).split())
@@ -165,7 +172,9 @@ class ReviewService:
             )
             for a in query
         ]
-        return QueuePage(rows, total, counts, page, page_size)
+        return QueuePage(
+            rows=rows, total=total, page=page, page_size=page_size, counts_by_status=counts
+        )
 
     def detail(self, staff: StaffIdentity, number: str) -> ApplicationDetail:
         """Everything the teacher compares with the paper form, beside the roster's record."""
@@ -256,11 +265,9 @@ class ReviewService:
         for raw in numbers:
             number = parse_number(raw)
             app = Application.get_or_none(Application.number == number) if number else None
-            if app is None or not self._may_see(staff, app.school_id, app.classroom_id):
+            if app is None or not may_see(staff, app.school_id, app.classroom_id):
                 continue
-            if app.status != Status.PENDING or not app.roster_match:
-                continue
-            if required_documents(app.relationship) and not app.documents_checked:
+            if not _bulk_approvable(app):
                 continue
             try:
                 self._approver.approve(
@@ -325,71 +332,3 @@ class ReviewService:
                 teacher_actor(staff.teacher_id), "application.paper_received", app.number
             )
         return now
-
-    # --- unbinding (R29) --------------------------------------------------------------------
-
-    def unbind_requests(self, staff: StaffIdentity) -> list[UnbindRow]:
-        query = (
-            UnbindRequest.select(UnbindRequest, Binding, Student, Classroom, Account)
-            .join(Binding)
-            .join(Student)
-            .join(Classroom)
-            .switch(Binding)
-            .join(Account)
-            .where(
-                UnbindRequest.status == Status.PENDING,
-                self._scope(staff, Student.classroom, Student.school),
-            )
-            .order_by(UnbindRequest.requested_at, UnbindRequest.id)
-        )
-        return [
-            UnbindRow(
-                request_id=r.id,
-                student_name=r.binding.student.name,
-                classroom_name=r.binding.student.classroom.name,
-                parent_name_masked=mask_name(r.binding.account.name),
-                email_masked=mask_email(r.binding.account.email),
-                bound_since=r.binding.created_at,
-                requested_at=r.requested_at,
-            )
-            for r in query
-        ]
-
-    def decide_unbind(self, staff: StaffIdentity, request_id: int, confirm: bool) -> str:
-        """R29: confirmed, the binding ends (removed_at, kept for the record); either way the
-        parent is told."""
-        request = UnbindRequest.get_or_none(UnbindRequest.id == request_id)
-        if request is None:
-            raise NotFound("errors.review.unbind_not_found")
-        binding = request.binding
-        student = binding.student
-        if not self._may_see(staff, student.school_id, student.classroom_id):
-            raise Forbidden()
-        status = Status.APPROVED if confirm else Status.REJECTED
-        with self.ctx.transaction(f"unbind:{request.id}"):
-            now = self.ctx.clock()
-            changed = (
-                UnbindRequest.update(status=status, decided_by=staff.teacher_id, decided_at=now)
-                .where(UnbindRequest.id == request.id, UnbindRequest.status == Status.PENDING)
-                .execute()
-            )
-            if not changed:
-                raise Conflict("errors.review.unbind_decided")
-            if confirm:
-                Binding.update(removed_at=now).where(
-                    Binding.id == binding.id, Binding.removed_at.is_null()
-                ).execute()
-            account = binding.account
-            self.ctx.outbox.notify(
-                Channel.EMAIL,
-                account.email,
-                "unbind_confirmed" if confirm else "unbind_declined",
-                account.lang,
-                student=mask_name(student.name),
-            )
-            self.ctx.audit.record(
-                teacher_actor(staff.teacher_id),
-                "unbind.confirmed" if confirm else "unbind.declined",
-                f"binding:{binding.id}",
-            )
-        return status

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services.staff import ROLE_IT
+from app.services import eligibility
+from app.services.paging import Page
 
 
 @dataclass(frozen=True)
@@ -23,18 +24,22 @@ class QueueRow:
     submitted_at: datetime
     documents_checked: bool = False  # R27: a guardian's papers were seen (bulk may approve it)
 
+    @property
+    def bulk_approvable(self) -> bool:
+        """What the queue lets a teacher pick for bulk approval (R28, R27)."""
+        return eligibility.bulk_approvable(
+            status=self.status,
+            roster_match=self.roster_match,
+            needs_documents=self.needs_documents,
+            documents_checked=self.documents_checked,
+        )
+
 
 @dataclass(frozen=True)
-class QueuePage:
-    rows: list[QueueRow]
-    total: int
-    counts_by_status: dict[str, int]
-    page: int
-    page_size: int
+class QueuePage(Page[QueueRow]):
+    """A page of the queue, with how many applications of each status the filter finds."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+    counts_by_status: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -113,37 +118,5 @@ class UnbindRow:
     email_masked: str
     bound_since: datetime
     requested_at: datetime
-    student_name_masked: str = ""  # for list rows (R9); the full name is for the request's page
-    status: str = "pending"
-
-
-@dataclass(frozen=True)
-class UnbindPage:
-    rows: list[UnbindRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-@dataclass(frozen=True)
-class StaffProfile:
-    """Who is logged in at a staff terminal, in words: shown in the queue's header."""
-
-    name: str
-    role: str
-    school_name: str
-    classrooms: tuple[str, ...]
-
-    @property
-    def is_it(self) -> bool:
-        return self.role == ROLE_IT
-
-
-@dataclass(frozen=True)
-class AuditExport:
-    path: str
-    rows: int
+    student_name_masked: str  # for list rows (R9); the full name is for the request's page
+    status: str

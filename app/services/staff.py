@@ -1,10 +1,18 @@
-"""Who is at a staff terminal: a homeroom teacher or the school's IT staff (R18)."""
+"""Who is at a staff terminal, a homeroom teacher or the school's IT staff, and what they may
+see (R18, R33): a teacher the own classes, school IT the whole school. Every staff service asks
+`scope` (in a query) or `may_see` (for one record) here, so the rule is written once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from app.models import Teacher, TeacherClassroom
+from peewee import Expression, Field
+
+from app.models import Application, Classroom, School, Teacher, TeacherClassroom
+
+if TYPE_CHECKING:
+    from app.services.context import Context
 
 ROLE_TEACHER = "teacher"
 ROLE_IT = "it"
@@ -33,4 +41,57 @@ class StaffIdentity:
             school_id=teacher.school_id,
             role=teacher.role,
             classroom_ids=frozenset(r.classroom_id for r in rooms),
+        )
+
+
+@dataclass(frozen=True)
+class StaffProfile:
+    """Who is logged in at a staff terminal, in words: shown in the queue's header."""
+
+    name: str
+    role: str
+    school_name: str
+    classrooms: tuple[str, ...]
+
+    @property
+    def is_it(self) -> bool:
+        return self.role == ROLE_IT
+
+
+def scope(
+    staff: StaffIdentity,
+    classroom_field: Field = Application.classroom,
+    school_field: Field = Application.school,
+) -> Expression:
+    """The rows this staff member may see, as a condition on the query's own school and
+    classroom columns (an application's, or a student's for an unbinding request)."""
+    condition = school_field == staff.school_id
+    if not staff.is_it:
+        condition &= classroom_field.in_(sorted(staff.classroom_ids))
+    return condition
+
+
+def may_see(staff: StaffIdentity, school_id: int, classroom_id: int) -> bool:
+    """`scope` for one record already read."""
+    if school_id != staff.school_id:
+        return False
+    return staff.is_it or classroom_id in staff.classroom_ids
+
+
+class StaffService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def profile(self, staff: StaffIdentity) -> StaffProfile:
+        rooms = (
+            Classroom.select(Classroom.name)
+            .join(TeacherClassroom)
+            .where(TeacherClassroom.teacher == staff.teacher_id)
+            .order_by(Classroom.name)
+        )
+        return StaffProfile(
+            name=staff.name,
+            role=staff.role,
+            school_name=School.get_by_id(staff.school_id).name,
+            classrooms=tuple(r.name for r in rooms),
         )

@@ -134,7 +134,7 @@ class AccountHomeScreen(KioskScreen):
     def unbind(self, ok: bool | None, binding_id: int) -> None:
         if ok:
             self.call(
-                self.app.services.accounts.request_unbind,
+                self.app.services.unbinding.request,
                 self.app.account.account_id,
                 binding_id,
                 done=lambda _: self.after_unbind(),

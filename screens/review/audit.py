@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Select, Static
 
 from app.services.audit import AuditFilter, AuditPage
-from app.services.review_views import AuditExport
+from app.services.audit_log import AuditExport
 from screens.review.base import ReviewScreen, fill_table, local
 from screens.widgets.field import Field
 from screens.widgets.i18n import T
@@ -54,7 +54,7 @@ class AuditScreen(ReviewScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.watch(self.app, "lang", self._relabel)
-        self.call(self.review.desk.audit_actions, self.staff, done=self._actions)
+        self.call(self.app.services.audit_log.actions, self.staff, done=self._actions)
         self.load()
         self.query_one(DataTable).focus()
 
@@ -102,7 +102,7 @@ class AuditScreen(ReviewScreen):
         self._seq += 1
         seq, wanted = self._seq, self.wanted()
         self._action = wanted.action
-        self.call(self.review.desk.audit_page, self.staff, wanted, self.page, PAGE_SIZE,
+        self.call(self.app.services.audit_log.page, self.staff, wanted, self.page, PAGE_SIZE,
                   done=lambda page: self.loaded(seq, page))  # fmt: skip
 
     def loaded(self, seq: int, page: AuditPage) -> None:
@@ -155,7 +155,7 @@ class AuditScreen(ReviewScreen):
 
     def action_export(self) -> None:
         self.clear_errors()
-        self.call(self.review.desk.export_audit, self.staff, self.wanted(), done=self.exported)
+        self.call(self.app.services.audit_log.export, self.staff, self.wanted(), done=self.exported)
 
     def exported(self, done: AuditExport) -> None:
         self.query_one("#audit-export", T).set("label.staff.exported", rows=done.rows,

@@ -11,21 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable
 
-from app.models import Status
 from app.services.review_views import QueueRow
 from screens.widgets.dialog import Dialog
 from screens.widgets.i18n import T, TButton
 
 SHOWN = 8  # rows listed by name; the rest are counted
-
-
-def pickable(row: QueueRow) -> bool:
-    """What bulk approval takes (R28, R27): pending roster matches, papers seen if any."""
-    return (
-        row.status == Status.PENDING
-        and row.roster_match
-        and (not row.needs_documents or row.documents_checked)
-    )
 
 
 class BulkConfirm(Dialog[bool]):
@@ -85,7 +75,7 @@ class BulkPicking:
             return
         if row.number in self.picked:
             del self.picked[row.number]
-        elif pickable(row):
+        elif row.bulk_approvable:
             self.picked[row.number] = row
         else:
             self.notify(self.app.tr("label.staff.pick_refused"), severity="warning")
@@ -97,7 +87,7 @@ class BulkPicking:
 
     def action_bulk(self) -> None:
         rows = list(self.picked.values()) or [
-            r for r in (self.result[0].rows if self.result else []) if pickable(r)
+            r for r in (self.result[0].rows if self.result else []) if r.bulk_approvable
         ]
         if not rows:
             self.notify(self.app.tr("label.staff.bulk_none"), severity="warning")

@@ -14,7 +14,9 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
 from app.models import Status
-from app.services.review_views import QueuePage, QueueRow, StaffProfile, UnbindPage
+from app.services.paging import Page
+from app.services.review_views import QueuePage, QueueRow, UnbindRow
+from app.services.staff import StaffProfile
 from screens.review.base import ReviewScreen, fill_table, short
 from screens.review.bulk import BulkPicking
 from screens.review.scan import SCAN_START, ScanField
@@ -64,7 +66,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
         self.sort, self.descending = "submitted_at", True
         self.page = 1
         self.picked: dict[str, QueueRow] = {}
-        self.result: tuple[QueuePage, UnbindPage] | None = None
+        self.result: tuple[QueuePage, Page[UnbindRow]] | None = None
         self.profile: StaffProfile | None = None
         self._seq = 0
         self._search_timer: Any = None
@@ -81,7 +83,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
         super().on_mount()
         self.watch(self.app, "lang", self._relabel)
         self.query_one(QueueTable).focus()
-        self.call(self.review.desk.profile, self.staff, done=self._profiled)
+        self.call(self.app.services.staff.profile, self.staff, done=self._profiled)
 
     def _profiled(self, profile: StaffProfile) -> None:
         self.profile = profile
@@ -115,6 +117,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
             return
         self._seq += 1
         seq, review, unbind = self._seq, self.review, self.view == "unbind"
+        unbinding = self.app.services.unbinding
         wanted = {
             "status": None if self.view in ("all", "unbind") else self.view,
             "roster_match": self.match,
@@ -126,12 +129,12 @@ class QueueScreen(BulkPicking, ReviewScreen):
         }
         page, size = (self.page, PAGE_SIZE) if unbind else (1, 1)
 
-        def job() -> tuple[QueuePage, UnbindPage]:
-            return review.queue(staff, **wanted), review.desk.unbind_page(staff, page, size)
+        def job() -> tuple[QueuePage, Page[UnbindRow]]:
+            return review.queue(staff, **wanted), unbinding.page(staff, page, size)
 
         self.call(job, done=lambda result: self.loaded(seq, result))
 
-    def loaded(self, seq: int, result: tuple[QueuePage, UnbindPage]) -> None:
+    def loaded(self, seq: int, result: tuple[QueuePage, Page[UnbindRow]]) -> None:
         if seq != self._seq:  # a newer query is on its way
             return
         self.result = result

@@ -40,7 +40,7 @@ class UnbindScreen(ReviewScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.watch(self.app, "lang", lambda _: self.show(self.row) if self.row else None)
-        self.call(self.review.desk.unbind_request, self.staff, self.request_id, done=self.show,
+        self.call(self.app.services.unbinding.get, self.staff, self.request_id, done=self.show,
                   failed=self.refused)  # fmt: skip
 
     def refused(self, error: QinziError) -> None:
@@ -85,7 +85,7 @@ class UnbindScreen(ReviewScreen):
 
     def _decide(self, ok: bool | None, confirm: bool) -> None:
         if ok:
-            self.call(self.review.decide_unbind, self.staff, self.request_id, confirm,
+            self.call(self.app.services.unbinding.decide, self.staff, self.request_id, confirm,
                       done=self.decided)  # fmt: skip
 
     def decided(self, status: str) -> None:

@@ -937,7 +937,7 @@ async def test_r29_enter_on_a_row_as_another_tab_loads_opens_that_row(
     world = World(services, roster, clock)
     async with app.run_test(size=SIZE) as pilot:
         await queue(pilot, world)
-        gate = Gate(monkeypatch, services.review.desk, "unbind_page")
+        gate = Gate(monkeypatch, services.unbinding, "page")
         await pilot.click("#tab-unbind")
         app.screen.query_one("#queue", DataTable).focus()
         await pilot.press("enter")

@@ -495,7 +495,7 @@ def test_r29_children_are_listed_masked(services, clock, roster):
 
 def test_r29_unbind_request_is_recorded_and_the_parent_told(services, account):
     [child] = services.accounts.children(account.id)
-    request_id = services.accounts.request_unbind(account.id, child.binding_id)
+    request_id = services.unbinding.request(account.id, child.binding_id)
     request = UnbindRequest.get_by_id(request_id)
     assert (request.binding_id, request.status) == (child.binding_id, Status.PENDING)
     notice = messages_to(EMAIL)[-1]
@@ -505,7 +505,7 @@ def test_r29_unbind_request_is_recorded_and_the_parent_told(services, account):
     assert services.accounts.children(account.id)[0].unbind_pending is True
     event = services.audit.events(action="unbind.requested")[0]
     assert event.target == str(request_id) and event.detail == {"binding": child.binding_id}
-    error = refusal(services.accounts.request_unbind, account.id, child.binding_id)
+    error = refusal(services.unbinding.request, account.id, child.binding_id)
     assert isinstance(error, Conflict) and error.key == "errors.unbind.already_requested"
     assert UnbindRequest.select().count() == 1
 
@@ -514,12 +514,12 @@ def test_r29_unbind_refuses_a_binding_not_the_accounts(services, roster, clock, 
     other = make_account(services, roster, "mother", email="mother@home.example", password=GOOD,
                          children=("chen",))  # fmt: skip
     [theirs] = services.accounts.children(other.id)
-    error = refusal(services.accounts.request_unbind, account.id, theirs.binding_id)
+    error = refusal(services.unbinding.request, account.id, theirs.binding_id)
     assert isinstance(error, Forbidden) and error.key == "errors.unbind.not_yours"
-    assert refusal(services.accounts.request_unbind, account.id, 9999).key == error.key
+    assert refusal(services.unbinding.request, account.id, 9999).key == error.key
     [mine] = services.accounts.children(account.id)
     Binding.update(removed_at=clock.now).where(Binding.id == mine.binding_id).execute()
-    assert refusal(services.accounts.request_unbind, account.id, mine.binding_id).key == error.key
+    assert refusal(services.unbinding.request, account.id, mine.binding_id).key == error.key
     assert UnbindRequest.select().count() == 0
 
 

@@ -278,8 +278,8 @@ async def test_r9_r23_a_full_demo_run_leaves_no_id_code_or_password_in_plain_tex
                                 TYPED_PASSWORDS["a_reset"])  # fmt: skip
         accounts.parent_login("mei.lin@new.example", TYPED_PASSWORDS["a_reset"])
         binding = accounts.children(account)[0].binding_id
-        request = accounts.request_unbind(account, binding)
-        services.review.decide_unbind(run.staff(plain[0]["teacher_email"]), request, True)
+        request = services.unbinding.request(account, binding)
+        services.unbinding.decide(run.staff(plain[0]["teacher_email"]), request, True)
 
         # Parent C logs in for the first time on the screens, with the password the e-mail gave.
         assert len(made_passwords) == 1

@@ -578,10 +578,10 @@ def test_r24_audit_filters_with_anything(services, roster, export, data):
     )  # fmt: skip
     it = staff(roster, "it")
     wanted = AuditFilter(**args)
-    call(services.review.desk.audit_page, it, wanted)
+    call(services.audit_log.page, it, wanted)
     if export:
         before = AuditEvent.select().count()
-        done, _ = call(services.review.desk.export_audit, it, wanted)
+        done, _ = call(services.audit_log.export, it, wanted)
         if done is not None:
             assert AuditEvent.select().count() == before + 1
 
@@ -704,7 +704,7 @@ def _reject(services, roster):
 
 def _audit(**wanted):
     return lambda services, roster: (
-        services.review.desk.audit_page,
+        services.audit_log.page,
         staff(roster, "it"),
         AuditFilter(**wanted),
     )
@@ -748,7 +748,7 @@ def test_r18_r24_a_search_of_100000_characters_finds_nothing(services, roster, s
     page, error = call(services.review.queue, staff(roster, "lee"), search="吳" * 100_000)
     assert error is None and page.total == 0
     wanted = AuditFilter(actor="ａ１２３４５６７８９" * 10_000)
-    page, error = call(services.review.desk.audit_page, staff(roster, "it"), wanted)
+    page, error = call(services.audit_log.page, staff(roster, "it"), wanted)
     assert error is None and page.total == 0
 
 

@@ -26,6 +26,11 @@ ROSTER_MOBILE = "0912345678"  # 吳志明 is on file for 吳三寶 (wu)
 
 
 @pytest.fixture
+def unbinding(services):
+    return services.unbinding
+
+
+@pytest.fixture
 def review(services):
     return services.review
 
@@ -372,6 +377,27 @@ def test_r28_r27_bulk_skips_guardians_whose_papers_are_unchecked(services, revie
     assert review.bulk_approve(staff["ho"], [done.number]) == []
 
 
+def test_r28_r27_the_queue_offers_for_bulk_exactly_what_bulk_approve_takes(
+    services, review, staff, roster, matched
+):
+    """One rule (eligibility.bulk_approvable), asked by the queue's rows and by bulk_approve."""
+    RosterGuardian.create(student=roster.student("chen"), name="陳阿嬤", mobile="+886922333444")
+    [grandma] = submit_application(services, roster, ("chen",), "grandma",
+                                   relationship="grandmother", name="陳阿嬤",
+                                   email="grandma@home.example", contact="0922333444")  # fmt: skip
+    for who, expected in [("lee", ["wu", "ali"]), ("ho", ["chen"])]:
+        rows = review.queue(staff[who]).rows
+        offered = [r.number for r in rows if r.bulk_approvable]
+        assert sorted(offered) == sorted(matched[s].number for s in expected)
+        assert sorted(review.bulk_approve(staff[who], [r.number for r in rows])) == sorted(offered)
+    Application.update(documents_checked=True).where(
+        Application.number == grandma.number
+    ).execute()
+    [row] = review.queue(staff["ho"], status=Status.PENDING).rows
+    assert row.number == grandma.number and row.bulk_approvable
+    assert review.bulk_approve(staff["ho"], [row.number]) == [grandma.number]
+
+
 def test_r28_automatic_approval_follows_the_switch(services, review, roster, settings):
     [done] = submit_application(services, roster, ("wu",), contact=ROSTER_MOBILE)
     application = Application.get(Application.number == done.number)
@@ -423,49 +449,49 @@ def unbind(services, roster, clock):
     return requests
 
 
-def test_r29_staff_see_the_unbind_requests_of_their_classes(review, staff, unbind):
-    [row] = review.unbind_requests(staff["lee"])
+def test_r29_staff_see_the_unbind_requests_of_their_classes(unbinding, staff, unbind):
+    [row] = unbinding.page(staff["lee"]).rows
     assert (row.request_id, row.student_name, row.parent_name_masked) == (
         unbind["wu"].id,
         "吳三寶",
         "吳*明",
     )
     assert row.email_masked == "fa***@home.example"
-    assert [r.request_id for r in review.unbind_requests(staff["ho"])] == [unbind["chen"].id]
-    assert len(review.unbind_requests(staff["it"])) == 2
-    assert review.unbind_requests(staff["kao"]) == []
+    assert [r.request_id for r in unbinding.page(staff["ho"]).rows] == [unbind["chen"].id]
+    assert len(unbinding.page(staff["it"]).rows) == 2
+    assert unbinding.page(staff["kao"]).rows == []
 
 
 def test_r29_a_confirmed_unbinding_ends_the_binding_and_tells_the_parent(
-    services, review, staff, unbind, clock
+    services, unbinding, staff, unbind, clock
 ):
-    assert review.decide_unbind(staff["lee"], unbind["wu"].id, confirm=True) == Status.APPROVED
+    assert unbinding.decide(staff["lee"], unbind["wu"].id, confirm=True) == Status.APPROVED
     binding = Binding.get_by_id(unbind["wu"].binding_id)
     assert binding.removed_at == clock.now
     [(to, _, body)] = mails(services, "unbind_confirmed")
     assert to == "father@home.example" and "吳*寶" in body
     event = AuditEvent.get(AuditEvent.action == "unbind.confirmed")
     assert event.target == f"binding:{binding.id}"
-    assert review.unbind_requests(staff["lee"]) == []
+    assert unbinding.page(staff["lee"]).rows == []
     with pytest.raises(Conflict) as err:
-        review.decide_unbind(staff["lee"], unbind["wu"].id, confirm=False)
+        unbinding.decide(staff["lee"], unbind["wu"].id, confirm=False)
     assert err.value.key == "errors.review.unbind_decided"
 
 
-def test_r29_a_declined_unbinding_keeps_the_binding(services, review, staff, unbind):
-    assert review.decide_unbind(staff["it"], unbind["chen"].id, confirm=False) == Status.REJECTED
+def test_r29_a_declined_unbinding_keeps_the_binding(services, unbinding, staff, unbind):
+    assert unbinding.decide(staff["it"], unbind["chen"].id, confirm=False) == Status.REJECTED
     assert Binding.get_by_id(unbind["chen"].binding_id).removed_at is None
     assert len(mails(services, "unbind_declined")) == 1
     assert AuditEvent.get(AuditEvent.action == "unbind.declined").actor.startswith("staff:")
 
 
-def test_r29_another_class_cannot_decide_an_unbinding(services, review, staff, unbind):
+def test_r29_another_class_cannot_decide_an_unbinding(unbinding, staff, unbind):
     with pytest.raises(Forbidden):
-        review.decide_unbind(staff["ho"], unbind["wu"].id, confirm=True)
+        unbinding.decide(staff["ho"], unbind["wu"].id, confirm=True)
     with pytest.raises(Forbidden):
-        review.decide_unbind(staff["kao"], unbind["chen"].id, confirm=True)
+        unbinding.decide(staff["kao"], unbind["chen"].id, confirm=True)
     with pytest.raises(NotFound):
-        review.decide_unbind(staff["it"], 999_999, confirm=True)
+        unbinding.decide(staff["it"], 999_999, confirm=True)
     assert Binding.select().where(Binding.removed_at.is_null()).count() == 2
     assert UnbindRequest.select().where(UnbindRequest.status == Status.PENDING).count() == 2
 

@@ -1,6 +1,7 @@
-"""The staff terminal's extras (R18, R24, R29): sorting by every column, the roster's record beside
-an application, who is logged in, unbinding requests paged like the queue, and the audit log with
-its CSV export for school IT."""
+"""The staff terminal beside the decisions (R18, R24, R29): sorting by every column, the roster's
+record beside an application, who is logged in (services.staff), unbinding requests paged like the
+queue (services.unbinding), and the audit log with its CSV export for school IT
+(services.audit_log)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,13 @@ from tests.factories import make_account, submit_application
 
 
 @pytest.fixture
-def desk(services):
-    return services.review.desk
+def unbinding(services):
+    return services.unbinding
+
+
+@pytest.fixture
+def audit_log(services):
+    return services.audit_log
 
 
 @pytest.fixture
@@ -62,14 +68,14 @@ def test_r18_the_roster_record_beside_the_application_shows_what_changed(service
 
 
 def test_the_profile_names_the_school_and_classes(services, staff):
-    lee = services.review.desk.profile(staff["lee"])
+    lee = services.staff.profile(staff["lee"])
     assert (lee.name, lee.school_name, lee.classrooms, lee.is_it) == (
         "李老師",
         "臺北市大安區和平國小",
         ("301",),
         False,
     )
-    it = services.review.desk.profile(staff["it"])
+    it = services.staff.profile(staff["it"])
     assert it.is_it and it.classrooms == ()
 
 
@@ -90,10 +96,10 @@ def requests(services, roster, clock):
     return out
 
 
-def test_r29_unbinding_requests_are_paged_by_the_query(desk, staff, requests, caplog):
+def test_r29_unbinding_requests_are_paged_by_the_query(unbinding, staff, requests, caplog):
     with caplog.at_level(logging.DEBUG, logger="peewee"):
-        first = desk.unbind_page(staff["it"], page=1, page_size=2)
-    second = desk.unbind_page(staff["it"], page=2, page_size=2)
+        first = unbinding.page(staff["it"], page=1, page_size=2)
+    second = unbinding.page(staff["it"], page=2, page_size=2)
     assert (first.total, first.pages, len(first.rows), len(second.rows)) == (3, 2, 2, 1)
     assert [r.request_id for r in first.rows + second.rows] == [
         requests[p].id for p in ["father", "mother", "other"]
@@ -106,22 +112,22 @@ def test_r29_unbinding_requests_are_paged_by_the_query(desk, staff, requests, ca
         "吳三寶",
         "f***@home.example",
     )
-    lee = desk.unbind_page(staff["lee"])
-    assert lee.total == 2 and desk.unbind_count(staff["ho"]) == 1
-    assert desk.unbind_count(staff["kao"]) == 0
+    lee = unbinding.page(staff["lee"])
+    assert lee.total == 2 and unbinding.page(staff["ho"]).total == 1
+    assert unbinding.page(staff["kao"]).total == 0
 
 
-def test_r29_r18_one_request_opens_only_for_its_class(services, desk, staff, requests):
-    assert desk.unbind_request(staff["lee"], requests["father"].id).student_name == "吳三寶"
+def test_r29_r18_one_request_opens_only_for_its_class(unbinding, staff, requests):
+    assert unbinding.get(staff["lee"], requests["father"].id).student_name == "吳三寶"
     with pytest.raises(Forbidden):
-        desk.unbind_request(staff["ho"], requests["father"].id)
+        unbinding.get(staff["ho"], requests["father"].id)
     with pytest.raises(Forbidden):
-        desk.unbind_request(staff["kao"], requests["other"].id)
+        unbinding.get(staff["kao"], requests["other"].id)
     with pytest.raises(NotFound):
-        desk.unbind_request(staff["it"], 999_999)
-    services.review.decide_unbind(staff["lee"], requests["father"].id, confirm=True)
-    assert desk.unbind_request(staff["lee"], requests["father"].id).status == "approved"
-    assert desk.unbind_count(staff["lee"]) == 1
+        unbinding.get(staff["it"], 999_999)
+    unbinding.decide(staff["lee"], requests["father"].id, confirm=True)
+    assert unbinding.get(staff["lee"], requests["father"].id).status == "approved"
+    assert unbinding.page(staff["lee"]).total == 1
 
 
 # --- R24: the audit log for school IT ---------------------------------------------------------
@@ -145,31 +151,31 @@ def targets(page) -> list[str]:
     return [r.target for r in page.rows]
 
 
-def test_r24_only_school_it_reads_the_log(desk, staff, log):
+def test_r24_only_school_it_reads_the_log(audit_log, staff, log):
     for who in ["lee", "ho", "kao"]:
-        for call in (lambda s: desk.audit_page(s, AuditFilter()), desk.audit_actions,
-                     lambda s: desk.export_audit(s, AuditFilter())):  # fmt: skip
+        for call in (lambda s: audit_log.page(s, AuditFilter()), audit_log.actions,
+                     lambda s: audit_log.export(s, AuditFilter())):  # fmt: skip
             with pytest.raises(Forbidden) as err:
                 call(staff[who])
             assert err.value.key == "errors.staff.audit_it_only"
-    assert desk.audit_page(staff["it"], AuditFilter()).total == 4
+    assert audit_log.page(staff["it"], AuditFilter()).total == 4
 
 
-def test_r24_the_log_filters_by_actor_action_and_taipei_day(desk, staff, roster, log):
+def test_r24_the_log_filters_by_actor_action_and_taipei_day(audit_log, staff, roster, log):
     it = staff["it"]
-    page = desk.audit_page(it, AuditFilter(actor="lee@school.example"))
+    page = audit_log.page(it, AuditFilter(actor="lee@school.example"))
     assert targets(page) == ["QZ-AAAA-AAAA"] and page.names == {log["lee"]: "李老師"}
-    assert targets(desk.audit_page(it, AuditFilter(actor=log["ho"]))) == ["QZ-BBBB-BBBB"]
-    assert desk.audit_page(it, AuditFilter(actor="staff")).total == 2
-    assert desk.audit_page(it, AuditFilter(actor="System")).total == 1
-    assert desk.audit_page(it, AuditFilter(actor="nobody@school.example")).total == 0
-    assert targets(desk.audit_page(it, AuditFilter(action="application.rejected"))) == [
+    assert targets(audit_log.page(it, AuditFilter(actor=log["ho"]))) == ["QZ-BBBB-BBBB"]
+    assert audit_log.page(it, AuditFilter(actor="staff")).total == 2
+    assert audit_log.page(it, AuditFilter(actor="System")).total == 1
+    assert audit_log.page(it, AuditFilter(actor="nobody@school.example")).total == 0
+    assert targets(audit_log.page(it, AuditFilter(action="application.rejected"))) == [
         "QZ-BBBB-BBBB"
     ]
-    assert targets(desk.audit_page(it, AuditFilter(until="2026-09-01"))) == ["QZ-AAAA-AAAA"]
-    assert desk.audit_page(it, AuditFilter(since="2026/9/2")).total == 3
-    assert desk.audit_page(it, AuditFilter(since="２０２６０９０２", until="2026-09-02")).total == 3
-    assert {"application.approved", "login", "retention.purge"} <= set(desk.audit_actions(it))
+    assert targets(audit_log.page(it, AuditFilter(until="2026-09-01"))) == ["QZ-AAAA-AAAA"]
+    assert audit_log.page(it, AuditFilter(since="2026/9/2")).total == 3
+    assert audit_log.page(it, AuditFilter(since="２０２６０９０２", until="2026-09-02")).total == 3
+    assert {"application.approved", "login", "retention.purge"} <= set(audit_log.actions(it))
 
 
 @pytest.mark.parametrize(
@@ -178,28 +184,28 @@ def test_r24_the_log_filters_by_actor_action_and_taipei_day(desk, staff, roster,
      (AuditFilter(until="2026-02-30"), "errors.staff.date_invalid", "until"),
      (AuditFilter(since="2026-09-02", until="2026-09-01"), "errors.staff.date_order", "until")],
 )  # fmt: skip
-def test_r24_a_bad_date_is_refused_beside_its_field(desk, staff, log, wanted, key, field):
+def test_r24_a_bad_date_is_refused_beside_its_field(audit_log, staff, log, wanted, key, field):
     with pytest.raises(InvalidInput) as err:
-        desk.audit_page(staff["it"], wanted)
+        audit_log.page(staff["it"], wanted)
     assert (err.value.key, err.value.field) == (key, field)
     with pytest.raises(InvalidInput):
-        desk.export_audit(staff["it"], wanted)
-    assert not (desk.ctx.settings.data_dir / "exports").exists()
+        audit_log.export(staff["it"], wanted)
+    assert not (audit_log.ctx.settings.data_dir / "exports").exists()
 
 
-def test_r24_the_log_is_paged_by_the_query(desk, staff, log, caplog):
+def test_r24_the_log_is_paged_by_the_query(audit_log, staff, log, caplog):
     with caplog.at_level(logging.DEBUG, logger="peewee"):
-        first = desk.audit_page(staff["it"], AuditFilter(), page=1, page_size=3)
-    second = desk.audit_page(staff["it"], AuditFilter(), page=2, page_size=3)
+        first = audit_log.page(staff["it"], AuditFilter(), page=1, page_size=3)
+    second = audit_log.page(staff["it"], AuditFilter(), page=2, page_size=3)
     assert (first.pages, len(first.rows), len(second.rows)) == (2, 3, 1)
     sql = [str(r.msg) for r in caplog.records if '"audit_event"' in str(r.msg)]
     assert any("LIMIT" in q and "OFFSET" in q for q in sql)
 
 
 def test_r24_the_export_writes_a_csv_under_the_data_folder_and_is_logged(
-    services, desk, staff, log, settings
+    services, audit_log, staff, log, settings
 ):
-    done = desk.export_audit(staff["it"], AuditFilter(actor="staff"))
+    done = audit_log.export(staff["it"], AuditFilter(actor="staff"))
     path = Path(done.path)
     assert path.parent == settings.data_dir / "exports" and path.suffix == ".csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # a spreadsheet reads it as UTF-8
@@ -213,14 +219,14 @@ def test_r24_the_export_writes_a_csv_under_the_data_folder_and_is_logged(
     assert rows[1]["at_taipei"] == "2026-09-01 23:59:00"
     event = AuditEvent.get(AuditEvent.action == "audit.exported")
     assert (event.actor, event.target) == (teacher_actor(staff["it"].teacher_id), path.name)
-    again = desk.export_audit(staff["it"], AuditFilter())
+    again = audit_log.export(staff["it"], AuditFilter())
     assert again.path != done.path and again.rows == 5  # the first export is in the log too
 
 
-def test_r9_the_export_holds_no_personal_data(services, desk, staff, roster):
+def test_r9_the_export_holds_no_personal_data(services, audit_log, staff, roster):
     [done] = submit_application(services, roster, ("wu",))
     services.review.approve(staff["lee"], done.number)
-    path = Path(desk.export_audit(staff["it"], AuditFilter()).path)
+    path = Path(audit_log.export(staff["it"], AuditFilter()).path)
     text = path.read_text(encoding="utf-8-sig")
     assert done.number in text
     for secret in [roster.ids["wu"], roster.parent_ids["father"], "吳志明", "吳三寶",
