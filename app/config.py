@@ -15,6 +15,7 @@ from typing import Any
 import platformdirs
 
 from app.errors import ConfigError
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.text import has_control, printable
 
 APP_NAME = "qinzi"
@@ -35,7 +36,7 @@ class Settings:
     db: str = ""  # a path, sqlite:///…, or postgresql://…; empty: <data_dir>/qinzi.db
     terminal_id: str = "kiosk-1"
     mode: str = "production"  # or "demo": the outbox pane shows bodies and codes (R25)
-    language: str = "zh-TW"
+    language: str = DEFAULT_LANGUAGE
 
     # Verification codes (R1–R4).
     code_ttl_minutes: int = 60
@@ -117,7 +118,7 @@ def _env_names() -> dict[str, str]:
 # and this description of what is allowed (written without words, so that both languages read it).
 _CHOICES: dict[str, tuple[str, ...]] = {
     "mode": ("production", "demo"),
-    "language": ("zh-TW", "en"),
+    "language": LANGUAGES,
     "initial_password": ("id_last6", "random"),
     "mail_transport": ("outbox", "smtp"),
     "log_level": ("debug", "info", "warning", "error", "off"),

@@ -19,10 +19,10 @@ class QinziError(Exception):
         self.params = params
         super().__init__(self.key)
 
-    def message(self, lang: str = "zh-TW") -> str:
-        from app.i18n import t
+    def message(self, lang: str | None = None) -> str:
+        from app.i18n import DEFAULT_LANGUAGE, t
 
-        return t(self.key, lang, **self.params)
+        return t(self.key, lang or DEFAULT_LANGUAGE, **self.params)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.key!r}, field={self.field!r}, params={self.params!r})"

@@ -16,6 +16,8 @@ from peewee import (
     TextField,
 )
 
+from app.i18n import DEFAULT_LANGUAGE
+
 database = DatabaseProxy()
 
 
@@ -136,7 +138,7 @@ class Account(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     session_epoch = IntegerField(default=0)  # bumped to end every other session
-    lang = CharField(max_length=8, default="zh-TW")
+    lang = CharField(max_length=8, default=DEFAULT_LANGUAGE)
     created_at = DateTimeField()
 
 
@@ -161,7 +163,7 @@ class Application(BaseModel):
     signed_at = DateTimeField()
     content_sha256 = CharField(max_length=64)
     terminal_id = CharField(max_length=64)
-    lang = CharField(max_length=8, default="zh-TW")
+    lang = CharField(max_length=8, default=DEFAULT_LANGUAGE)
     roster_match = BooleanField(default=False)
     documents_checked = BooleanField(default=False)
     paper_received_at = DateTimeField(null=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import InvalidInput, QinziError
-from app.i18n import t
+from app.i18n import DEFAULT_LANGUAGE, t
 from app.identity import check_id, id_digest, mask_id, normalize_mobile
 from app.models import Level, School, Teacher
 from app.services.bulk import chunks
@@ -66,7 +66,7 @@ class RowProblem:
     key: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    def message(self, lang: str = "zh-TW") -> str:
+    def message(self, lang: str = DEFAULT_LANGUAGE) -> str:
         return t(self.key, lang, **self.params)
 
 

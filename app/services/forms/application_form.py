@@ -11,7 +11,7 @@ from datetime import datetime
 
 from fpdf import FPDF
 
-from app.i18n import t
+from app.i18n import supported, t
 from app.identity import national_mobile
 from app.models import Application, Relationship
 from app.services.forms import layout
@@ -25,6 +25,12 @@ TITLE_WIDTH = QR_X - MARGIN_X - 8
 FACTS_WIDTH = 78.0  # the facts under the title; the stamp goes right of them
 STAMP_BOX = (101.0, 33.5, 44.0, 21.0)  # x, y, width, height (mm) kept free for 已認證
 SCHOOL_BOX_HEIGHT = 16.0
+# The label columns fit their own language's labels, measured in the font: short labels line
+# up in a column no narrower than the minimum, a label wider than the maximum wraps instead
+# (Relationship to the student).
+LABEL_MIN, LABEL_MAX = 30.0, 36.0  # the body's tables
+FACT_LABEL_MIN, FACT_GAP = 18.0, 4.0  # number and time under the title
+SCHOOL_TITLE_MIN, SCHOOL_TITLE_PAD = 18.0, 1.5  # the school's box
 
 Row = tuple[tuple[str, str], ...]  # one or two (label, value) pairs
 
@@ -70,7 +76,7 @@ class FormPage:
 
 def form_page(app: Application, page: int, pages: int, printed_at: datetime) -> FormPage:
     """One application as the strings of its page, in the language the parent used."""
-    lang = app.lang if app.lang in ("zh-TW", "en") else "zh-TW"
+    lang = supported(app.lang)
 
     def tr(key: str, **params: object) -> str:
         return t(key, lang, **params)
@@ -196,7 +202,7 @@ def draw_form(pdf: FPDF, page: FormPage) -> None:
 def _body(pdf: FPDF, page: FormPage, d: Density, *, draw: bool) -> None:
     """The sections, the declaration and the signature line; measured first (draw=False)."""
     lang = page.lang
-    label_width = 34.0 if lang == "en" else 30.0
+    label_width = _label_width(pdf, page, d)
     for section in page.sections:
         layout.section_title(pdf, section.title, gap=d.gap, lang=lang, draw=draw)
         if section.rows:
@@ -210,7 +216,7 @@ def _body(pdf: FPDF, page: FormPage, d: Density, *, draw: bool) -> None:
     if draw:
         _signature_line(pdf, page)
     else:
-        pdf.set_y(pdf.get_y() + layout.line_height(10.5) - 0.8 + (6.5 if lang == "en" else 4))
+        pdf.set_y(pdf.get_y() + layout.line_height(SIGN_SIZE) - 0.8 + _date_style(page).below)
     layout.text_block(pdf, page.hand_in, size=d.note - 0.5, lang=lang, color=MUTED, draw=draw)
 
 
@@ -220,7 +226,8 @@ def _header(pdf: FPDF, page: FormPage) -> None:
     layout.text_block(pdf, page.issuer, size=9.5, lang=lang, color=MUTED, width=TITLE_WIDTH)
     layout.text_block(pdf, page.title, size=17, lang=lang, bold=True, width=TITLE_WIDTH)
     pdf.set_y(pdf.get_y() + 1.5)
-    label_width = 33.0 if lang == "en" else 18.0
+    labels = [label for label, _ in page.facts]
+    label_width = max(FACT_LABEL_MIN, _widest(pdf, labels, 9) + FACT_GAP)
     for label, value in page.facts:
         y = pdf.get_y()
         layout.text_block(pdf, label, size=9, lang=lang, color=MUTED, width=label_width)
@@ -237,44 +244,79 @@ def _header(pdf: FPDF, page: FormPage) -> None:
     pdf.set_xy(MARGIN_X, bottom)
 
 
+@dataclass(frozen=True)
+class DateStyle:
+    """The date group of the signature line: the blanks' widths (mm), the gap between them, and
+    the room the group needs below its line."""
+
+    blanks: tuple[float, float, float]
+    gap: float
+    below: float
+    captioned: bool
+
+
+SIGN_SIZE = 10.5
+INLINE_DATE = DateStyle((18.0, 11.0, 11.0), 1.0, 4.0, captioned=False)  # ____年___月___日
+CAPTIONED_DATE = DateStyle((20.0, 13.0, 13.0), 3.0, 6.5, captioned=True)  # year, month, day under
+
+
+def _date_style(page: FormPage) -> DateStyle:
+    """Units of one character (年 月 日) follow their blanks, as the date is written by hand;
+    units that are words become small captions under the blanks."""
+    return CAPTIONED_DATE if any(len(u) > 1 for u in page.date_units) else INLINE_DATE
+
+
+def _widest(pdf: FPDF, texts: Sequence[str], size: float) -> float:
+    """The width (mm) of the widest line of `texts` at `size` pt in the document's font."""
+    with pdf.local_context(font_size_pt=size):
+        return max(pdf.get_string_width(line) for text in texts for line in text.split("\n"))
+
+
+def _label_width(pdf: FPDF, page: FormPage, d: Density) -> float:
+    """The label column of the body's tables for this page's labels at this density."""
+    labels = [label for s in page.sections for row in s.rows for label, _ in row]
+    padded = [_widest(pdf, [label], d.label) + 2 * d.pad + 1 for label in labels]
+    return max([LABEL_MIN, *(w for w in padded if w <= LABEL_MAX)])
+
+
 def _signature_line(pdf: FPDF, page: FormPage) -> None:
     """申請人簽名 ______  日期 ____年___月___日: room to sign by hand on the paper copy. The date
-    group ends at the right margin; English puts year, month and day under their blanks."""
-    size = 10.5
-    english = page.lang == "en"
+    group ends at the right margin (see `_date_style` for where its units go)."""
+    style = _date_style(page)
     y = pdf.get_y()
-    base = y + layout.line_height(size) - 0.8
-    with layout.emphasis(pdf, size, INK, bold=False):
+    base = y + layout.line_height(SIGN_SIZE) - 0.8
+    with layout.emphasis(pdf, SIGN_SIZE, INK, bold=False):
         signer_w = pdf.get_string_width(page.signer) + 2
         date_w = pdf.get_string_width(page.date_label) + 2
-        unit_ws = [0.0 if english else pdf.get_string_width(u) + 1.5 for u in page.date_units]
-    blanks = (20.0, 13.0, 13.0) if english else (18.0, 11.0, 11.0)
-    gap = 3.0 if english else 1.0
-    group = date_w + 1 + sum(blanks) + sum(unit_ws) + gap * (len(blanks) - 1)
+        unit_ws = [0.0 if style.captioned else pdf.get_string_width(u) + 1.5
+                   for u in page.date_units]  # fmt: skip
+    blanks = style.blanks
+    group = date_w + 1 + sum(blanks) + sum(unit_ws) + style.gap * (len(blanks) - 1)
     x = PAGE_WIDTH - MARGIN_X - group
     pdf.set_xy(MARGIN_X, y)
-    layout.text_block(pdf, page.signer, size=size, lang=page.lang, width=signer_w)
+    layout.text_block(pdf, page.signer, size=SIGN_SIZE, lang=page.lang, width=signer_w)
     pdf.line(MARGIN_X + signer_w + 1, base, x - 8, base)
     pdf.set_xy(x, y)
-    layout.text_block(pdf, page.date_label, size=size, lang=page.lang, width=date_w)
+    layout.text_block(pdf, page.date_label, size=SIGN_SIZE, lang=page.lang, width=date_w)
     x += date_w + 1
     for unit, unit_w, blank in zip(page.date_units, unit_ws, blanks, strict=False):
         pdf.line(x, base, x + blank, base)
-        if english:
+        if style.captioned:
             pdf.set_xy(x, base + 0.6)
-            layout.text_block(pdf, unit, size=7, lang="en", color=MUTED, width=blank, align="C")
+            layout.text_block(pdf, unit, size=7, lang=page.lang, color=MUTED, width=blank,
+                              align="C")  # fmt: skip
         else:
             pdf.set_xy(x + blank + 0.5, y)
-            layout.text_block(pdf, unit, size=size, lang=page.lang, width=unit_w)
-        x += blank + unit_w + gap
-    pdf.set_xy(MARGIN_X, base + (6.5 if english else 4))
+            layout.text_block(pdf, unit, size=SIGN_SIZE, lang=page.lang, width=unit_w)
+        x += blank + unit_w + style.gap
+    pdf.set_xy(MARGIN_X, base + style.below)
 
 
 def _school_use(pdf: FPDF, box: SchoolUse, lang: str) -> None:
     """A ruled box just above the footer, for the school: when the paper came back and who
     checked it (and, for guardians, that the papers were seen)."""
     y = max(pdf.get_y() + 4, layout.PAGE_HEIGHT - layout.MARGIN_BOTTOM - SCHOOL_BOX_HEIGHT - 8)
-    title_w = 24.0 if lang == "en" else 18.0
+    title_w = max(SCHOOL_TITLE_MIN, _widest(pdf, [box.title], 9) + 2 * SCHOOL_TITLE_PAD)
     with pdf.local_context(draw_color=layout.RULE, line_width=0.3):
         pdf.set_fill_color(*layout.LABEL_FILL)
         pdf.rect(MARGIN_X, y, title_w, SCHOOL_BOX_HEIGHT, style="DF")

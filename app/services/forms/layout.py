@@ -22,6 +22,7 @@ from fpdf.enums import TextMode, WrapMode, XPos, YPos
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, TextStringObject
 
+from app.i18n import DEFAULT_LANGUAGE
 from app.services.forms import linebreak
 from app.services.forms.fonts import GETA, tc_font
 from app.services.reports import TAIPEI, local_time
@@ -105,7 +106,7 @@ def text_block(
     text: str,
     *,
     size: float = 10.5,
-    lang: str = "zh-TW",
+    lang: str = DEFAULT_LANGUAGE,
     width: float = 0,
     x: float | None = None,
     color: tuple[int, int, int] = INK,
@@ -193,7 +194,7 @@ def _cell_text(pdf, text, x, y, width, height, pad, size, lang, color) -> None:
 
 
 def section_title(
-    pdf: FPDF, text: str, *, gap: float = 3.2, lang: str = "zh-TW", draw: bool = True
+    pdf: FPDF, text: str, *, gap: float = 3.2, lang: str = DEFAULT_LANGUAGE, draw: bool = True
 ) -> None:
     pdf.set_xy(MARGIN_X, pdf.get_y() + gap)
     text_block(pdf, text, size=11, lang=lang, bold=True, draw=draw)
@@ -206,7 +207,7 @@ def rule(pdf: FPDF, y: float | None = None, *, color: tuple[int, int, int] = RUL
         pdf.line(MARGIN_X, y, PAGE_WIDTH - MARGIN_X, y)
 
 
-def footer(pdf: FPDF, left: str, right: str, *, lang: str = "zh-TW") -> None:
+def footer(pdf: FPDF, left: str, right: str, *, lang: str = DEFAULT_LANGUAGE) -> None:
     """The small print at the foot of a page: when it was printed, and which page it is."""
     y = PAGE_HEIGHT - MARGIN_BOTTOM
     rule(pdf, y - 1.5)

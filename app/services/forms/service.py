@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import InvalidInput, NotFound, RuleRefused
-from app.i18n import t
+from app.i18n import LANGUAGES, t
 from app.models import Application, Classroom, School, Status, Student
 from app.services.audit import SYSTEM
 from app.services.context import Context
@@ -172,7 +172,7 @@ class FormService:
                     school=school.name,
                     classroom=printable(name),
                 )
-        lang = lang if lang in ("zh-TW", "en") else self.ctx.settings.language
+        lang = lang if lang in LANGUAGES else self.ctx.settings.language
         now = self.ctx.clock()
         pages, marks = letter_pages(
             school, list(rooms), lang, now, self.ctx.settings.initial_password
