@@ -14,8 +14,9 @@ from __future__ import annotations
 import io
 import re
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,10 +27,12 @@ from app.dburl import describe, is_postgres, sqlite_path
 from app.errors import ConfigError
 
 _ATTRIBUTE = "qinzi_backend"
-BIG_CACHE_KIB = 262144
+BIG_CACHE_KIB = 262144  # SQLite's page cache for a bulk load
+PAGE = 5000  # rows per INSERT statement: below every driver's limit
+COPY_PAGE = 50_000  # rows per COPY buffer
 
 
-class Backend:
+class Backend(ABC):
     """What SQLite and PostgreSQL do differently; the base is what they share."""
 
     name: ClassVar[str]
@@ -42,35 +45,36 @@ class Backend:
         """What the log and messages name: backend and place, never a password."""
         return describe(self.url)
 
+    @abstractmethod
     def advisory_lock(self, key: str) -> None:
         """Serialise writers racing on one business key, until the transaction ends."""
 
-    @contextmanager
-    def large_cache(self) -> Iterator[None]:
+    @abstractmethod
+    def large_cache(self) -> AbstractContextManager[None]:
         """A page cache fit for a bulk load, for as long as the block runs."""
-        yield
 
+    @abstractmethod
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], on_conflict: str
     ) -> None:
         """Insert `rows` into `table` (names already quoted) in the caller's transaction, with
         `on_conflict` (an `ON CONFLICT …` clause or "") after the values."""
-        raise NotImplementedError
 
+    @abstractmethod
     def integrity_problems(self) -> list[tuple[str, str, str]]:
         """(kind, target, detail) for each fault the storage itself reports."""
-        return []
 
+    @abstractmethod
     def refresh_statistics(self) -> None:
         """Let the planner see what a bulk load just wrote."""
 
+    @abstractmethod
     def query_plan(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
         """The lines of the plan the database would run `sql` by."""
-        raise NotImplementedError
 
+    @abstractmethod
     def full_scans(self, plan: Sequence[str], tables: Sequence[str]) -> list[str]:
         """The plan lines that read one of `tables` whole."""
-        raise NotImplementedError
 
 
 class SqliteBackend(Backend):
@@ -90,7 +94,8 @@ class SqliteBackend(Backend):
         db = SqliteDatabase(str(path), pragmas=cls.PRAGMAS, lock_type="IMMEDIATE", timeout=15)
         return cls(db, url)
 
-    # advisory_lock: nothing to do, BEGIN IMMEDIATE already admits one writer at a time.
+    def advisory_lock(self, key: str) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already admits one writer at a time."""
 
     @contextmanager
     def large_cache(self) -> Iterator[None]:
@@ -119,7 +124,8 @@ class SqliteBackend(Backend):
             problems.append(("foreign_key", f"{table}#{rowid}", parent))
         return problems
 
-    # refresh_statistics: nothing; the planner needs no ANALYZE to use an index.
+    def refresh_statistics(self) -> None:
+        """Nothing to do: the planner needs no ANALYZE to choose an index."""
 
     def query_plan(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
         return [r[-1] for r in self.db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
@@ -143,7 +149,10 @@ class PostgresBackend(Backend):
         """A transaction-scoped lock on the key's CRC-32, released at COMMIT or ROLLBACK."""
         self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(key.encode()),))
 
-    # large_cache: nothing; the server's shared buffers are the server's business.
+    @contextmanager
+    def large_cache(self) -> Iterator[None]:
+        """Nothing to change: the server's shared buffers are the server's business."""
+        yield
 
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], on_conflict: str
@@ -162,7 +171,9 @@ class PostgresBackend(Backend):
             batch = rows[start : start + PAGE]
             execute_values(cursor, sql, batch, page_size=len(batch))
 
-    # integrity_problems: none; PostgreSQL checks its pages itself, amcheck needs a superuser.
+    def integrity_problems(self) -> list[tuple[str, str, str]]:
+        """None to ask for: PostgreSQL checks its pages itself, and amcheck needs a superuser."""
+        return []
 
     def refresh_statistics(self) -> None:
         """Autovacuum would gather them minutes later; until then the planner reads a freshly
@@ -177,8 +188,6 @@ class PostgresBackend(Backend):
         return [line.strip() for line in plan if scan.search(line)]
 
 
-PAGE = 5000  # rows per INSERT statement: below every driver's limit
-COPY_PAGE = 50_000
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
