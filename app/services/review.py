@@ -1,7 +1,7 @@
 """The teacher's review queue and decisions (R18, R19, R27, R28).
 
 A homeroom teacher sees and decides only the applications of their own classrooms; school IT sees
-the whole school. Every lookup by number, typed or scanned, goes through the same check, so a
+the whole school (staff.py's `scope` and `may_see`). Every lookup by number, typed or scanned, goes through the same check, so a
 number from another class opens nothing. Approval writes the account, the binding, the e-mail and
 the audit event in one transaction: all of them or none."""
 
@@ -55,7 +55,8 @@ SORTS = {
 
 
 def roster_record(app: Application) -> RosterRecord:
-    """The application's student as the roster holds them now."""
+    """The application's student as the roster holds them now: a re-import may have moved them
+    since the parent applied (R34), and the teacher compares before deciding."""
     student = app.student
     school = student.school
     return RosterRecord(
