@@ -1,9 +1,9 @@
 """The teacher's review queue and decisions (R18, R19, R27, R28).
 
 A homeroom teacher sees and decides only the applications of their own classrooms; school IT sees
-the whole school (staff.py's `scope` and `may_see`). Every lookup by number, typed or scanned, goes through the same check, so a
-number from another class opens nothing. Approval writes the account, the binding, the e-mail and
-the audit event in one transaction: all of them or none."""
+the whole school (staff.py's `scope` and `may_see`). Every lookup by number, typed or scanned,
+goes through the same check, so a number from another class opens nothing. Approval writes the
+account, the binding, the e-mail and the audit event in one transaction: all of them or none."""
 
 from __future__ import annotations
 
