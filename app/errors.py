@@ -3,13 +3,16 @@ so a screen can show the message beside that field in the current language (SPEC
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 
 class QinziError(Exception):
     """Base of every refusal the services make."""
 
     key: str = "errors.generic"
+    #: The kiosk session as this refusal left it (a count of failed lookups, an ended session),
+    #: for the UI to keep: a refusal must not lose what the attempt cost (R8). None: unchanged.
+    session: Any = None
 
     def __init__(
         self, key: str | None = None, /, *, field: str | None = None, **params: Any
@@ -18,6 +21,11 @@ class QinziError(Exception):
         self.field = field
         self.params = params
         super().__init__(self.key)
+
+    def with_session(self, session: Any) -> Self:
+        """This refusal, carrying the kiosk session it leaves behind."""
+        self.session = session
+        return self
 
     def message(self, lang: str | None = None) -> str:
         from app.i18n import DEFAULT_LANGUAGE, t

@@ -5,6 +5,7 @@ it is given. Screens live in screens/."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -178,7 +179,7 @@ class QinziApp(App[None]):
     def watch_lang(self, lang: str) -> None:
         self.title = t("label.app_title", lang)
         if self.session is not None:
-            self.session.lang = lang
+            self.session = replace(self.session, lang=lang)  # frozen: a new one
         self.refresh_bindings()
 
     # --- footer texts follow the language --------------------------------------------------------
@@ -210,8 +211,7 @@ class QinziApp(App[None]):
         return len(self.screen_stack) > 1 and any(i.value for i in self.screen.query(Input))
 
     def start_session(self, session: KioskSession) -> None:
-        self.session = session
-        session.lang = self.lang
+        self.session = session if session.lang == self.lang else replace(session, lang=self.lang)
         self.refresh_bindings()
 
     def wipe(self) -> None:

@@ -104,11 +104,16 @@ class KioskScreen(Screen[Any]):
                 return callback(value)  # a coroutine is awaited by call_from_thread
             return None
 
+        def refused(error: QinziError) -> None:
+            if error.session is not None:  # what the attempt cost (R8) outlives the refusal
+                app.session = error.session
+            (failed or self.show_error)(error)
+
         def job() -> None:
             try:
                 result = fn(*args, **kwargs)
             except QinziError as error:
-                app.call_from_thread(deliver, failed or self.show_error, error)
+                app.call_from_thread(deliver, refused, error)
             except Exception:  # the parent sees a plain message; the log keeps the detail
                 log.exception("service call %s failed", getattr(fn, "__name__", fn))
                 app.call_from_thread(deliver, self.show_error, QinziError("errors.generic"))

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Checkbox, Markdown
 
-from app.services.kiosk import Statement
+from app.services.kiosk import KioskSession, Statement
 from screens.base import KioskScreen
 from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
@@ -98,10 +98,11 @@ class ConsentScreen(KioskScreen):
             self.app.services.applications.give_consent,
             self.app.session,
             self.read_to_end,
-            done=lambda _: self._to_parent(),
+            done=self._to_parent,
         )
 
-    def _to_parent(self) -> None:
+    def _to_parent(self, session: KioskSession) -> None:
         from screens.parent import ParentScreen
 
+        self.app.session = session
         self.app.push_screen(ParentScreen())

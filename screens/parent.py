@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from app.errors import QinziError
 from app.identity import mask_name
-from app.services.kiosk import ParentDetails, Prefill, Submitted
+from app.services.kiosk import ParentDetails, Prefill, SessionAnswer, Submitted
 from screens.base import KioskScreen
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
@@ -192,10 +192,12 @@ class ParentScreen(KioskScreen):
             self.app.services.applications.parent_prefill,
             self.app.session,
             typed,
-            done=lambda prefill: self._verified(typed, prefill),
+            done=lambda answer: self._verified(typed, answer),
         )
 
-    def _verified(self, typed: str, prefill: Prefill) -> None:
+    def _verified(self, typed: str, answer: SessionAnswer[Prefill]) -> None:
+        self.app.session = answer.session
+        prefill = answer.value
         if typed != self.query_one("#parent-id", Input).value:
             return  # changed while we looked
         self.prefill, self.verified_id = prefill, typed
@@ -221,9 +223,11 @@ class ParentScreen(KioskScreen):
             done=self._submitted,
         )
 
-    def _submitted(self, submitted: list[Submitted]) -> None:
+    def _submitted(self, answer: SessionAnswer[list[Submitted]]) -> None:
         from screens.completion import CompletionScreen
 
+        self.app.session = answer.session
+        submitted = answer.value
         drafts = self.app.drafts
         for name in WIZARD_DRAFTS:
             drafts.pop(name, None)

@@ -12,19 +12,17 @@ from app.errors import InvalidInput
 from app.identity import mask_id
 from app.models import Level, Relationship
 from app.services.forms.qr import parse_class_qr
-from app.services.kiosk import ChosenStudent, SchoolOption, StudentCard
+from app.services.kiosk import (
+    RELATIONSHIP_GROUPS,
+    ChosenStudent,
+    KioskSession,
+    SchoolOption,
+    SessionAnswer,
+    StudentCard,
+)
 from screens.base import KioskScreen
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
-
-LEGAL = (Relationship.FATHER, Relationship.MOTHER)
-GUARDIANS = (
-    Relationship.GRANDFATHER,
-    Relationship.GRANDMOTHER,
-    Relationship.MATERNAL_GRANDFATHER,
-    Relationship.MATERNAL_GRANDMOTHER,
-    Relationship.OTHER,
-)
 
 
 class StudentScreen(KioskScreen):
@@ -96,8 +94,8 @@ class StudentScreen(KioskScreen):
     # --- state ---------------------------------------------------------------------------------
 
     @property
-    def chosen(self) -> list[ChosenStudent]:
-        return self.app.session.students if self.app.session is not None else []
+    def chosen(self) -> tuple[ChosenStudent, ...]:
+        return self.app.session.students if self.app.session is not None else ()
 
     @property
     def kind(self) -> str | None:
@@ -152,7 +150,7 @@ class StudentScreen(KioskScreen):
         祖父…其他. Relabelling keeps the choice."""
         select = self.query_one("#relationship", Select)
         kind = self.kind
-        codes = LEGAL if kind == "legal" else GUARDIANS if kind == "guardian" else ()
+        codes = RELATIONSHIP_GROUPS.get(kind or "", ())
         keep = select.value
         select.set_options([(self.app.tr(f"relationship.{c}"), str(c)) for c in codes])
         if keep in {str(c) for c in codes}:
@@ -312,8 +310,9 @@ class StudentScreen(KioskScreen):
             done=self._found,
         )
 
-    def _found(self, card: StudentCard) -> None:
-        self.card = card
+    def _found(self, answer: SessionAnswer[StudentCard]) -> None:
+        self.app.session = answer.session
+        self.card = answer.value
         self.refresh_state()
         self.focus_later("#add")
 
@@ -330,10 +329,11 @@ class StudentScreen(KioskScreen):
             self.card,
             self.relationship,
             self.query_one("#relationship-note", Input).value,
-            done=lambda chosen: self._added(then_next),
+            done=lambda session: self._added(session, then_next),
         )
 
-    def _added(self, then_next: bool) -> None:
+    def _added(self, session: KioskSession, then_next: bool) -> None:
+        self.app.session = session
         self.card = None
         self.form_open = False
         self.refresh_state()
@@ -353,7 +353,8 @@ class StudentScreen(KioskScreen):
         self.focus_later("#student-id")
 
     def remove_student(self, index: int) -> None:
-        def removed(_: object) -> None:
+        def removed(session: KioskSession) -> None:
+            self.app.session = session
             if not self.chosen:
                 self.form_open = True
             self.refresh_state()

@@ -204,14 +204,14 @@ class Terminal:
         session = KioskSession(contact=contact, lang=rng.choice(["zh-TW", "en"]))
         picked = rng.sample(range(self.job.students), rng.choice([1, 1, 1, 2, 3]))
         for n in picked:
-            card = apps.lookup_student(session, LEVEL, SCHOOL, stress.student_plain(n))
+            found = apps.lookup_student(session, LEVEL, SCHOOL, stress.student_plain(n))
             relationship = rng.choices(["father", "mother", "grandmother", "other"], [4, 4, 1, 1])
             note = "阿姨" if relationship[0] == "other" else None
-            apps.choose_student(session, card, relationship[0], note)
-        apps.give_consent(session, scrolled_to_end=True)
+            session = apps.choose_student(found.session, found.value, relationship[0], note)
+        session = apps.give_consent(session, scrolled_to_end=True)
         students = [c.card.student_id for c in session.students]
         details = ParentDetails(parent_plain(k), parent_name(k), parent_email(k), parent_mobile(k))
-        done = apps.submit(session, details, signature=parent_name(k))
+        done = apps.submit(session, details, signature=parent_name(k)).value
         self.screen.show(
             "submitted",
             parent=k,

@@ -180,10 +180,10 @@ def submit_application(
     session = session or kiosk_session(services, contact or email)
     for short in students:
         student = roster.student(short)
-        card = apps.lookup_student(
+        found = apps.lookup_student(
             session, student.school.level, student.school.code, roster.ids[short]
         )
-        apps.choose_student(session, card, relationship, note)
-    apps.give_consent(session, scrolled_to_end=True)
+        session = apps.choose_student(found.session, found.value, relationship, note)
+    session = apps.give_consent(session, scrolled_to_end=True)
     details = ParentDetails(roster.parent_ids[parent], name, email, mobile)
-    return apps.submit(session, details, signature=name)
+    return apps.submit(session, details, signature=name).value

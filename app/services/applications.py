@@ -2,20 +2,26 @@
 
 The methods follow the wizard: step 2 (schools, check_id, lookup_student, choose_student), step 3
 (privacy_statement, give_consent) and step 4 (parent_prefill, submit); the progress page is
-ProgressService. Everything a parent typed stays in the
-KioskSession in memory until `submit`, which writes every application of the session in one
-transaction or none of them."""
+ProgressService. Everything a parent typed stays in the KioskSession in memory until `submit`,
+which writes every application of the session in one transaction or none of them.
+
+A KioskSession is never changed here: each step returns the next session (alone, or with its
+answer in a SessionAnswer), and a refusal made after a security count moved (failed lookups, R8;
+parent IDs tried; the session's end) carries the moved session as `error.session`, so the count
+survives the refusal."""
 
 from __future__ import annotations
 
 import math
 import unicodedata
+from dataclasses import replace
 from datetime import timedelta
 
 from peewee import IntegrityError
 
 from app import identity
 from app.errors import InvalidInput, NotFound, QinziError, RuleRefused, SessionEnded
+from app.i18n import join_list, localized_file
 from app.identity import id_digest, mask_email, mask_id, mask_mobile, mask_name
 from app.models import (
     Account,
@@ -29,7 +35,6 @@ from app.models import (
     Status,
     Student,
 )
-from app.resources import data_file
 from app.services.audit import contact_actor
 from app.services.contacts import normalize_email, normalize_phone
 from app.services.context import Context
@@ -44,6 +49,7 @@ from app.services.kiosk import (
     ParentDetails,
     Prefill,
     SchoolOption,
+    SessionAnswer,
     Statement,
     StudentCard,
     Submitted,
@@ -102,10 +108,11 @@ class ApplicationService:
 
     def lookup_student(
         self, session: KioskSession, level: str, school_code: str, raw_id: str
-    ) -> StudentCard:
+    ) -> SessionAnswer[StudentCard]:
         """R8: found only when ID, level and school all match an active student. A miss never
         says which part was wrong, and the session ends at the configured number of misses so
-        the kiosk cannot be used to find out which school a child attends."""
+        the kiosk cannot be used to find out which school a child attends. A miss's refusal
+        carries the session with the miss counted."""
         self._alive(session)
         self._refuse_if_contact_spent(session)
         level = _level(level)
@@ -124,11 +131,10 @@ class ApplicationService:
             .first()
         )
         if student is None:
-            self._lookup_failed(session)
+            raise self._lookup_failed(session)
         if any(c.card.student_id == student.id for c in session.students):
             raise RuleRefused("errors.application.student_already_chosen", field="student_id")
-        session.found_student_ids.add(student.id)
-        return StudentCard(
+        card = StudentCard(
             student_id=student.id,
             name_masked=mask_name(student.name),
             school_code=student.school.code,
@@ -136,9 +142,12 @@ class ApplicationService:
             classroom_name=student.classroom.name,
             level=level,
         )
+        found = replace(session, found_student_ids=session.found_student_ids | {student.id})
+        return SessionAnswer(found, card)
 
-    def _lookup_failed(self, session: KioskSession) -> None:
-        session.failed_lookups += 1
+    def _lookup_failed(self, session: KioskSession) -> QinziError:
+        """Count the miss; the refusal to raise carries the session that counted it."""
+        session = replace(session, failed_lookups=session.failed_lookups + 1)
         actor = contact_actor(session.contact.digest)
         with self.ctx.transaction():
             self.ctx.audit.record(
@@ -146,14 +155,16 @@ class ApplicationService:
             )
         remaining = self.ctx.settings.lookup_failures_per_session - session.failed_lookups
         if remaining > 0:
-            raise NotFound("errors.application.lookup_failed", field="student_id", left=remaining)
-        session.ended = True
+            return NotFound(
+                "errors.application.lookup_failed", field="student_id", left=remaining
+            ).with_session(session)
+        session = replace(session, ended=True)
         with self.ctx.transaction():
             self.ctx.audit.record(
                 actor, "application.lookup_limit", failures=session.failed_lookups
             )
         self._refuse_if_contact_spent(session)
-        raise SessionEnded("errors.application.lookup_limit")
+        return SessionEnded("errors.application.lookup_limit").with_session(session)
 
     def _refuse_if_contact_spent(self, session: KioskSession) -> None:
         """R8 across sessions: a new session costs a new code (R2, R3) or a login, but neither
@@ -174,10 +185,11 @@ class ApplicationService:
         ]
         if len(times) < budget:
             return
-        session.ended = True
         reopens = times[len(times) - budget] + DAY
         hours = max(1, math.ceil((reopens - now).total_seconds() / 3600))
-        raise SessionEnded("errors.application.lookup_day_limit", hours=hours, retry_at=reopens)
+        raise SessionEnded(
+            "errors.application.lookup_day_limit", hours=hours, retry_at=reopens
+        ).with_session(replace(session, ended=True))
 
     def choose_student(
         self,
@@ -185,8 +197,9 @@ class ApplicationService:
         card: StudentCard,
         relationship: str,
         note: str | None = None,
-    ) -> ChosenStudent:
-        """R5: the relationship to this student; 其他 needs a short description."""
+    ) -> KioskSession:
+        """R5: the relationship to this student; 其他 needs a short description. The session
+        returned has the student added at the end of its list."""
         self._alive(session)
         if card.student_id not in session.found_student_ids:
             raise InvalidInput("errors.application.student_not_verified", field="student_id")
@@ -207,68 +220,75 @@ class ApplicationService:
                 raise InvalidInput(
                     "errors.application.note_too_long", field="relationship_note", maximum=NOTE_MAX
                 )
-        chosen = ChosenStudent(card, rel, text)
-        session.students.append(chosen)
-        return chosen
+        return replace(session, students=(*session.students, ChosenStudent(card, rel, text)))
 
-    def remove_student(self, session: KioskSession, index: int) -> None:
+    def remove_student(self, session: KioskSession, index: int) -> KioskSession:
         self._alive(session)
         if not 0 <= index < len(session.students):
             raise NotFound("errors.application.no_such_student", field="students")
-        del session.students[index]
+        return replace(session, students=session.students[:index] + session.students[index + 1 :])
 
     # --- step 3: consent --------------------------------------------------------------------
 
     def privacy_statement(self, lang: str) -> Statement:
         """The statement file's first line is its version; it must equal the configured
         `privacy_statement_version` that consent records (a test checks the shipped files)."""
-        name = "privacy_en.md" if lang == "en" else "privacy_zh-TW.md"
-        first, _, rest = data_file(name).read_text(encoding="utf-8").partition("\n")
+        text = localized_file("privacy", lang).read_text(encoding="utf-8")
+        first, _, rest = text.partition("\n")
         version = first.replace("：", ":").rpartition(":")[2].strip()
         return Statement(version=version, text=rest.strip())
 
-    def give_consent(self, session: KioskSession, scrolled_to_end: bool) -> None:
+    def give_consent(self, session: KioskSession, scrolled_to_end: bool) -> KioskSession:
         """R10: the box counts only once the whole statement was on screen."""
         self._alive(session)
         if not scrolled_to_end:
             raise RuleRefused("errors.application.consent_not_scrolled", field="consent")
-        session.consent_version = self.ctx.settings.privacy_statement_version
-        session.consent_at = self.ctx.clock()
+        return replace(
+            session,
+            consent_version=self.ctx.settings.privacy_statement_version,
+            consent_at=self.ctx.clock(),
+        )
 
     # --- step 4: the parent -----------------------------------------------------------------
 
-    def parent_prefill(self, session: KioskSession, raw_parent_id: str) -> Prefill:
-        """Step 4 驗證: R7 and R11 on the parent ID, and the account's details if there is one."""
+    def parent_prefill(self, session: KioskSession, raw_parent_id: str) -> SessionAnswer[Prefill]:
+        """Step 4 驗證: R7 and R11 on the parent ID, and the account's details if there is one.
+        The session returned (or carried by a refusal) remembers the ID as tried."""
         self._alive(session)
         parent_id = self.check_id(raw_parent_id, "parent_id")
         digest = id_digest(self.ctx.keyring, parent_id)
-        self._limit_parent_ids(session, digest)
+        session = self._limit_parent_ids(session, digest)
         self._refuse_student_id(session, digest)
         account = Account.get_or_none(Account.id_digest == digest)
         if account is None:
-            return Prefill(mask_id(parent_id), account_exists=False)
-        return Prefill(
-            mask_id(parent_id),
-            account_exists=True,
-            name=mask_name(account.name),
-            email_masked=mask_email(account.email),
-            mobile_masked=mask_mobile(account.mobile) if account.mobile else None,
+            return SessionAnswer(session, Prefill(mask_id(parent_id), account_exists=False))
+        return SessionAnswer(
+            session,
+            Prefill(
+                mask_id(parent_id),
+                account_exists=True,
+                name=mask_name(account.name),
+                email_masked=mask_email(account.email),
+                mobile_masked=mask_mobile(account.mobile) if account.mobile else None,
+            ),
         )
 
-    def _limit_parent_ids(self, session: KioskSession, digest: str) -> None:
+    def _limit_parent_ids(self, session: KioskSession, digest: str) -> KioskSession:
         """Issue 9: 驗證 in step 4 tells whether an ID has an account (and its masked name), so
         one session may check only a few different IDs — a parent's own and a typo or two —
         not walk the city's parents. Then the session ends, as R8 ends a walk of the roster."""
-        session.parent_ids_tried.add(digest)
+        session = replace(session, parent_ids_tried=session.parent_ids_tried | {digest})
         if len(session.parent_ids_tried) <= PARENT_IDS_PER_SESSION:
-            return
-        session.ended = True
+            return session
+        session = replace(session, ended=True)
         with self.ctx.transaction():
             self.ctx.audit.record(contact_actor(session.contact.digest),
                                   "application.parent_id_limit")  # fmt: skip
-        raise SessionEnded("errors.application.parent_id_limit")
+        raise SessionEnded("errors.application.parent_id_limit").with_session(session)
 
     def _refuse_student_id(self, session: KioskSession, parent_digest: str) -> None:
+        """R11: the parent is not one of the chosen students. The refusal carries the session,
+        which may have just counted the ID as tried."""
         ids = [c.card.student_id for c in session.students]
         if (
             ids
@@ -276,12 +296,15 @@ class ApplicationService:
             .where(Student.id.in_(ids), Student.id_digest == parent_digest)
             .exists()
         ):
-            raise RuleRefused("errors.application.parent_is_student", field="parent_id")
+            raise RuleRefused(
+                "errors.application.parent_is_student", field="parent_id"
+            ).with_session(session)
 
     def submit(
         self, session: KioskSession, parent: ParentDetails, signature: str
-    ) -> list[Submitted]:
-        """Write one application per chosen student (R11–R16), all or none.
+    ) -> SessionAnswer[list[Submitted]]:
+        """Write one application per chosen student (R11–R16), all or none; the session returned
+        has no students and no consent, ready for the next child of the same contact.
 
         With an existing account the application carries the account's own name, e-mail and
         mobile. `roster_match` (R28) compares the roster's guardians with the name and with the
@@ -364,13 +387,11 @@ class ApplicationService:
                 "application_received_sms" if sms else "application_received",
                 session.lang,
                 count=len(rows),
-                numbers=(", " if session.lang == "en" else "、").join(r.number for r in rows),
+                numbers=join_list((r.number for r in rows), session.lang),
             )
         approved = self._auto_approve(rows)
         cards = {c.card.student_id: c.card for c in session.students}
-        session.students.clear()
-        session.consent_version = session.consent_at = None
-        return [
+        submitted = [
             Submitted(
                 number=r.number,
                 student_name_masked=cards[r.student_id].name_masked,
@@ -384,6 +405,8 @@ class ApplicationService:
             )
             for r in rows
         ]
+        after = replace(session, students=(), consent_version=None, consent_at=None)
+        return SessionAnswer(after, submitted)
 
     def _insert(self, **fields: object) -> Application:
         """A taken number is drawn again (R31); the other unique constraint, one pending
@@ -417,4 +440,4 @@ class ApplicationService:
 
     def _alive(self, session: KioskSession) -> None:
         if session.ended:
-            raise SessionEnded("errors.application.session_ended")
+            raise SessionEnded("errors.application.session_ended").with_session(session)

@@ -1,8 +1,10 @@
 """What the kiosk wizard (SPEC "The parent flow", steps 1–5) holds between screens, and the small
 frozen shapes the application service hands back to them.
 
-The session lives only in the kiosk's memory: the screens keep it, the services read and update
-it, and wiping it (logout, idle, 不同意並退出, SessionEnded) forgets everything typed (R22)."""
+The session lives only in the kiosk's memory and is immutable: the UI keeps the current one, a
+service called on a worker thread reads it and answers with the next one (`SessionAnswer`, or a
+refusal whose `session` carries it), so the UI thread never sees a session change under it.
+Wiping it (logout, idle, 不同意並退出, SessionEnded) forgets everything typed (R22, R36)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, TypeVar
 
+from app.i18n import DEFAULT_LANGUAGE
 from app.models import Application, Relationship
 from app.services.contacts import VerifiedContact
 
@@ -33,6 +37,22 @@ _DOCUMENTS: dict[Relationship, tuple[str, ...]] = {
     Relationship.MATERNAL_GRANDMOTHER: (GUARDIANSHIP_PROOF,),
     Relationship.OTHER: (DELEGATION_LETTER,),
 }
+
+
+# R5. The two groups the parent chooses from first, as the seed shows them: 法定代理人 (the legal
+# representatives) and 監護人 (guardians and other caregivers).
+RELATIONSHIP_GROUPS: dict[str, tuple[Relationship, ...]] = {
+    "legal": (Relationship.FATHER, Relationship.MOTHER),
+    "guardian": (
+        Relationship.GRANDFATHER,
+        Relationship.GRANDMOTHER,
+        Relationship.MATERNAL_GRANDFATHER,
+        Relationship.MATERNAL_GRANDMOTHER,
+        Relationship.OTHER,
+    ),
+}
+
+T = TypeVar("T")
 
 
 def required_documents(relationship: str) -> tuple[str, ...]:
@@ -69,25 +89,34 @@ class ChosenStudent:
         return required_documents(self.relationship)
 
 
-@dataclass
+@dataclass(frozen=True)
 class KioskSession:
-    """One parent at one kiosk, from the verified contact (step 1) to logout."""
+    """One parent at one kiosk, from the verified contact (step 1) to logout. Frozen: a service
+    returns the next session instead of changing this one, which the UI thread may be reading."""
 
     contact: VerifiedContact
-    lang: str = "zh-TW"
+    lang: str = DEFAULT_LANGUAGE
     failed_lookups: int = 0
-    students: list[ChosenStudent] = field(default_factory=list)
+    students: tuple[ChosenStudent, ...] = ()
     consent_version: str | None = None
     consent_at: datetime | None = None
     ended: bool = False
     # Students this session found by a successful lookup; only they can be chosen.
-    found_student_ids: set[int] = field(default_factory=set, repr=False)
+    found_student_ids: frozenset[int] = field(default=frozenset(), repr=False)
     # Digests of the parent IDs step 4 checked: a few tell a typo, many an enumeration.
-    parent_ids_tried: set[str] = field(default_factory=set, repr=False)
+    parent_ids_tried: frozenset[str] = field(default=frozenset(), repr=False)
 
     @property
     def has_consent(self) -> bool:
         return self.consent_version is not None and self.consent_at is not None
+
+
+@dataclass(frozen=True)
+class SessionAnswer(Generic[T]):
+    """A service's answer that also moves the kiosk session on; the UI keeps `session`."""
+
+    session: KioskSession
+    value: T
 
 
 @dataclass(frozen=True)

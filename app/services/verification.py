@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.errors import InvalidInput, QinziError, RateLimited, RuleRefused
+from app.i18n import DEFAULT_LANGUAGE
 from app.identity import mask_contact
 from app.models import Channel, VerificationCode, VerificationFailure
 from app.services.audit import contact_actor
@@ -72,7 +73,7 @@ class VerificationService:
         channel: str,
         raw_contact: str,
         purpose: str = PURPOSE_BIND,
-        lang: str = "zh-TW",
+        lang: str = DEFAULT_LANGUAGE,
         *,
         notice: str | None = None,
     ) -> CodeSent:

@@ -192,12 +192,13 @@ def kiosk(plan: Plan, worker: int, barrier, results) -> None:
                 code = re.search(r"\b(\d{6})\b", services.outbox.body_of(message)).group(1)
                 contact = verification.verify_code("email", email, code)
                 session = KioskSession(contact=contact, lang="zh-TW")
-                card = apps.lookup_student(session, "elementary", SCHOOL, student_plain(serial))
-                apps.choose_student(session, card, "mother" if n % 2 else "father")
-                apps.give_consent(session, scrolled_to_end=True)
+                found = apps.lookup_student(session, "elementary", SCHOOL, student_plain(serial))
+                relationship = "mother" if n % 2 else "father"
+                session = apps.choose_student(found.session, found.value, relationship)
+                session = apps.give_consent(session, scrolled_to_end=True)
                 name = f"家長{worker}號{n}"
                 details = ParentDetails(parent_plain(worker, n), name, email, "0911222333")
-                [done] = apps.submit(session, details, signature=name)
+                [done] = apps.submit(session, details, signature=name).value
                 out["numbers"].append(done.number)
                 if n % CANCEL_EVERY == CANCEL_EVERY - 1:
                     try:
@@ -375,14 +376,14 @@ def _racer(plan: Plan, index: int, parent: str, email: str, barrier, results) ->
     services = services_for(plan, f"race-{index}")
     apps = services.applications
     session = KioskSession(contact=verified_contact(services, email), lang="zh-TW")
-    card = apps.lookup_student(session, "elementary", SCHOOL, student_plain(0))
-    apps.choose_student(session, card, "father")
-    apps.give_consent(session, scrolled_to_end=True)
+    found = apps.lookup_student(session, "elementary", SCHOOL, student_plain(0))
+    session = apps.choose_student(found.session, found.value, "father")
+    session = apps.give_consent(session, scrolled_to_end=True)
     name = f"家長{index}"
     details = ParentDetails(parent, name, email, "0911222333")
     barrier.wait()
     try:
-        [done] = apps.submit(session, details, signature=name)
+        [done] = apps.submit(session, details, signature=name).value
         results.put(("won", done.number))
     except Exception as exc:
         results.put(("refused", getattr(exc, "key", repr(exc))))

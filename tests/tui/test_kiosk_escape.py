@@ -186,9 +186,9 @@ def families(services, roster) -> list[Family]:
         if consent:
             apps = services.applications
             wu = roster.student("wu")
-            card = apps.lookup_student(session, wu.school.level, wu.school.code, roster.ids["wu"])
-            apps.choose_student(session, card, "father")
-            apps.give_consent(session, scrolled_to_end=True)
+            found = apps.lookup_student(session, wu.school.level, wu.school.code, roster.ids["wu"])
+            session = apps.choose_student(found.session, found.value, "father")
+            session = pilot.app.session = apps.give_consent(session, scrolled_to_end=True)
         return session
 
     def with_login(pilot):
@@ -214,8 +214,8 @@ def families(services, roster) -> list[Family]:
         apps = services.applications
         wu = roster.student("wu")
         session = pilot.app.session
-        card = apps.lookup_student(session, wu.school.level, wu.school.code, roster.ids["wu"])
-        apps.choose_student(session, card, "father")
+        found = apps.lookup_student(session, wu.school.level, wu.school.code, roster.ids["wu"])
+        pilot.app.session = apps.choose_student(found.session, found.value, "father")
         return await push(pilot, ConsentScreen())
 
     async def step4(pilot):

@@ -387,11 +387,12 @@ async def a_session(app, world: World, *, students: bool = True, consent: bool =
     if students:
         apps = services.applications
         student = world.roster.student(A.student)
-        card = apps.lookup_student(session, student.school.level, student.school.code,
-                                   world.roster.ids[A.student])  # fmt: skip
-        apps.choose_student(session, card, "mother")
+        found = apps.lookup_student(session, student.school.level, student.school.code,
+                                    world.roster.ids[A.student])  # fmt: skip
+        session = apps.choose_student(found.session, found.value, "mother")
     if consent:
-        services.applications.give_consent(session, scrolled_to_end=True)
+        session = services.applications.give_consent(session, scrolled_to_end=True)
+    app.session = session
 
 
 def a_submits(app, world: World) -> list:

@@ -92,11 +92,11 @@ def prepare_session(app, services, roster, students=("wu",), relationship="fathe
     apps = services.applications
     for short in students:
         student = roster.student(short)
-        card = apps.lookup_student(session, student.school.level, student.school.code,
-                                   roster.ids[short])  # fmt: skip
-        apps.choose_student(session, card, relationship)
-    apps.give_consent(session, scrolled_to_end=True)
-    return session
+        found = apps.lookup_student(session, student.school.level, student.school.code,
+                                    roster.ids[short])  # fmt: skip
+        session = apps.choose_student(found.session, found.value, relationship)
+    app.session = apps.give_consent(session, scrolled_to_end=True)
+    return app.session
 
 
 async def open_step4(pilot, services, roster, **kw) -> None:
@@ -209,6 +209,7 @@ async def test_r8_a_failed_lookup_says_how_many_tries_are_left_not_what_was_wron
         assert value(app, "#student-id") == roster.ids["wu"]
         assert app.screen.query_one("#school", Select).value == "E002"
         assert not app.screen.query_one("#card").display
+        assert app.session.failed_lookups == 1  # the refusal's session is the kiosk's now
 
 
 async def test_r8_the_fifth_failed_lookup_ends_the_session_and_wipes_everything(kiosk_app, roster):
@@ -238,7 +239,7 @@ async def test_r5_other_needs_a_short_description(kiosk_app, roster):
         assert "姑姑" in field_error(app, "relationship_note")
         assert value(app, "#student-id") == roster.ids["wu"]
         assert app.screen.query_one("#relationship", Select).value == "other"
-        assert app.session.students == []
+        assert app.session.students == ()
         await type_into(pilot, "#relationship-note", "姑姑")
         await press(pilot, "#add")
         assert [c.note for c in app.session.students] == ["姑姑"]
@@ -281,7 +282,7 @@ async def test_flow_step2_a_chosen_student_can_be_removed(kiosk_app, roster):
         assert len(rows) == 1 and "陳*明" in rows[0]
         app.screen.query(".remove").first().press()
         await settle(pilot)
-        assert app.session.students == []
+        assert app.session.students == ()
         assert app.screen.query_one("#student-form").display  # the form is back
         assert app.screen.query_one("#next").disabled
 
@@ -293,8 +294,8 @@ async def open_step3(pilot, services, roster) -> None:
     session = start_session(pilot.app, services)
     student = roster.student("wu")
     apps = services.applications
-    card = apps.lookup_student(session, student.school.level, "E001", roster.ids["wu"])
-    apps.choose_student(session, card, "father")
+    found = apps.lookup_student(session, student.school.level, "E001", roster.ids["wu"])
+    pilot.app.session = apps.choose_student(found.session, found.value, "father")
     await pilot.app.push_screen(ConsentScreen())
     await settle(pilot)
 
@@ -561,7 +562,7 @@ async def test_r27_the_completion_page_lists_numbers_papers_and_the_way_on(kiosk
         session = prepare_session(app, services, roster, ("wu", "chen"), "grandmother")
         details = ParentDetails(roster.parent_ids["grandma"], "吳林玉", "grandma@home.example",
                                 "0922333444")  # fmt: skip
-        submitted = services.applications.submit(session, details, "吳林玉")
+        submitted = services.applications.submit(session, details, "吳林玉").value
         await app.push_screen(CompletionScreen(submitted))
         await settle(pilot)
         shown = screen_text(app, ".submitted Static")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import threading
 
@@ -9,7 +11,7 @@ import pytest
 
 from app.errors import InvalidInput, NotFound, RuleRefused, SessionEnded
 from app.i18n import t
-from app.identity import id_digest
+from app.identity import id_digest, with_check_digit
 from app.models import (
     Account,
     Application,
@@ -23,7 +25,12 @@ from app.models import (
     Student,
 )
 from app.services import numbers
-from app.services.kiosk import ParentDetails, canonical_content, required_documents
+from app.services.kiosk import (
+    RELATIONSHIP_GROUPS,
+    ParentDetails,
+    canonical_content,
+    required_documents,
+)
 from tests.factories import kiosk_session, make_account, submit_application, verified_contact
 
 ROSTER_MOBILE = "0912345678"  # 吳志明, on file for 吳三寶 (wu)
@@ -39,11 +46,17 @@ def progress(services):
     return services.progress
 
 
-def card_for(apps, session, roster, short):
+def look_up(apps, session, roster, short):
+    """The lookup's answer: the session that found the student, and the student's card."""
     student = roster.student(short)
     return apps.lookup_student(
         session, student.school.level, student.school.code, roster.ids[short]
     )
+
+
+def choose(apps, session, roster, short, rel="father", note=None):
+    found = look_up(apps, session, roster, short)
+    return apps.choose_student(found.session, found.value, rel, note)
 
 
 def ready_session(services, roster, shorts=("wu",), contact="father@home.example", rel="father"):
@@ -51,9 +64,8 @@ def ready_session(services, roster, shorts=("wu",), contact="father@home.example
     apps = services.applications
     session = kiosk_session(services, contact)
     for short in shorts:
-        apps.choose_student(session, card_for(apps, session, roster, short), rel)
-    apps.give_consent(session, scrolled_to_end=True)
-    return session
+        session = choose(apps, session, roster, short, rel)
+    return apps.give_consent(session, scrolled_to_end=True)
 
 
 def parent(roster, who="father", name="吳志明", email="father@home.example", mobile="0911222333"):
@@ -92,7 +104,7 @@ def test_r7_the_verify_button_normalises_or_names_the_reason(apps, roster):
 
 def test_r8_lookup_finds_the_student_only_when_id_level_and_school_match(services, apps, roster):
     session = kiosk_session(services)
-    card = apps.lookup_student(session, "elementary", "E001", roster.ids["wu"].lower())
+    card = apps.lookup_student(session, "elementary", "E001", roster.ids["wu"].lower()).value
     assert card.student_id == roster.student("wu").id
     assert (card.name_masked, card.school_name, card.classroom_name) == (
         "吳*寶",
@@ -109,6 +121,7 @@ def test_r8_lookup_finds_the_student_only_when_id_level_and_school_match(service
         with pytest.raises(NotFound) as err:
             apps.lookup_student(session, level, school, raw)
         errors.append(err.value)
+        session = err.value.session
     # The same message whatever part was wrong; only the count of tries left changes.
     assert {(e.key, e.field) for e in errors} == {
         ("errors.application.lookup_failed", "student_id")
@@ -125,15 +138,17 @@ def test_r8_an_inactive_student_is_not_found(services, apps, roster):
 
 def test_r8_the_fifth_failed_lookup_ends_the_session(services, apps, roster, settings):
     session = kiosk_session(services)
-    with pytest.raises(InvalidInput):  # a malformed ID is refused before any lookup: no count
+    with pytest.raises(InvalidInput) as err:  # a malformed ID is refused before any lookup
         apps.lookup_student(session, "elementary", "E001", "A123")
-    assert session.failed_lookups == 0
+    assert err.value.session is None and session.failed_lookups == 0  # no count
     for _ in range(settings.lookup_failures_per_session - 1):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound) as err:
             apps.lookup_student(session, "elementary", "E002", roster.ids["wu"])
+        session = err.value.session
     with pytest.raises(SessionEnded) as err:
         apps.lookup_student(session, "elementary", "E002", roster.ids["wu"])
     assert err.value.key == "errors.application.lookup_limit"
+    session = err.value.session
     assert session.ended
     with pytest.raises(SessionEnded):  # even the right answer is refused now
         apps.lookup_student(session, "elementary", "E001", roster.ids["wu"])
@@ -143,26 +158,103 @@ def test_r8_the_fifth_failed_lookup_ends_the_session(services, apps, roster, set
     assert event.actor.startswith("contact:") and roster.ids["wu"] not in event.detail
 
 
-def test_r8_the_same_student_twice_in_a_session_is_refused(services, apps, roster):
+def test_r8_a_miss_is_counted_in_the_session_its_refusal_carries(services, apps, roster, settings):
+    """R8: a refusal raised after the count moved carries the session with the count in it, so
+    the kiosk that keeps `error.session` cannot be given fresh tries by a refusal; the session
+    passed in stays as it was."""
+    limit = settings.lookup_failures_per_session
     session = kiosk_session(services)
-    card = card_for(apps, session, roster, "wu")
-    apps.choose_student(session, card, Relationship.FATHER)
+    for n in range(1, limit):
+        given = copy.deepcopy(session)
+        with pytest.raises(NotFound) as err:
+            apps.lookup_student(session, "elementary", "E002", roster.ids["wu"])
+        assert session == given  # untouched
+        assert err.value.session.failed_lookups == n and not err.value.session.ended
+        assert err.value.session.contact == session.contact
+        session = err.value.session
+    with pytest.raises(SessionEnded) as err:
+        apps.lookup_student(session, "elementary", "E001", with_check_digit("A19999999"))
+    assert (err.value.session.failed_lookups, err.value.session.ended) == (limit, True)
+    assert (session.failed_lookups, session.ended) == (limit - 1, False)
+    ended = err.value.session
+    with pytest.raises(SessionEnded) as err:  # the ended session, handed back, stays ended
+        apps.lookup_student(ended, "elementary", "E001", roster.ids["wu"])
+    assert err.value.session == ended
+
+
+def test_r8_parent_ids_tried_survive_a_refusal(services, apps, roster):
+    """Issue 9 with R11: the student's own ID typed as the parent's is refused, and the refusal
+    carries the session that counted it among the IDs tried."""
+    session = ready_session(services, roster)
     with pytest.raises(RuleRefused) as err:
-        card_for(apps, session, roster, "wu")
+        apps.parent_prefill(session, roster.ids["wu"])
+    assert err.value.key == "errors.application.parent_is_student"
+    assert len(err.value.session.parent_ids_tried) == 1 and not session.parent_ids_tried
+    session = err.value.session
+    for n in (1111111, 2222222):
+        session = apps.parent_prefill(session, with_check_digit(f"A1{n:07d}")).session
+    with pytest.raises(SessionEnded) as err:
+        apps.parent_prefill(session, with_check_digit("A13333333"))
+    assert err.value.session.ended and len(err.value.session.parent_ids_tried) == 4
+
+
+def test_no_step_changes_the_session_it_is_given(services, apps, roster):
+    """Issue 13: the UI thread reads the session while a worker runs a service, so every step
+    answers with a new session and leaves the one it was given exactly as it was."""
+    given = []
+
+    def keep(session):
+        given.append((session, copy.deepcopy(session)))
+        return session
+
+    found = apps.lookup_student(keep(kiosk_session(services)), "elementary", "E001",
+                                roster.ids["wu"])  # fmt: skip
+    session = apps.choose_student(keep(found.session), found.value, "father")
+    session = choose(apps, keep(session), roster, "wu2")
+    session = apps.remove_student(keep(session), 1)
+    with pytest.raises(NotFound):
+        apps.lookup_student(keep(session), "elementary", "E002", roster.ids["chen"])
+    session = apps.give_consent(keep(session), scrolled_to_end=True)
+    session = apps.parent_prefill(keep(session), roster.parent_ids["father"]).session
+    done = apps.submit(keep(session), parent(roster), "吳志明")
+    assert [d.student_name_masked for d in done.value] == ["吳*寶"]
+    assert all(session == before for session, before in given)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        session.failed_lookups = 0  # type: ignore[misc]
+    assert isinstance(session.students, tuple)
+    assert isinstance(session.found_student_ids, frozenset)
+
+
+def test_r8_the_same_student_twice_in_a_session_is_refused(services, apps, roster):
+    found = look_up(apps, kiosk_session(services), roster, "wu")
+    session = apps.choose_student(found.session, found.value, Relationship.FATHER)
+    with pytest.raises(RuleRefused) as err:
+        look_up(apps, session, roster, "wu")
     assert err.value.key == "errors.application.student_already_chosen"
     with pytest.raises(RuleRefused):
-        apps.choose_student(session, card, Relationship.FATHER)
+        apps.choose_student(session, found.value, Relationship.FATHER)
     assert len(session.students) == 1
     assert session.failed_lookups == 0
 
 
 def test_r5_every_relationship_of_the_seed_is_accepted(services, apps, roster):
     for rel in Relationship:
-        session = kiosk_session(services)
-        card = card_for(apps, session, roster, "wu")
-        chosen = apps.choose_student(session, card, rel.value, "姑姑")
+        found = look_up(apps, kiosk_session(services), roster, "wu")
+        [chosen] = apps.choose_student(found.session, found.value, rel.value, "姑姑").students
         assert chosen.relationship is rel
         assert chosen.note == ("姑姑" if rel is Relationship.OTHER else None)
+
+
+def test_r5_the_two_groups_hold_every_relationship_once():
+    """R5: 法定代理人 is 父親 and 母親; 監護人 is the grandparents and 其他. The screen offers
+    these groups as they are; each relationship is in exactly one."""
+    groups = RELATIONSHIP_GROUPS
+    assert list(groups) == ["legal", "guardian"]
+    assert groups["legal"] == (Relationship.FATHER, Relationship.MOTHER)
+    assert sorted(groups["legal"] + groups["guardian"]) == sorted(Relationship)
+    assert all(r.is_legal_representative for r in groups["legal"])
+    assert not any(r.is_legal_representative for r in groups["guardian"])
+    assert groups["guardian"][-1] is Relationship.OTHER
 
 
 @pytest.mark.parametrize(
@@ -176,36 +268,35 @@ def test_r5_every_relationship_of_the_seed_is_accepted(services, apps, roster):
     ],
 )
 def test_r5_a_bad_relationship_is_refused_beside_its_field(services, apps, roster, rel, note, key):
-    session = kiosk_session(services)
-    card = card_for(apps, session, roster, "wu")
+    found = look_up(apps, kiosk_session(services), roster, "wu")
     with pytest.raises(InvalidInput) as err:
-        apps.choose_student(session, card, rel, note)
+        apps.choose_student(found.session, found.value, rel, note)
     assert err.value.key == key
     assert err.value.field in ("relationship", "relationship_note")
-    assert session.students == []
+    assert found.session.students == ()
 
 
 def test_r5_other_takes_a_note_of_up_to_twenty_characters(services, apps, roster):
-    session = kiosk_session(services)
-    chosen = apps.choose_student(
-        session, card_for(apps, session, roster, "wu"), "other", "  寄養家庭" + "親" * 16
-    )
+    session = choose(apps, kiosk_session(services), roster, "wu", "other", "  寄養家庭" + "親" * 16)
+    [chosen] = session.students
     assert chosen.note == "寄養家庭" + "親" * 16
 
 
 def test_r8_only_a_looked_up_student_can_be_chosen_and_one_can_be_removed(services, apps, roster):
-    session = kiosk_session(services)
-    card = card_for(apps, session, roster, "wu")
+    found = look_up(apps, kiosk_session(services), roster, "wu")
     other = kiosk_session(services, "mother@home.example")
     with pytest.raises(InvalidInput) as err:
-        apps.choose_student(other, card, "mother")
+        apps.choose_student(other, found.value, "mother")
     assert err.value.key == "errors.application.student_not_verified"
-    apps.choose_student(session, card, "father")
-    apps.choose_student(session, card_for(apps, session, roster, "wu2"), "father")
-    apps.remove_student(session, 0)
-    assert [c.card.student_id for c in session.students] == [roster.student("wu2").id]
+    with pytest.raises(InvalidInput):  # the session from before the lookup did not find it
+        apps.choose_student(kiosk_session(services), found.value, "father")
+    session = apps.choose_student(found.session, found.value, "father")
+    session = choose(apps, session, roster, "wu2")
+    after = apps.remove_student(session, 0)
+    assert [c.card.student_id for c in after.students] == [roster.student("wu2").id]
+    assert len(session.students) == 2  # the session passed in is left as it was
     with pytest.raises(NotFound):
-        apps.remove_student(session, 5)
+        apps.remove_student(after, 5)
 
 
 # --- step 3: consent ------------------------------------------------------------------------
@@ -224,8 +315,7 @@ def test_r10_the_statement_carries_the_configured_version_and_must_be_scrolled(
 
 
 def test_r10_consent_counts_only_after_scrolling_to_the_end(services, apps, roster, clock):
-    session = kiosk_session(services)
-    apps.choose_student(session, card_for(apps, session, roster, "wu"), "father")
+    session = choose(apps, kiosk_session(services), roster, "wu")
     with pytest.raises(RuleRefused) as err:
         apps.give_consent(session, scrolled_to_end=False)
     assert (err.value.key, err.value.field) == (
@@ -238,8 +328,9 @@ def test_r10_consent_counts_only_after_scrolling_to_the_end(services, apps, rost
     assert err.value.key == "errors.application.consent_missing"
     assert Application.select().count() == 0
     clock.advance(minutes=3)
-    apps.give_consent(session, scrolled_to_end=True)
-    apps.submit(session, parent(roster), "吳志明")
+    consented = apps.give_consent(session, scrolled_to_end=True)
+    assert consented.has_consent and not session.has_consent
+    apps.submit(consented, parent(roster), "吳志明")
     stored = Application.get()
     assert (stored.consent_version, stored.consent_at) == ("2026-09", clock.now)
 
@@ -249,7 +340,7 @@ def test_r10_consent_counts_only_after_scrolling_to_the_end(services, apps, rost
 
 def test_r11_prefill_checks_the_parent_id_and_reveals_no_contact(services, apps, roster):
     session = ready_session(services, roster)
-    fresh = apps.parent_prefill(session, roster.parent_ids["father"])
+    fresh = apps.parent_prefill(session, roster.parent_ids["father"]).value
     assert (fresh.account_exists, fresh.name, fresh.parent_id_masked) == (False, None, "A100******")
     with pytest.raises(RuleRefused) as err:
         apps.parent_prefill(session, roster.ids["wu"])
@@ -258,7 +349,7 @@ def test_r11_prefill_checks_the_parent_id_and_reveals_no_contact(services, apps,
         apps.parent_prefill(session, "A123456788")
     assert (err.value.key, err.value.field) == ("errors.id.checksum", "parent_id")
     make_account(services, roster, "father", email="dad.wu@home.example", children=())
-    known = apps.parent_prefill(session, roster.parent_ids["father"])
+    known = apps.parent_prefill(session, roster.parent_ids["father"]).value
     assert known.account_exists and known.name == "吳*明"  # anyone may have typed the ID
     assert (known.email_masked, known.mobile_masked) == ("da***@home.example", "0911***333")
 
@@ -273,14 +364,18 @@ def test_r9_prefill_cannot_walk_the_parents_one_session_checks_three_ids(service
     session = ready_session(services, roster)
     tried = [with_check_digit(f"A1{n:07d}") for n in (1111111, 2222222, 3333333, 4444444)]
     for parent_id in tried[:3]:
-        assert apps.parent_prefill(session, parent_id).account_exists is False
-    assert apps.parent_prefill(session, tried[0]).account_exists is False  # again: free
+        answer = apps.parent_prefill(session, parent_id)
+        assert answer.value.account_exists is False
+        session = answer.session
+    answer = apps.parent_prefill(session, tried[0])  # again: free
+    assert answer.value.account_exists is False and answer.session == session
     with pytest.raises(SessionEnded) as err:
         apps.parent_prefill(session, tried[3])
     assert err.value.key == "errors.application.parent_id_limit"
     assert t(err.value.key, "zh-TW") != t(err.value.key, "en")
+    ended = err.value.session
     with pytest.raises(SessionEnded):
-        apps.parent_prefill(session, tried[0])  # the session is over
+        apps.parent_prefill(ended, tried[0])  # the session is over
     assert AuditEvent.get(AuditEvent.action == "application.parent_id_limit").actor.startswith(
         "contact:"
     )
@@ -311,7 +406,7 @@ def test_r11_bad_parent_details_are_refused_and_nothing_is_stored(
         apps.submit(session, ParentDetails(**values), values["name"] or "吳志明")
     assert (err.value.key, err.value.field) == (key, field)
     assert Application.select().count() == 0 and OutboxMessage.select().count() == 0
-    assert len(session.students) == 1  # R26: nothing typed is lost
+    assert len((err.value.session or session).students) == 1  # R26: nothing typed is lost
 
 
 def test_r11_contacts_are_normalised_and_the_mobile_stored_in_e164(services, apps, roster):
@@ -507,13 +602,12 @@ def test_several_students_are_one_transaction(services, apps, roster):
         apps.submit(session, parent(roster), "吳志明")
     assert Application.select().count() == 0
     assert AuditEvent.select().where(AuditEvent.action == "application.submitted").count() == 0
-    apps.remove_student(session, 1)
-    assert [s.number for s in apps.submit(session, parent(roster), "吳志明")]
+    session = apps.remove_student(session, 1)
+    assert [s.number for s in apps.submit(session, parent(roster), "吳志明").value]
 
 
 def test_submit_needs_a_student(services, apps, roster):
-    session = kiosk_session(services)
-    apps.give_consent(session, scrolled_to_end=True)
+    session = apps.give_consent(kiosk_session(services), scrolled_to_end=True)
     with pytest.raises(RuleRefused) as err:
         apps.submit(session, parent(roster), "吳志明")
     assert err.value.key == "errors.application.no_students"
@@ -534,8 +628,9 @@ def test_submit_tells_the_verified_contact_and_audits_each_application(services,
 
 def test_submit_leaves_the_session_ready_for_the_next_student(services, apps, roster):
     session = ready_session(services, roster)
-    apps.submit(session, parent(roster), "吳志明")
-    assert session.students == [] and not session.has_consent
+    after = apps.submit(session, parent(roster), "吳志明").session
+    assert after.students == () and not after.has_consent
+    assert after.contact == session.contact and len(session.students) == 1
 
 
 def test_r31_a_number_already_taken_is_drawn_again(services, apps, roster, monkeypatch):

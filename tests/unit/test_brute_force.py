@@ -251,12 +251,15 @@ def test_r8_five_misses_end_the_session_and_then_nothing_is_looked_up(services, 
               ("elementary", "E001", roster.ids["lin"]), ("junior", "J001", roster.ids["chen"]),
               ("elementary", "E001", with_check_digit("A19999999"))]  # fmt: skip
     assert len(misses) == settings.lookup_failures_per_session
-    errors = [refusal(apps.lookup_student, session, *miss) for miss in misses]
+    errors = []
+    for miss in misses:  # the kiosk keeps the session each refusal carries
+        errors.append(refusal(apps.lookup_student, session, *miss))
+        session = errors[-1].session
     assert [type(e) for e in errors] == [NotFound] * 4 + [SessionEnded]
     assert session.ended
     # The right answer now, or any other step, finds nothing and says nothing new.
     right = refusal(apps.lookup_student, session, "elementary", "E001", roster.ids["wu"])
-    assert isinstance(right, SessionEnded) and session.found_student_ids == set()
+    assert isinstance(right, SessionEnded) and right.session.found_student_ids == frozenset()
 
 
 def test_r8_a_miss_never_says_which_part_was_wrong(services, roster):
@@ -306,8 +309,9 @@ def _walk(services, session_for: Callable[[], KioskSession], clock, until: datet
             clock.advance(seconds=20)
             try:
                 apps.lookup_student(session, *schools[i % 2], target)
-            except NotFound:
+            except NotFound as miss:
                 guesses.append(clock.now)
+                session = miss.session
                 continue
             except SessionEnded as ended:
                 if i > 0:  # a session's first lookup may be refused unanswered; count any other
@@ -350,20 +354,20 @@ def test_r8_a_spent_contact_is_refused_even_the_right_lookup_until_its_misses_ag
         session = KioskSession(contact=_verified(services, EMAIL))
         for _ in range(per_session):
             clock.advance(seconds=30)
-            refusal(apps.lookup_student, session, "elementary", "E002", wu)
+            session = refusal(apps.lookup_student, session, "elementary", "E002", wu).session
         assert session.ended
     session = KioskSession(contact=_verified(services, EMAIL))
     error = refusal(apps.lookup_student, session, "elementary", "E001", wu)
     assert (type(error), error.key, error.params["hours"]) == (
         SessionEnded, "errors.application.lookup_day_limit", 24)  # fmt: skip
-    assert "學校辦公室" in error.message("zh-TW") and session.ended
+    assert "學校辦公室" in error.message("zh-TW") and error.session.ended
     clock.now = first_miss + DAY - timedelta(minutes=1)
     session = KioskSession(contact=_verified(services, EMAIL))
     error = refusal(apps.lookup_student, session, "elementary", "E001", wu)
     assert (error.key, error.params["hours"]) == ("errors.application.lookup_day_limit", 1)
     clock.now = first_miss + DAY  # the first miss is a day old: one lookup again
     session = KioskSession(contact=_verified(services, EMAIL))
-    assert apps.lookup_student(session, "elementary", "E001", wu).student_id == (
+    assert apps.lookup_student(session, "elementary", "E001", wu).value.student_id == (
         roster.student("wu").id
     )
 

@@ -121,11 +121,11 @@ class DemoRun:
         session = KioskSession(contact=self.verified(channel, contact), lang="zh-TW")
         for row in rows:
             level = apps.school_level(row["school_code"])
-            card = apps.lookup_student(session, level, row["school_code"], row["student_id"])
-            apps.choose_student(session, card, relationship, note)
-        apps.give_consent(session, scrolled_to_end=True)
-        apps.parent_prefill(session, details.raw_id)
-        submitted = apps.submit(session, details, signature=details.name)
+            found = apps.lookup_student(session, level, row["school_code"], row["student_id"])
+            session = apps.choose_student(found.session, found.value, relationship, note)
+        session = apps.give_consent(session, scrolled_to_end=True)
+        session = apps.parent_prefill(session, details.raw_id).session
+        submitted = apps.submit(session, details, signature=details.name).value
         numbers = [s.number for s in submitted]
         saved = self.services.forms.save(numbers, owner=session.contact.digest)
         self.pdfs.append(saved.path)

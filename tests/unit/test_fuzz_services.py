@@ -22,6 +22,7 @@ earlier example left behind cannot hide a bug or break the next one."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import unicodedata
@@ -272,15 +273,17 @@ def test_r5_r8_looking_up_and_choosing_any_student(services, roster, student, fa
     )  # fmt: skip
     apps = services.applications
     session = kiosk_session(services, f"c{next(UNIQUE)}@home.example")
-    session.failed_lookups = failures
-    card, error = call(apps.lookup_student, session, args["level"], args["school"], args["raw_id"])
+    session = dataclasses.replace(session, failed_lookups=failures)
+    found, error = call(apps.lookup_student, session, args["level"], args["school"], args["raw_id"])
     if error:
-        assert isinstance(error, SessionEnded) == session.ended
+        assert isinstance(error, SessionEnded) == (error.session or session).ended
         assert error.key in LOOKUP_REFUSALS or error.key.startswith("errors.id."), error
         return
-    assert card.school_code == args["school"].strip()
-    chosen, error = call(apps.choose_student, session, card, args["relationship"], args["note"])
+    assert found.value.school_code == args["school"].strip()
+    chose, error = call(apps.choose_student, found.session, found.value, args["relationship"],
+                        args["note"])  # fmt: skip
     if error is None:
+        chosen = chose.students[-1]
         assert chosen.relationship in set(Relationship)
         assert chosen.note is None or 0 < len(chosen.note) <= 20
         assert_clean_text(chosen.note)
@@ -294,12 +297,11 @@ def ready_session(services, student: str, relationship: str, note: str | None):
     apps = services.applications
     session = kiosk_session(services, f"c{next(UNIQUE)}@home.example")
     code, level = SCHOOL_OF[student]
-    card = apps.lookup_student(session, level, code, STUDENT_IDS[student])
-    _, error = call(apps.choose_student, session, card, relationship, note)
+    found = apps.lookup_student(session, level, code, STUDENT_IDS[student])
+    session, error = call(apps.choose_student, found.session, found.value, relationship, note)
     if error:
         return None
-    apps.give_consent(session, scrolled_to_end=True)
-    return session
+    return apps.give_consent(session, scrolled_to_end=True)
 
 
 @SOME
@@ -308,9 +310,9 @@ def test_r7_r11_parent_id_prefill_with_anything(services, roster, raw_id, studen
     """Step 4 驗證: the parent ID is checked (R7), never the student's own, and the answer
     carries only the masked ID (R9); it writes nothing."""
     session = ready_session(services, student, Relationship.FATHER, None)
-    prefill, error = call(services.applications.parent_prefill, session, raw_id)
+    answer, error = call(services.applications.parent_prefill, session, raw_id)
     if error is None:
-        assert prefill.parent_id_masked == mask_id(check_id(raw_id).normalized)
+        assert answer.value.parent_id_masked == mask_id(check_id(raw_id).normalized)
 
 
 @SOME
@@ -338,10 +340,10 @@ def test_r11_r16_submitting_any_parent_details(services, roster, student, data):
     email = f"p{next(UNIQUE)}@home.example" if args["email"] == SAME else args["email"]
     signature = args["signature"].replace(SAME, name)
     details = ParentDetails(args["parent"], name, email, args["mobile"])
-    submitted, error = call(services.applications.submit, session, details, signature)
+    answer, error = call(services.applications.submit, session, details, signature)
     if error:
         return
-    (row,) = submitted
+    (row,) = answer.value
     app = Application.get(Application.number == row.number)
     assert app.parent_name == clean_name(name) and 0 < len(app.parent_name) <= NAME_MAX
     assert app.parent_id_masked == mask_id(check_id(args["parent"]).normalized)
@@ -360,10 +362,10 @@ def test_r9_the_printed_form_renders_any_accepted_name(services, roster, name, n
         return
     parent = with_check_digit(f"C1{next(UNIQUE):07d}")
     details = ParentDetails(parent, name, f"p{next(UNIQUE)}@home.example", "0911222333")
-    submitted, error = call(services.applications.submit, session, details, name)
+    answer, error = call(services.applications.submit, session, details, name)
     if error:
         return
-    saved = services.forms.save([submitted[0].number], owner=session.contact.digest)
+    saved = services.forms.save([answer.value[0].number], owner=session.contact.digest)
     assert saved.path.read_bytes().startswith(b"%PDF")
 
 
@@ -691,10 +693,11 @@ def _submit(services, roster, *, name="吳志明", signature=None):
 
 def _choose(services, roster):
     session = kiosk_session(services, f"c{next(UNIQUE)}@home.example")
-    card = services.applications.lookup_student(
+    found = services.applications.lookup_student(
         session, Level.ELEMENTARY, "E001", STUDENT_IDS["wu"]
     )
-    return services.applications.choose_student, session, card, Relationship.OTHER, "阿\x1b[2J姨"
+    choose = services.applications.choose_student
+    return choose, found.session, found.value, Relationship.OTHER, "阿\x1b[2J姨"
 
 
 def _reject(services, roster):

@@ -45,17 +45,17 @@ def journey(services, roster) -> list[str]:
     session = KioskSession(contact=contact, lang="zh-TW")
     for short in ("wu", "chen"):
         student = roster.student(short)
-        card = apps.lookup_student(
+        found = apps.lookup_student(
             session, student.school.level, student.school.code, roster.ids[short]
         )
-        apps.choose_student(session, card, "father")
-    apps.give_consent(session, scrolled_to_end=True)
-    apps.parent_prefill(session, PARENT_ID)
+        session = apps.choose_student(found.session, found.value, "father")
+    session = apps.give_consent(session, scrolled_to_end=True)
+    session = apps.parent_prefill(session, PARENT_ID).session
     submitted = apps.submit(
         session,
         ParentDetails(PARENT_ID, "吳志明", "parent@home.example", "0911222333"),
         signature="吳志明",
-    )
+    ).value
     for item, teacher in zip(submitted, ("lee", "ho"), strict=True):
         staff = StaffIdentity.of(roster.teachers[teacher])
         services.review.approve(staff, item.number)

@@ -64,7 +64,7 @@ def test_r8_r18_lookup_queue_and_search_use_indexes_at_scale(services, roster):
     with captured_selects(db) as seen:
         card = services.applications.lookup_student(
             session, student.school.level, student.school.code, roster.ids["chen"]
-        )
+        ).value
         it_page = services.review.queue(it)
         services.review.queue(teacher, status="pending", page=2)
         found = services.review.queue(it, search="吳三寶")
