@@ -6,27 +6,22 @@ ProgressService. Everything a parent typed stays in the KioskSession in memory u
 which writes every application of the session in one transaction or none of them.
 
 A KioskSession is never changed here: each step returns the next session (alone, or with its
-answer in a SessionAnswer), and a refusal made after a security count moved (failed lookups, R8;
-parent IDs tried; the session's end) carries the moved session as `error.session`, so the count
-survives the refusal."""
+answer in a SessionAnswer). The counts that end a session are session_limits.py's."""
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from dataclasses import replace
-from datetime import timedelta
 
 from peewee import IntegrityError
 
 from app import identity
-from app.errors import InvalidInput, NotFound, QinziError, RuleRefused, SessionEnded
+from app.errors import InvalidInput, NotFound, QinziError, RuleRefused
 from app.i18n import join_list, localized_file
 from app.identity import id_digest, mask_email, mask_id, mask_mobile, mask_name
 from app.models import (
     Account,
     Application,
-    AuditEvent,
     Channel,
     Classroom,
     Level,
@@ -58,15 +53,16 @@ from app.services.kiosk import (
 )
 from app.services.numbers import insert_numbered
 from app.services.review import ReviewService
+from app.services.session_limits import (
+    count_miss,
+    note_parent_id,
+    refuse_if_contact_spent,
+    refuse_if_ended,
+)
 from app.text import lookup_key, refuse_control
 
 NAME_MAX = 50
 NOTE_MAX = 20
-DAY = timedelta(hours=24)
-
-
-# Different parent IDs one session may check in step 4 (issue 9: no walking the parents).
-PARENT_IDS_PER_SESSION = 3
 
 
 def clean_name(raw: str) -> str:
@@ -113,8 +109,8 @@ class ApplicationService:
         says which part was wrong, and the session ends at the configured number of misses so
         the kiosk cannot be used to find out which school a child attends. A miss's refusal
         carries the session with the miss counted."""
-        self._alive(session)
-        self._refuse_if_contact_spent(session)
+        refuse_if_ended(session)
+        refuse_if_contact_spent(self.ctx, session)
         level = _level(level)
         digest = id_digest(self.ctx.keyring, self.check_id(raw_id, "student_id"))
         student = (
@@ -131,7 +127,7 @@ class ApplicationService:
             .first()
         )
         if student is None:
-            raise self._lookup_failed(session)
+            raise count_miss(self.ctx, session)
         if any(c.card.student_id == student.id for c in session.students):
             raise RuleRefused("errors.application.student_already_chosen", field="student_id")
         card = StudentCard(
@@ -145,52 +141,6 @@ class ApplicationService:
         found = replace(session, found_student_ids=session.found_student_ids | {student.id})
         return SessionAnswer(found, card)
 
-    def _lookup_failed(self, session: KioskSession) -> QinziError:
-        """Count the miss; the refusal to raise carries the session that counted it."""
-        session = replace(session, failed_lookups=session.failed_lookups + 1)
-        actor = contact_actor(session.contact.digest)
-        with self.ctx.transaction():
-            self.ctx.audit.record(
-                actor, "application.lookup_failed", failures=session.failed_lookups
-            )
-        remaining = self.ctx.settings.lookup_failures_per_session - session.failed_lookups
-        if remaining > 0:
-            return NotFound(
-                "errors.application.lookup_failed", field="student_id", left=remaining
-            ).with_session(session)
-        session = replace(session, ended=True)
-        with self.ctx.transaction():
-            self.ctx.audit.record(
-                actor, "application.lookup_limit", failures=session.failed_lookups
-            )
-        self._refuse_if_contact_spent(session)
-        return SessionEnded("errors.application.lookup_limit").with_session(session)
-
-    def _refuse_if_contact_spent(self, session: KioskSession) -> None:
-        """R8 across sessions: a new session costs a new code (R2, R3) or a login, but neither
-        may buy unlimited guesses. A contact's failed lookups of the last 24 hours stop at the
-        day's budget of R4 (`contact_failures_per_day`), however many sessions it opened."""
-        now = self.ctx.clock()
-        budget = self.ctx.settings.contact_failures_per_day
-        times = [
-            at
-            for (at,) in AuditEvent.select(AuditEvent.at)
-            .where(
-                (AuditEvent.actor == contact_actor(session.contact.digest))
-                & (AuditEvent.action == "application.lookup_failed")
-                & (AuditEvent.at > now - DAY)
-            )
-            .order_by(AuditEvent.at)
-            .tuples()
-        ]
-        if len(times) < budget:
-            return
-        reopens = times[len(times) - budget] + DAY
-        hours = max(1, math.ceil((reopens - now).total_seconds() / 3600))
-        raise SessionEnded(
-            "errors.application.lookup_day_limit", hours=hours, retry_at=reopens
-        ).with_session(replace(session, ended=True))
-
     def choose_student(
         self,
         session: KioskSession,
@@ -200,7 +150,7 @@ class ApplicationService:
     ) -> KioskSession:
         """R5: the relationship to this student; 其他 needs a short description. The session
         returned has the student added at the end of its list."""
-        self._alive(session)
+        refuse_if_ended(session)
         if card.student_id not in session.found_student_ids:
             raise InvalidInput("errors.application.student_not_verified", field="student_id")
         if any(c.card.student_id == card.student_id for c in session.students):
@@ -223,7 +173,7 @@ class ApplicationService:
         return replace(session, students=(*session.students, ChosenStudent(card, rel, text)))
 
     def remove_student(self, session: KioskSession, index: int) -> KioskSession:
-        self._alive(session)
+        refuse_if_ended(session)
         if not 0 <= index < len(session.students):
             raise NotFound("errors.application.no_such_student", field="students")
         return replace(session, students=session.students[:index] + session.students[index + 1 :])
@@ -240,7 +190,7 @@ class ApplicationService:
 
     def give_consent(self, session: KioskSession, scrolled_to_end: bool) -> KioskSession:
         """R10: the box counts only once the whole statement was on screen."""
-        self._alive(session)
+        refuse_if_ended(session)
         if not scrolled_to_end:
             raise RuleRefused("errors.application.consent_not_scrolled", field="consent")
         return replace(
@@ -254,10 +204,10 @@ class ApplicationService:
     def parent_prefill(self, session: KioskSession, raw_parent_id: str) -> SessionAnswer[Prefill]:
         """Step 4 驗證: R7 and R11 on the parent ID, and the account's details if there is one.
         The session returned (or carried by a refusal) remembers the ID as tried."""
-        self._alive(session)
+        refuse_if_ended(session)
         parent_id = self.check_id(raw_parent_id, "parent_id")
         digest = id_digest(self.ctx.keyring, parent_id)
-        session = self._limit_parent_ids(session, digest)
+        session = note_parent_id(self.ctx, session, digest)
         self._refuse_student_id(session, digest)
         account = Account.get_or_none(Account.id_digest == digest)
         if account is None:
@@ -272,19 +222,6 @@ class ApplicationService:
                 mobile_masked=mask_mobile(account.mobile) if account.mobile else None,
             ),
         )
-
-    def _limit_parent_ids(self, session: KioskSession, digest: str) -> KioskSession:
-        """Issue 9: 驗證 in step 4 tells whether an ID has an account (and its masked name), so
-        one session may check only a few different IDs — a parent's own and a typo or two —
-        not walk the city's parents. Then the session ends, as R8 ends a walk of the roster."""
-        session = replace(session, parent_ids_tried=session.parent_ids_tried | {digest})
-        if len(session.parent_ids_tried) <= PARENT_IDS_PER_SESSION:
-            return session
-        session = replace(session, ended=True)
-        with self.ctx.transaction():
-            self.ctx.audit.record(contact_actor(session.contact.digest),
-                                  "application.parent_id_limit")  # fmt: skip
-        raise SessionEnded("errors.application.parent_id_limit").with_session(session)
 
     def _refuse_student_id(self, session: KioskSession, parent_digest: str) -> None:
         """R11: the parent is not one of the chosen students. The refusal carries the session,
@@ -310,7 +247,7 @@ class ApplicationService:
         mobile. `roster_match` (R28) compares the roster's guardians with the name and with the
         mobile this session proved by SMS; a session verified by e-mail proves no mobile, so it
         never matches."""
-        self._alive(session)
+        refuse_if_ended(session)
         if not session.students:
             raise RuleRefused("errors.application.no_students", field="students")
         if not session.has_consent:
@@ -435,9 +372,3 @@ class ApplicationService:
             except QinziError:
                 continue
         return done
-
-    # --- helpers ----------------------------------------------------------------------------
-
-    def _alive(self, session: KioskSession) -> None:
-        if session.ended:
-            raise SessionEnded("errors.application.session_ended").with_session(session)
