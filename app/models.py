@@ -3,8 +3,6 @@ and masked forms (R23); codes and passwords only as hashes."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from peewee import (
     BooleanField,
     CharField,
@@ -16,48 +14,14 @@ from peewee import (
     TextField,
 )
 
+# The stored codes, importable from here beside the tables that hold them.
+from app.codes import Channel as Channel
+from app.codes import Level as Level
+from app.codes import Relationship as Relationship
+from app.codes import Status as Status
 from app.i18n import DEFAULT_LANGUAGE
 
 database = DatabaseProxy()
-
-
-class Level(StrEnum):
-    """School levels of R6, in the order the kiosk offers them."""
-
-    ELEMENTARY = "elementary"  # 國小
-    JUNIOR = "junior"  # 國中
-    SENIOR = "senior"  # 高中
-    VOCATIONAL = "vocational"  # 高職
-    SPECIAL = "special"  # 特教
-
-
-class Relationship(StrEnum):
-    """R5: the two legal representatives (法定代理人) and the guardians (監護人)."""
-
-    FATHER = "father"
-    MOTHER = "mother"
-    GRANDFATHER = "grandfather"
-    GRANDMOTHER = "grandmother"
-    MATERNAL_GRANDFATHER = "maternal_grandfather"
-    MATERNAL_GRANDMOTHER = "maternal_grandmother"
-    OTHER = "other"
-
-    @property
-    def is_legal_representative(self) -> bool:
-        return self in (Relationship.FATHER, Relationship.MOTHER)
-
-
-class Status(StrEnum):
-    PENDING = "pending"  # 申請
-    APPROVED = "approved"  # 認證
-    REJECTED = "rejected"  # 不通過
-    CANCELLED = "cancelled"  # by the parent (trash icon)
-    VOIDED = "voided"  # by 註銷全部紀錄
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
 
 
 class BaseModel(Model):

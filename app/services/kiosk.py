@@ -12,11 +12,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from app.codes import Relationship
 from app.i18n import DEFAULT_LANGUAGE
-from app.models import Application, Relationship
-from app.services.contacts import VerifiedContact
+
+if TYPE_CHECKING:  # the screens import this module: it loads no database driver (issue 7)
+    from app.models import Application
+    from app.services.contacts import VerifiedContact
 
 # R27. Which papers the school must see before approving, by relationship. Fathers and mothers
 # are the legal representatives (法定代理人) and need none. Grandparents are the relatives the Civil
