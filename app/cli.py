@@ -1,10 +1,9 @@
-"""The `qinzi` command: the app (kiosk or staff terminal), the demo, and the IT chores (import the
-roster, list applications, purge, seed a synthetic city).
+"""The `qinzi` command: its parser, the app (kiosk or staff terminal), the demo, and the IT chores
+(import the roster, list applications, purge, seed a synthetic city). The deployment commands
+are in cli_deploy.py; both build through app/factory.py, and nothing imports this module.
 
-One factory builds settings → services → App (`make_services`, `make_app`); every command and the
-tests use it. The Textual app is imported only when a command runs it, so `qinzi import` on a
-server without a terminal never loads Textual. Every message goes through the catalog (`--lang`),
-and a mistake the user can fix ends in a message and an exit code, never a traceback."""
+Every message goes through the catalog (`--lang`), and a mistake the user can fix ends in a
+message and an exit code, never a traceback."""
 
 from __future__ import annotations
 
@@ -12,24 +11,16 @@ import argparse
 import json
 import os
 import sys
-import tempfile
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app import logs
-from app.clock import Clock, utcnow
-from app.config import Settings, load_settings
-from app.errors import ConfigError, QinziError, RuleRefused
+from app.cli_deploy import cmd_backup, cmd_config, cmd_restore, cmd_serve, port_number
+from app.console import EXIT_REFUSED, EXIT_USAGE, Output, format_table, show_demo
+from app.errors import QinziError, RuleRefused
+from app.factory import database_errors, demo_app, make_app, make_services, settings_from_args
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from app.services import Services, build_services
-
-if TYPE_CHECKING:
-    from app.services.transports import Transport
-
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
 
 
 class UsageError(Exception):
@@ -39,110 +30,6 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
-
-
-# --- the factory ----------------------------------------------------------------------------------
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    return load_settings(
-        Path(args.config) if getattr(args, "config", None) else None,
-        db=getattr(args, "db", None),
-        data_dir=getattr(args, "data_dir", None),
-    )
-
-
-def _redacted(url: str) -> str:
-    """A database URL fit to print: the password of postgresql://user:pw@host is hidden."""
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest:
-        userinfo, _, host = rest.rpartition("@")
-        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
-    return url
-
-
-def _database_errors() -> tuple[type[Exception], ...]:
-    """Peewee's errors, imported only when an exception is being matched: `qinzi demo` draws its
-    first frame before peewee is loaded (issue 7)."""
-    from peewee import DatabaseError, InterfaceError
-
-    return DatabaseError, InterfaceError
-
-
-def make_services(
-    source: argparse.Namespace | Settings,
-    *,
-    clock: Clock = utcnow,
-    mail: Transport | None = None,
-    sms: Transport | None = None,
-    command: str | None = None,
-    **kwargs: Any,
-) -> Services:
-    """Settings (or the parsed command line) → the log file → open database → wired services."""
-    settings = source if isinstance(source, Settings) else settings_from_args(source)
-    logs.setup_logging(settings)
-    try:
-        services = build_services(settings, clock=clock, mail=mail, sms=sms, **kwargs)
-    except (*_database_errors(), OSError) as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        url = _redacted(settings.database_url)
-        logs.log.error("cannot open the database %s: %s", url, reason)
-        logs.close_logging()
-        raise ConfigError("errors.cli.db_open", url=url, reason=reason) from exc
-    logs.log_start(settings, command or getattr(source, "command", None))
-    return services
-
-
-def make_app(
-    services: Services,
-    *,
-    kiosk: bool,
-    role: str = "kiosk",
-    demo_info: Any = None,
-    prepare: Callable[[], Any] | None = None,
-) -> Any:
-    """The Textual app on these services; imported here so that IT commands never load it."""
-    try:
-        from app.tui import QinziApp
-    except ModuleNotFoundError as exc:
-        if exc.name in ("app.tui", "textual"):
-            raise ConfigError("errors.cli.no_tui") from exc
-        raise
-    return QinziApp(services, kiosk=kiosk, role=role, demo_info=demo_info, prepare=prepare)
-
-
-# --- output helpers -----------------------------------------------------------------------------
-
-
-def display_width(text: str) -> int:
-    """Columns a terminal gives the text: CJK characters take two."""
-    return sum(
-        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        for ch in text
-    )
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [display_width(h) for h in headers]
-    for row in rows:
-        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [c + " " * (w - display_width(c)) for c, w in zip(cells, widths, strict=True)]
-        return "  ".join(padded).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
-
-
-class Output:
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-
-    def __call__(self, key: str, /, **params: Any) -> None:
-        print(t(key, self.lang, **params))
-
-    def error(self, key: str, /, **params: Any) -> None:
-        print(t(key, self.lang, **params), file=sys.stderr)
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -326,50 +213,23 @@ def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:
     return 0
 
 
-def _show_demo(out: Output, folder: Path, info: Any) -> None:
-    """The demo's logins and students: printed before the server starts, and by `qinzi demo`
-    when its app ends (the same lines are on its welcome screen)."""
-    from app.services.demo.seed import demo_lines
-
-    out("cli.demo.where", path=str(folder), database=info.database)
-    for line in demo_lines(info, lambda key, /, **params: t(key, out.lang, **params)):
-        print(line)
-
-
-def demo_app(args: argparse.Namespace) -> tuple[Any, Services, Path]:
-    """The demo's app on a new (or the given) folder. Its set-up — roster, teacher logins,
-    sample applications — runs behind the first frame (issue 7), so the welcome screen is up as
-    fast as a bare Textual app's. `make bench` times exactly this."""
-    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="qinzi-demo-"))
-    settings = settings_from_args(args).replace(
-        data_dir=folder, db=str(folder / "qinzi.db"), mode="demo", mail_transport="outbox"
-    )
-    services = make_services(settings, lazy=True)  # its new database opens behind the frame
-
-    def prepare() -> Any:
-        from app.services.demo.seed import demo_setup
-
-        return demo_setup(services)
-
-    return make_app(services, kiosk=False, prepare=prepare), services, folder
-
-
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
-    app, services, folder = demo_app(args)
+    folder = Path(args.dir) if args.dir else None
+    app, services, folder = demo_app(settings_from_args(args), folder)
     try:
         app.run()
     finally:
         services.close()
     if app.demo_info is not None:
-        _show_demo(out, folder, app.demo_info)
+        show_demo(out, folder, app.demo_info)
     return 0 if app.return_code in (None, 0) else app.return_code
 
 
-def _run_app(kiosk: bool, role: str = "kiosk") -> Callable[[argparse.Namespace, Output], int]:
+def _run_app(kiosk: bool, mode: str = "kiosk") -> Callable[[argparse.Namespace, Output], int]:
     def run(args: argparse.Namespace, out: Output) -> int:
         services = make_services(args)
         try:
-            make_app(services, kiosk=kiosk, role=role).run()
+            make_app(services, mode=mode, kiosk=kiosk).run()
         finally:
             services.close()
         return 0
@@ -389,8 +249,6 @@ def number(text: str) -> int:
 
 
 def build_parser(lang: str) -> argparse.ArgumentParser:
-    from app.cli_deploy import cmd_backup, cmd_config, cmd_restore, cmd_serve, port_number
-
     def h(key: str) -> str:
         return t(f"cli.help.{key}", lang)
 
@@ -450,7 +308,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_demo)
 
     command("kiosk", "kiosk").set_defaults(handler=_run_app(kiosk=True))
-    command("review", "review").set_defaults(handler=_run_app(kiosk=False, role="review"))
+    command("review", "review").set_defaults(handler=_run_app(kiosk=False, mode="review"))
 
     p = command("serve", "serve")
     p.add_argument("role", nargs="?", choices=("kiosk", "review", "demo"), default="kiosk",
@@ -514,7 +372,7 @@ def _dispatch(argv: list[str], out: Output) -> int:
             logs.log.info("refused: %s", exc.key)
         out.error(exc.key, **exc.params)
         return EXIT_REFUSED
-    except _database_errors() as exc:
+    except database_errors() as exc:
         reason = (str(exc).strip().splitlines() or ["?"])[0]
         if logs.active():
             logs.log.error("database error: %s", reason)

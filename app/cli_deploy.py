@@ -1,17 +1,17 @@
 """The deployment commands of `qinzi`: browser mode (serve), backup and restore of the SQLite
 database, and the configuration (config, config --example). Kept apart from app/cli.py, which
-holds the factory, the IT chores and the parser."""
+holds the IT chores and the parser; both build through app/factory.py."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 from app import logs
-from app.cli import EXIT_REFUSED, Output, _show_demo, make_services, settings_from_args
+from app.console import EXIT_REFUSED, Output, show_demo
 from app.errors import ConfigError, InvalidInput
+from app.factory import demo_settings, make_services, settings_from_args
 from app.i18n import t
 
 
@@ -24,18 +24,14 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
     if args.role == "demo":
         from app.services.demo.seed import demo_setup
 
-        folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="qinzi-demo-"))
-        folder = folder.resolve()
-        settings = settings.replace(
-            data_dir=folder, db=str(folder / "qinzi.db"), mode="demo", mail_transport="outbox"
-        )
+        settings, folder = demo_settings(settings, Path(args.dir).resolve() if args.dir else None)
         services = make_services(settings)
         try:
             info = demo_setup(services)
         finally:
             services.close()
         web.write_demo_info(folder, info)
-        _show_demo(out, folder, info)
+        show_demo(out, folder, info)
         options = [*options, "--data-dir", str(folder), "--db", settings.database_url]
     if not web.is_loopback(args.host):
         out.error("web.warn_public", host=args.host)

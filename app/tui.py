@@ -1,24 +1,35 @@
-"""The Textual application: themes, language, the kiosk session and its wipe, idle timeout and the
-kiosk lock. The only app/ module that imports Textual; everything it shows comes from the services
-it is given. Screens live in screens/."""
+"""The Textual application: the terminal's two modes (the parents' kiosk, the staff's review
+desk), themes, the language, the visit of the person at the terminal, the idle timer and the
+kiosk lock (R22). The only app/ module that imports Textual.
+
+It knows no screen: the flow (screens/flow.py), which the factory hands in, names each mode's
+first screen, hears what every screen reports (a `FlowMessage`) and decides what comes next."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+import asyncio
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from textual import work
-from textual.app import App, SystemCommand
+from rich.text import Text
+from textual import events, on, work
+from textual.app import App
 from textual.binding import Binding
 from textual.markup import escape as escape_markup
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import Input
 
 from app.errors import QinziError
-from app.i18n import LANGUAGES, t
+from app.i18n import DEFAULT_LANGUAGE, next_language, supported, t
+from app.logs import log, redact
 from app.resources import shipped
 
 if TYPE_CHECKING:  # the kiosk's first frame needs none of these modules (issue 7's start-up)
@@ -64,6 +75,50 @@ QINZI_DARK = Theme(
 )
 
 
+@dataclass
+class Visit:
+    """What one person leaves on the terminal: the kiosk session (a verified contact and the
+    students chosen), a parent's or a staff member's login, and the drafts of the forms they
+    typed, by the name of the step. The flow replaces the whole visit when it ends (R36), so a
+    screen or an answer that outlives it can only write into a visit nobody reads any more."""
+
+    session: KioskSession | None = None
+    login: ParentLogin | None = None
+    staff: StaffIdentity | None = None
+    drafts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # One service call at a time moves the session on (screens/base.py, SESSION): two quick
+    # clicks must not both start from the same session and lose a count (R8).
+    session_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def draft(self, name: str) -> dict[str, str]:
+        return self.drafts.setdefault(name, {})
+
+    @property
+    def holds_data(self) -> bool:
+        someone = any(x is not None for x in (self.session, self.login, self.staff))
+        return someone or any(any(d.values()) for d in self.drafts.values())
+
+
+class FlowMessage(Message):
+    """What a screen reports for the flow: what the person did, never where to go next."""
+
+
+class Flow(Protocol):
+    """What the app asks of its flow (screens/flow.py)."""
+
+    def attach(self, app: QinziApp) -> None: ...
+
+    def modes(self) -> Mapping[str, Callable[[], Screen[Any]]]: ...
+
+    def route(self, message: FlowMessage) -> None: ...
+
+    def leave(self, notice: str | None = None) -> None: ...
+
+    def idle(self) -> None: ...
+
+    def ask_to_leave(self) -> None: ...
+
+
 class QinziApp(App[None]):
     # The welcome screen's styles; the other sheets come with the screens that use them
     # (KioskScreen.CSS_PATH), so the first frame parses a third of the CSS (issue 7).
@@ -82,7 +137,7 @@ class QinziApp(App[None]):
         Binding("f10", "logout", "label.key_logout", id="logout", priority=True),
     ]
 
-    lang: reactive[str] = reactive("zh-TW")
+    lang: reactive[str] = reactive(DEFAULT_LANGUAGE)
     outbox_shown: reactive[bool] = reactive(False)
     outbox_version: reactive[int] = reactive(0)
     demo_info: reactive[Any] = reactive(None, init=False)
@@ -90,34 +145,35 @@ class QinziApp(App[None]):
     def __init__(
         self,
         services: Services,
+        flow: Flow,
         *,
+        mode: str = "kiosk",
         kiosk: bool = False,
-        role: str = "kiosk",
         demo_info: Any = None,
         prepare: Callable[[], Any] | None = None,
     ) -> None:
-        """`role` "kiosk" starts at the parents' welcome screen, "review" at the staff login;
-        `demo_info` (from the demo set-up) lists logins and students to try, shown on the
-        welcome screen of a demo. `prepare` is the demo set-up itself, run in a thread behind
-        the first frame (issue 7: seeding and its Argon2 hashes take a second); its result
-        becomes `demo_info`."""
+        """`mode` "kiosk" starts at the parents' welcome screen, "review" at the staff login; a
+        `kiosk` offers no way out but the staff PIN (R22). `demo_info` (from the demo set-up)
+        lists logins and students to try; `prepare` is the demo set-up itself, run in a thread
+        behind the first frame (issue 7), whose result becomes `demo_info`."""
         self.kiosk = kiosk
         self.prepare = prepare
-        self.role = role
-        # R22: a kiosk offers no way out but the staff PIN — no palette, no quit, no suspend.
-        self.ENABLE_COMMAND_PALETTE = not kiosk
+        # Read once by App.__init__: the terminal opens in the mode it was started for.
+        self.DEFAULT_MODE = mode
+        self.ENABLE_COMMAND_PALETTE = not kiosk  # R22: no palette on a kiosk
         super().__init__()
         self.services = services
+        self.flow = flow
+        for name, first_screen in flow.modes().items():
+            self.add_mode(name, first_screen)
+        flow.attach(self)
         settings = services.settings
-        self.default_lang = settings.language if settings.language in LANGUAGES else "zh-TW"
-        self.session: KioskSession | None = None
-        self.staff: StaffIdentity | None = None  # a logged-in teacher or IT person (review role)
-        self.account: ParentLogin | None = None  # a logged-in parent (家長登入)
-        self.drafts: dict[str, dict[str, str]] = {}
-        self.generation = 0  # counts wipes: a worker's answer from before one is dropped
+        self.default_lang = supported(settings.language)
+        self.visit = Visit()
         self.last_input: datetime = services.clock()
         self.outbox_messages: list[OutboxView] = []
-        self.set_reactive(QinziApp.outbox_shown, settings.demo)
+        # The queue needs the terminal's width; F4 still shows the outbox in demo mode.
+        self.set_reactive(QinziApp.outbox_shown, settings.demo and mode == "kiosk")
         self.set_reactive(QinziApp.lang, self.default_lang)
         self.set_reactive(QinziApp.demo_info, demo_info)
         # Our dark theme from the start: set without the watcher, which would parse the whole
@@ -132,7 +188,6 @@ class QinziApp(App[None]):
 
     def on_mount(self) -> None:
         self.title = t("label.app_title", self.lang)
-        self.push_screen(self.welcome_screen())
         self.set_interval(1.0, self.tick)
         self.set_interval(60.0, self.deliver_due)
 
@@ -160,14 +215,12 @@ class QinziApp(App[None]):
             self.call_from_thread(self.refresh_outbox)
         self.services.warm()
 
-    def welcome_screen(self) -> Screen[Any]:
-        if self.role == "review":
-            from screens.review.login import StaffLoginScreen
+    # --- what screens report goes to the flow ---------------------------------------------------
 
-            return StaffLoginScreen()
-        from screens.welcome import WelcomeScreen
-
-        return WelcomeScreen()
+    @on(FlowMessage)
+    def to_flow(self, message: FlowMessage) -> None:
+        message.stop()
+        self.flow.route(message)
 
     def tr(self, key: str, **params: Any) -> str:
         """The message in the current language, ready for a widget that reads markup: the
@@ -178,11 +231,7 @@ class QinziApp(App[None]):
 
     def watch_lang(self, lang: str) -> None:
         self.title = t("label.app_title", lang)
-        if self.session is not None:
-            self.session = replace(self.session, lang=lang)  # frozen: a new one
         self.refresh_bindings()
-
-    # --- footer texts follow the language --------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.kiosk and action not in KIOSK_ACTIONS:
@@ -193,64 +242,22 @@ class QinziApp(App[None]):
             return self.busy
         return True
 
-    # --- the kiosk session -----------------------------------------------------------------------
-
-    @property
-    def logged_in(self) -> bool:
-        """Someone's data is on this screen: a kiosk session, a parent or a staff login."""
-        return any(x is not None for x in (self.session, self.account, self.staff))
+    # --- the person at the terminal --------------------------------------------------------------
 
     @property
     def busy(self) -> bool:
-        """Something of someone's is on this terminal: a session or a login, a draft kept for
-        coming back, a screen past the first, or a form half typed on the first (R22)."""
-        from textual.widgets import Input
-
-        if self.logged_in or self.drafts or len(self.screen_stack) > 2:
+        """Something of someone's is on this terminal: their visit, a screen past the first, or
+        a form half typed on the first (R22)."""
+        if self.visit.holds_data or len(self.screen_stack) > 1:
             return True
-        return len(self.screen_stack) > 1 and any(i.value for i in self.screen.query(Input))
-
-    def start_session(self, session: KioskSession) -> None:
-        self.session = session if session.lang == self.lang else replace(session, lang=self.lang)
-        self.refresh_bindings()
-
-    def wipe(self) -> None:
-        """R22: forget everything typed and return to an empty welcome screen."""
-        self.clear_notifications()  # a notice may name the parent or the student
-        self.generation += 1
-        self.session = None
-        self.staff = None
-        self.account = None
-        self.drafts.clear()
-        self._back_to_welcome()
-        self.lang = self.default_lang
-        self.last_input = self.services.clock()
-        self.refresh_bindings()
-
-    def _back_to_welcome(self) -> None:
-        """Every screen off, a fresh first one on. A screen still being built (pushed by the
-        same burst of clicks) is waited for: Textual crashes popping one half-mounted."""
-        if not all(screen.is_mounted for screen in self.screen_stack):
-            self.set_timer(0.01, self._back_to_welcome)
-            return
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.push_screen(self.welcome_screen())
-
-    def end_session(self, error: QinziError) -> None:
-        """A rule ended the session (R8): wipe, then say why on the welcome screen."""
-        message = error.message(self.lang)
-        self.wipe()
-        self.notify(message, severity="error", timeout=15)
+        return any(i.value for i in self.screen.query(Input))
 
     def action_logout(self) -> None:
-        self.wipe()
+        self.flow.leave()
 
     # --- idle timeout (R22), on the injected clock so tests need no sleep ------------------------
 
     async def on_event(self, event: Any) -> None:
-        from textual import events
-
         if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown |
                       events.MouseScrollUp | events.Paste):  # fmt: skip
             self.last_input = self.services.clock()
@@ -262,8 +269,6 @@ class QinziApp(App[None]):
         """Input waits (a few milliseconds) for a screen still being set up: a key or click
         that pops or wipes it half-mounted crashed the app (issue 9's monkey: 常見問題 and its
         back button, or F10, clicked in one burst)."""
-        import asyncio
-
         screen = self.screen
         for _ in range(400):  # two seconds at most, then the event goes on anyway
             if screen.is_mounted:
@@ -274,23 +279,15 @@ class QinziApp(App[None]):
         return (self.services.clock() - self.last_input).total_seconds()
 
     def tick(self) -> None:
-        """Once a second: start the countdown after the idle limit while something of someone's
-        is on the terminal (`busy`), refresh the outbox pane in demo mode."""
-        from screens.widgets.idle import IdleCountdown
-
+        """Once a second: past the idle limit, with something of someone's on the terminal, the
+        flow starts the countdown; in demo mode the outbox pane is refreshed."""
         settings = self.services.settings
-        limit = settings.staff_idle_seconds if self.role == "review" else settings.idle_seconds
-        idle = self.idle_seconds() >= limit and self.busy
-        if idle and not isinstance(self.screen, IdleCountdown):
-            self.push_screen(IdleCountdown(), self._after_countdown)
+        staff = self.current_mode == "review"
+        limit = settings.staff_idle_seconds if staff else settings.idle_seconds
+        if self.idle_seconds() >= limit and self.busy:
+            self.flow.idle()
         if settings.demo:
             self.refresh_outbox()
-
-    def _after_countdown(self, stay: bool | None) -> None:
-        if stay:
-            self.last_input = self.services.clock()
-        else:
-            self.wipe()
 
     # --- outbox pane (demo only, R25) ------------------------------------------------------------
 
@@ -317,7 +314,7 @@ class QinziApp(App[None]):
     # --- language, theme -------------------------------------------------------------------------
 
     def action_toggle_language(self) -> None:
-        self.lang = "en" if self.lang == "zh-TW" else "zh-TW"
+        self.lang = next_language(self.lang)
 
     def action_toggle_theme(self) -> None:
         self.theme = "qinzi-light" if self.theme == "qinzi-dark" else "qinzi-dark"
@@ -325,17 +322,10 @@ class QinziApp(App[None]):
     # --- the kiosk lock (R22) --------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        if not self.kiosk:
+        if self.kiosk:
+            self.flow.ask_to_leave()
+        else:
             self.exit()
-            return
-        from screens.staff_pin import StaffPinScreen
-
-        def leave(ok: bool | None) -> None:
-            if ok:
-                self.exit()
-
-        if not isinstance(self.screen, StaffPinScreen):
-            self.push_screen(StaffPinScreen(), leave)
 
     def action_help_quit(self) -> None:
         if not self.kiosk:
@@ -364,20 +354,12 @@ class QinziApp(App[None]):
 
     def _fatal_error(self) -> None:
         """Textual prints a crash with every local variable (an ID or a password being typed)
-        to stderr, which a kiosk's unit sends to the journal. Instead: the traceback, without
-        locals, goes to the log file through its filter, and stderr gets the same, redacted."""
-        import sys
-        import traceback
-
-        from rich.text import Text
-
-        from app.logs import log, redact
-
-        error = sys.exc_info()[1] or self._exception
+        to stderr, which a kiosk's unit sends to the journal. Textual 8.2 has no public hook for
+        an unhandled error, so this one private method is overridden (the Textual range tested
+        is pinned in pyproject.toml); what it does is public: the traceback, without locals, goes
+        to the log file through its filter, and `panic` prints the same, redacted."""
+        error = sys.exc_info()[1]
         log.error("the app stopped on an unexpected error", exc_info=error)
         self.bell()
-        self._exit_renderables.append(Text(redact("".join(traceback.format_exception(error)))))
-        self._close_messages_no_wait()
-
-
-__all__ = ["QinziApp", "SystemCommand"]
+        text = "".join(traceback.format_exception(error)) if error else "unexpected error"
+        self.panic(Text(redact(text)))

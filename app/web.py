@@ -141,10 +141,10 @@ def make_server(command: str, *, host: str, port: int, lang: str) -> Any:
 def session_main(argv: Sequence[str] | None = None) -> int:
     """Run the app for one browser tab: `role` kiosk (no way out, R22), review (staff login) or
     demo (the demo folder the server prepared, with its outbox shown)."""
-    from app.cli import make_app, make_services
     from app.config import load_settings
     from app.errors import QinziError
-    from app.i18n import t
+    from app.factory import make_app, make_services
+    from app.i18n import DEFAULT_LANGUAGE, t
     from app.logs import end_logging
 
     parser = argparse.ArgumentParser(prog="python -m app.web")
@@ -163,11 +163,11 @@ def session_main(argv: Sequence[str] | None = None) -> int:
             info = read_demo_info(settings.data_dir)
         services = make_services(settings, command=f"browser session {args.role}")
     except QinziError as exc:
-        print(t(exc.key, "zh-TW", **exc.params), file=sys.stderr)
+        print(t(exc.key, DEFAULT_LANGUAGE, **exc.params), file=sys.stderr)
         return 1
     try:
-        role = "review" if args.role == "review" else "kiosk"
-        make_app(services, kiosk=args.role == "kiosk", role=role, demo_info=info).run()
+        mode = "review" if args.role == "review" else "kiosk"
+        make_app(services, mode=mode, kiosk=args.role == "kiosk", demo_info=info).run()
     finally:
         services.close()
         end_logging()

@@ -1,13 +1,16 @@
-"""What every kiosk screen shares: the step bar, the scrolling body, the outbox pane, refusals
-shown beside their field (R26), and service calls run in a thread worker so the screen never
-freezes while the database or the mail relay is slow (STYLE habit 5)."""
+"""What every screen shares: the typed app and what it holds (services, the visit), the place
+the flow gave it, drafts that survive going back and forth, refusals shown beside their field
+(R26), service calls in thread workers whose answers never reach the next person (R36), and the
+kiosk frame (step bar, scrolling body, outbox pane, keys)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -16,53 +19,151 @@ from textual.widgets import Header, Input
 
 from app.errors import QinziError, SessionEnded
 from app.resources import shipped
+from app.services.kiosk import KioskSession
+from app.tui import FlowMessage, Visit
 from screens.widgets.field import Field
-from screens.widgets.footer import TFooter
+from screens.widgets.keybar import KeyBar
 from screens.widgets.outbox_pane import OutboxPane
 from screens.widgets.stepbar import StepBar
 
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.services import Services
+    from app.services.accounts import ParentLogin
+    from app.services.staff import StaffIdentity
+    from app.tui import QinziApp
+
 log = logging.getLogger("qinzi.ui")
+ResultT = TypeVar("ResultT")
 
 
-class KioskScreen(Screen[Any]):
-    """Subclasses give `compose_body`; `STEP` shows the step bar; `DRAFT` names the inputs whose
-    values survive going back and forth (kept in the app until the session is wiped)."""
+class _CurrentSession:
+    """Stands for the visit's kiosk session among a `call`'s arguments (see `SESSION`)."""
 
-    CSS_PATH = [str(p) for p in sorted(shipped("styles").glob("*.tcss")) if p.name != "app.tcss"]
-    STEP: int | None = None
+    def __repr__(self) -> str:
+        return "SESSION"
+
+
+# `self.call(service.step, SESSION, …)`: the service gets the session current when the call runs,
+# in the language on the screen then, one such call at a time, and the session it answers with
+# (or its refusal carries, R8's count) becomes the visit's before the next such call starts.
+SESSION = _CurrentSession()
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the flow put a screen: its route's name (which names its draft), its number among
+    the wizard's steps and their labels (the step bar), and whether Esc goes back."""
+
+    name: str
+    step: int | None = None
+    steps: tuple[str, ...] = ()
+    back: bool = True
+
+
+# --- what every screen may report ------------------------------------------------------------
+
+
+@dataclass
+class SessionOver(FlowMessage):
+    """A rule ended the session (R8): everything goes, and the notice says why."""
+
+    notice: str
+
+
+class LogOut(FlowMessage):
+    """The person is done: 登出, 不同意並退出."""
+
+
+class BackAtStart(FlowMessage):
+    """The first screen of the mode (welcome, staff login) is on the terminal again."""
+
+
+# --- the screen ------------------------------------------------------------------------------
+
+
+class QinziScreen(Screen[ResultT]):
+    """A screen of Qinzi. `DRAFT` names the inputs whose values are kept in the visit's draft
+    of this place while the person types, so that going back and forth loses nothing."""
+
     DRAFT: tuple[str, ...] = ()
+    BINDINGS = [Binding("escape", "back", "label.key_back", id="back")]
 
-    BINDINGS = [
-        Binding("escape", "back", "label.key_back", id="back"),
-    ]
+    if TYPE_CHECKING:
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if self.STEP:
-            yield StepBar(self.STEP)
-        with VerticalScroll(id="body"):
-            yield from self.compose_body()
-        yield OutboxPane()
-        yield TFooter()
+        @property
+        def app(self) -> QinziApp: ...
 
-    def compose_body(self) -> ComposeResult:
-        yield from ()
+    def __init__(self, place: Place) -> None:
+        super().__init__()
+        self.place = place
+        self._visit: Visit | None = None
+
+    # --- what the app holds, typed ----------------------------------------------------------------
+
+    @property
+    def services(self) -> Services:
+        return self.app.services
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.services.settings
+
+    @property
+    def visit(self) -> Visit:
+        """The visit this screen was opened in: a key or an answer that reaches it after the
+        visit ended can only touch that old visit. The mode's first screen outlives every
+        visit, and belongs to the current one."""
+        if self._visit is None or self.app.screen_stack[:1] == [self]:
+            return self.app.visit
+        return self._visit
+
+    @property
+    def session(self) -> KioskSession | None:
+        return self.visit.session
+
+    @property
+    def login(self) -> ParentLogin | None:
+        return self.visit.login
+
+    @property
+    def staff(self) -> StaffIdentity | None:
+        return self.visit.staff
+
+    @property
+    def draft(self) -> dict[str, str]:
+        return self.visit.draft(self.place.name)
+
+    def tr(self, key: str, **params: Any) -> str:
+        return self.app.tr(key, **params)
+
+    # --- drafts ---------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.generation = self.app.generation  # the app's wipe count when this screen opened
-        drafts = self.app.drafts.get(type(self).__name__, {})
-        for name in self.DRAFT:
-            if name in drafts:
-                self.query_one(f"#{name}", Input).value = drafts[name]
+        """Screens set themselves up in `setup`, never in their own on_mount: Textual calls the
+        on_mount of every class in the line, the subclass's first, and the draft must be back
+        before a screen looks at its inputs."""
+        self._visit = self.app.visit
+        for name, value in self.visit.drafts.get(self.place.name, {}).items():
+            if name in self.DRAFT:
+                self.query_one(f"#{name}", Input).value = value
+        self.setup()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        """Keep the draft as the parent types, so going back and forth loses nothing; but not
-        on a screen a wipe took away, where keys still on their way would bring a draft back
-        for the next parent (R22)."""
-        if event.input.id in self.DRAFT and self.generation == self.app.generation:
-            self.app.drafts.setdefault(type(self).__name__, {})[event.input.id] = event.value
+    def setup(self) -> None:
+        """Once mounted, with the draft back in its inputs."""
 
-    # --- refusals ------------------------------------------------------------------------------
+    @on(events.ScreenResume)
+    def back_at_start(self) -> None:
+        """Whatever route led here (Esc, 登出, idle, an error, …), the flow hears of it (R36)."""
+        if self.app.screen_stack[:1] == [self]:
+            self.post_message(BackAtStart())
+
+    @on(Input.Changed)
+    def keep_draft(self, event: Input.Changed) -> None:
+        if event.input.id in self.DRAFT:
+            self.draft[event.input.id] = event.value
+
+    # --- refusals ---------------------------------------------------------------------------------
 
     def fields(self) -> dict[str, Field]:
         return {f.field_name: f for f in self.query(Field)}
@@ -74,7 +175,7 @@ class KioskScreen(Screen[Any]):
     def show_error(self, error: QinziError) -> None:
         """Beside its field when the screen has it, else as a notice; never clears an input."""
         if isinstance(error, SessionEnded):
-            self.app.end_session(error)
+            self.post_message(SessionOver(error.message(self.app.lang)))
             return
         field = self.fields().get(error.field or "")
         if field is not None:
@@ -83,65 +184,104 @@ class KioskScreen(Screen[Any]):
         else:
             self.notify(error.message(self.app.lang), severity="error", timeout=8)
 
-    # --- service calls -------------------------------------------------------------------------
+    # --- service calls ----------------------------------------------------------------------------
 
     def call(
         self,
         fn: Callable[..., Any],
         *args: Any,
-        done: Callable[[Any], None] | None = None,
-        failed: Callable[[QinziError], None] | None = None,
+        done: Callable[[Any], Any] | None = None,
+        failed: Callable[[QinziError], Any] | None = None,
         **kwargs: Any,
     ) -> None:
         """Run `fn` in a thread; hand its result to `done` (or its refusal to `failed`, by default
-        shown beside the field) back on the UI thread — unless the terminal was wiped meanwhile:
-        an answer for someone who logged out must not bring them back (R22)."""
-        app = self.app
-        generation = app.generation
+        shown beside the field) back on the UI thread. Services never change a kiosk session:
+        given `SESSION`, the call is one of the visit's steps (see SESSION), the one place where
+        the session moves on. Nothing is delivered once the visit ended or this screen left the
+        terminal: an answer for someone who left must not bring them back, nor reach the next
+        person (R36)."""
+        app, visit = self.app, self.app.visit
+        steps_session = any(arg is SESSION for arg in args)
 
-        def deliver(callback: Callable[[Any], Any], value: Any) -> Any:
-            if app.generation == generation:
-                return callback(value)  # a coroutine is awaited by call_from_thread
-            return None
+        def deliver(callback: Callable[[Any], Any] | None, value: Any) -> Any:
+            if app.visit is not visit or self not in app.screen_stack:
+                return None
+            return callback(value) if callback is not None else None  # a coroutine is awaited
 
-        def refused(error: QinziError) -> None:
-            if error.session is not None:  # what the attempt cost (R8) outlives the refusal
-                app.session = error.session
-            (failed or self.show_error)(error)
+        def run() -> Any:
+            if not steps_session:
+                return fn(*args, **kwargs)
+            with visit.session_lock:
+                current = visit.session
+                if current is not None and current.lang != app.lang:
+                    current = replace(current, lang=app.lang)
+                try:
+                    answer = fn(*(current if a is SESSION else a for a in args), **kwargs)
+                except QinziError as error:
+                    visit.session = error.session or visit.session
+                    raise
+                moved = answer if isinstance(answer, KioskSession) else answer.session
+                visit.session = moved
+                return answer
 
         def job() -> None:
             try:
-                result = fn(*args, **kwargs)
+                result = run()
             except QinziError as error:
-                app.call_from_thread(deliver, refused, error)
-            except Exception:  # the parent sees a plain message; the log keeps the detail
+                app.call_from_thread(deliver, failed or self.show_error, error)
+            except Exception:  # the person sees a plain message; the log keeps the detail
                 log.exception("service call %s failed", getattr(fn, "__name__", fn))
                 app.call_from_thread(deliver, self.show_error, QinziError("errors.generic"))
             else:
-                if done is not None:
-                    app.call_from_thread(deliver, done, result)
+                app.call_from_thread(deliver, done, result)
 
         # Never exclusive: a new call must not cancel a write still waiting to run.
         self.run_worker(job, thread=True, group="service", exit_on_error=False)
 
+    # --- going back -------------------------------------------------------------------------------
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
-            return len(self.app.screen_stack) > 2
+            return self.place.back and len(self.app.screen_stack) > 1
         return True
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 2:
+        if self.check_action("back", ()):
             self.leave()
 
-    def leave(self) -> None:
-        """Back to the screen below, if this one is still on top. A click of a burst, or a
-        worker's answer, can reach a screen a wipe already took away (or one under a dialog);
-        popping then would take the screen on top instead: the fresh welcome screen, half
-        built, which crashed the kiosk (issue 9's monkey)."""
+    def leave(self, result: ResultT | None = None) -> None:
+        """Off the terminal, back to the screen below, if this one is still on top. A click of a
+        burst, or a worker's answer, can reach a screen already taken away (or one under a
+        dialog); dismissing it then would take the screen on top instead: the fresh first
+        screen, half built, which crashed the kiosk (issue 9's monkey)."""
         if self.is_active:
-            self.app.pop_screen()
+            self.dismiss(result)
 
-    def replace_with(self, screen: Screen[Any]) -> None:
-        """This screen gives way to `screen`, on the same terms as `leave`."""
-        if self.is_active:
-            self.app.switch_screen(screen)
+    def tell(self, message: FlowMessage) -> None:
+        """Report to the flow, if this screen is still on the terminal."""
+        if self in self.app.screen_stack:
+            self.post_message(message)
+
+
+class Body(VerticalScroll, can_focus=False):
+    """The scrolling body of a screen. It takes no focus itself (its keys still scroll it):
+    focus goes straight to the screen's first field, and the whole body is not restyled twice
+    as focus passes through it on the way."""
+
+
+class KioskScreen(QinziScreen[None]):
+    """A parent's screen: subclasses give `compose_body`; the flow's place gives the step bar."""
+
+    CSS_PATH = [str(p) for p in sorted(shipped("styles").glob("*.tcss")) if p.name != "app.tcss"]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        if self.place.step:
+            yield StepBar(self.place.step, self.place.steps)
+        with Body(id="body"):
+            yield from self.compose_body()
+        yield OutboxPane()
+        yield KeyBar()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()

@@ -5,13 +5,16 @@ and the way on: 下載留存, 查看申請進度, 登出."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
 from app.services.kiosk import Submitted
-from screens.base import KioskScreen
+from app.tui import FlowMessage
+from screens.base import KioskScreen, LogOut, Place
 from screens.widgets.i18n import T, TButton
+from screens.widgets.typed import OnQinzi
 
 
 def numbered(mark: str, key: str, **params: object) -> Horizontal:
@@ -19,7 +22,7 @@ def numbered(mark: str, key: str, **params: object) -> Horizontal:
     return Horizontal(Static(mark, classes="mark"), T(key, **params), classes="item")
 
 
-class SubmittedCard(Vertical):
+class SubmittedCard(OnQinzi, Vertical):
     """One application: its number and status, the student (masked, R9) and the papers."""
 
     def __init__(self, item: Submitted) -> None:
@@ -54,8 +57,13 @@ class SubmittedCard(Vertical):
 
 
 class CompletionScreen(KioskScreen):
-    def __init__(self, submitted: list[Submitted]) -> None:
-        super().__init__()
+    AUTO_FOCUS = ""  # the download button, without scrolling the page to it
+
+    class ShowProgress(FlowMessage):
+        """查看申請進度."""
+
+    def __init__(self, place: Place, submitted: list[Submitted]) -> None:
+        super().__init__(place)
         self.submitted = list(submitted)
 
     @property
@@ -69,8 +77,8 @@ class CompletionScreen(KioskScreen):
             for item in self.submitted:
                 yield SubmittedCard(item)
         yield T("label.completion.next_title", classes="subtitle")
-        random = self.app.services.settings.initial_password == "random"
-        days = self.app.services.settings.initial_password_days
+        random = self.settings.initial_password == "random"
+        days = self.settings.initial_password_days
         with Vertical(id="next-steps"):
             yield numbered("1.", "label.completion.next_review")
             yield numbered("2.", "label.completion.next_mail_random" if random
@@ -84,46 +92,37 @@ class CompletionScreen(KioskScreen):
         with Horizontal(classes="actions"):
             yield TButton("label.completion.logout", id="logout")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.query_one("#download").focus(scroll_visible=False)
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
-        event.stop()
-        if event.button.id == "download":
-            self.download_forms(self.numbers)
-        elif event.button.id == "progress":
-            self.show_progress()
-        elif event.button.id == "logout":
-            self.app.wipe()
+    @on(Button.Pressed, "#download")
+    def download_pressed(self) -> None:
+        self.download_forms(self.numbers)
+
+    @on(Button.Pressed, "#progress")
+    def progress_pressed(self) -> None:
+        self.tell(self.ShowProgress())
+
+    @on(Button.Pressed, "#logout")
+    def logout_pressed(self) -> None:
+        self.tell(LogOut())
 
     def download_forms(self, numbers: list[str]) -> None:
         """下載留存: the application forms of `numbers` as one PDF under the data folder's
         forms/, printed where the kiosk has a printer; the screen says where the file went."""
-        forms = self.app.services.forms
-        owner = self.app.session.contact.digest if self.app.session else None
+        forms = self.services.forms
+        owner = self.session.contact.digest if self.session else None
 
         def save_and_print():
             saved = forms.save(numbers, owner=owner)
             return saved, forms.print_file(saved.path)
 
-        self.notify(self.app.tr("label.completion.preparing"), timeout=4)
+        self.notify(self.tr("label.completion.preparing"), timeout=4)
         self.call(save_and_print, done=self.forms_ready)
 
     def forms_ready(self, result) -> None:
         saved, job = result
         key = "label.completion.printed" if job else "label.completion.saved"
         printer = job.printer if job else ""
-        self.notify(self.app.tr(key, path=str(saved.path), pages=saved.pages, printer=printer),
+        self.notify(self.tr(key, path=str(saved.path), pages=saved.pages, printer=printer),
                     timeout=15)  # fmt: skip
-
-    def show_progress(self) -> None:
-        from screens.progress import ProgressScreen
-
-        self.replace_with(ProgressScreen())
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """No going back into a wizard whose applications are already sent."""
-        if action == "back":
-            return False
-        return super().check_action(action, parameters)

@@ -1,22 +1,27 @@
 """Step 3 同意個資使用聲明: the privacy statement in a box of its own; the consent box stays
 disabled until the box was scrolled to its end, by keyboard or mouse wheel (R10). 不同意並退出
-asks first, then forgets everything (R22)."""
+asks first, then ends the visit (R22, R36)."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Checkbox, Markdown
+from textual.widgets import Button, Checkbox, Markdown
 
 from app.services.kiosk import KioskSession, Statement
-from screens.base import KioskScreen
+from app.tui import FlowMessage
+from screens.base import SESSION, KioskScreen, LogOut
 from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton, TCheckbox
 
 
 class ConsentScreen(KioskScreen):
-    STEP = 3
+    AUTO_FOCUS = "#statement"
+
+    class Agreed(FlowMessage):
+        """下一步 with the box ticked: consent is recorded in the session."""
 
     read_to_end = False
     loaded = False
@@ -37,10 +42,8 @@ class ConsentScreen(KioskScreen):
         with Horizontal(classes="actions"):
             yield TButton("label.consent_step.decline", id="decline", variant="error", compact=True)
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        session = self.app.session
-        if session is not None and session.has_consent:
+    def setup(self) -> None:
+        if self.session is not None and self.session.has_consent:
             # Coming back after consenting: the statement was read; the box stays ticked.
             self._mark_read()
             self.query_one("#agree", Checkbox).value = True
@@ -48,10 +51,9 @@ class ConsentScreen(KioskScreen):
         self.watch(box, "scroll_y", self._check_end, init=False)
         self.watch(box, "virtual_size", self._check_end, init=False)
         self.watch(self.app, "lang", self._load)
-        box.focus()
 
     def _load(self, lang: str) -> None:
-        self.call(self.app.services.applications.privacy_statement, lang, done=self._show)
+        self.call(self.services.applications.privacy_statement, lang, done=self._show)
 
     async def _show(self, statement: Statement) -> None:
         await self.query_one("#statement-text", Markdown).update(statement.text)
@@ -71,38 +73,30 @@ class ConsentScreen(KioskScreen):
         self.query_one("#agree", Checkbox).disabled = False
         self.query_one("#field-consent .field-label", T).set("label.consent_step.read_hint")
 
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+    @on(Checkbox.Changed, "#agree")
+    def agree_changed(self, event: Checkbox.Changed) -> None:
         self.clear_errors()
         self.query_one("#next").disabled = not event.value
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
-        event.stop()
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "decline":
-            self.app.push_screen(
-                Confirm("label.consent_step.decline_question", "label.consent_step.decline_yes"),
-                self._declined,
-            )
-        elif event.button.id == "next":
-            self.next()
+    @on(Button.Pressed, "#back")
+    def back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#decline")
+    def decline(self) -> None:
+        question = Confirm("label.consent_step.decline_question", "label.consent_step.decline_yes")
+        self.app.push_screen(question, self._declined)
 
     def _declined(self, yes: bool | None) -> None:
         if yes:
-            self.app.wipe()
+            self.tell(LogOut())
 
+    @on(Button.Pressed, "#next")
     def next(self) -> None:
         if not self.query_one("#agree", Checkbox).value:
             return
-        self.call(
-            self.app.services.applications.give_consent,
-            self.app.session,
-            self.read_to_end,
-            done=self._to_parent,
-        )
+        self.call(self.services.applications.give_consent, SESSION, self.read_to_end,
+                  done=self._agreed)  # fmt: skip
 
-    def _to_parent(self, session: KioskSession) -> None:
-        from screens.parent import ParentScreen
-
-        self.app.session = session
-        self.app.push_screen(ParentScreen())
+    def _agreed(self, _: KioskSession) -> None:
+        self.tell(self.Agreed())

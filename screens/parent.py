@@ -5,20 +5,21 @@ application of the session (R11–R16); each refusal shows beside its field, not
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from app.errors import QinziError
 from app.identity import mask_name
 from app.services.kiosk import ParentDetails, Prefill, SessionAnswer, Submitted
-from screens.base import KioskScreen
+from app.tui import FlowMessage
+from screens.base import SESSION, KioskScreen
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
-
-# Cleared once the applications are in: a new round starts from an empty form.
-WIZARD_DRAFTS = ("StudentScreen", "ConsentScreen")
 
 # Refusals that mean "you already have an account" (seed FAQ 二 Q2, Q4): R12, R13, R15. They
 # come with a one-key way to 家長登入 and 忘記密碼.
@@ -32,12 +33,24 @@ ACCOUNT_HELP = frozenset(
 
 
 class ParentScreen(KioskScreen):
-    STEP = 4
+    AUTO_FOCUS = "#parent-id"
     DRAFT = ("parent-id", "name", "email", "mobile", "signature")
     BINDINGS = [
-        Binding("f6", "help_login", "label.parent_login", id="help-login"),
-        Binding("f7", "help_forgot", "label.forgot_password", id="help-forgot"),
+        Binding("f6", "help('login')", "label.parent_login", id="help-login"),
+        Binding("f7", "help('forgot')", "label.forgot_password", id="help-forgot"),
     ]
+
+    @dataclass
+    class Sent(FlowMessage):
+        """送出資料 went through: one application per student."""
+
+        submitted: list[Submitted]
+
+    @dataclass
+    class HelpWanted(FlowMessage):
+        """The parent has an account after all: "login" or "forgot"."""
+
+        what: str
 
     prefill: Prefill | None = None
     verified_id: str | None = None
@@ -60,24 +73,13 @@ class ParentScreen(KioskScreen):
                 yield T("label.parent_step.account_found", classes="lead")
                 yield T("", id="account-details")
             yield Field("name", "label.parent_step.name", Input(id="name", max_length=50))
-            yield Field(
-                "email",
-                "label.parent_step.email",
-                Input(id="email", max_length=254),
-                hint_key="label.parent_step.email_hint",
-            )
-            yield Field(
-                "mobile",
-                "label.parent_step.mobile",
-                Input(id="mobile", max_length=20),
-                hint_key="label.parent_step.mobile_hint",
-            )
-            yield Field(
-                "signature",
-                "label.parent_step.signature",
-                Input(id="signature", max_length=60),
-                hint_key="label.parent_step.signature_hint",
-            )
+            yield Field("email", "label.parent_step.email", Input(id="email", max_length=254),
+                        hint_key="label.parent_step.email_hint")  # fmt: skip
+            yield Field("mobile", "label.parent_step.mobile", Input(id="mobile", max_length=20),
+                        hint_key="label.parent_step.mobile_hint")  # fmt: skip
+            yield Field("signature", "label.parent_step.signature",
+                        Input(id="signature", max_length=60),
+                        hint_key="label.parent_step.signature_hint")  # fmt: skip
         with Horizontal(id="account-help", classes="actions"):
             yield TButton("label.parent_step.help_login", id="help-login")
             yield TButton("label.parent_step.help_forgot", id="help-forgot")
@@ -86,22 +88,19 @@ class ParentScreen(KioskScreen):
             yield TButton("label.wizard.back", id="back")
             yield TButton("label.parent_step.submit", id="submit", variant="primary")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.query_one("#account-help").display = False
         self.watch(self.app, "lang", self._relabel)
         self.refresh_state()
-        draft = self.app.drafts.get(type(self).__name__, {})
         typed = self.query_one("#parent-id", Input).value
-        if typed and draft.get("verified-id") == typed:
+        if typed and self.draft.get("verified-id") == typed:
             self.verify()  # verified before going back: show the same form again
-        self.query_one("#parent-id").focus()
 
     def _relabel(self, lang: str) -> None:
-        tr = self.app.tr
-        self.query_one("#parent-id", Input).placeholder = tr("label.parent_step.id_placeholder")
-        self.query_one("#email", Input).placeholder = tr("label.parent_step.email_placeholder")
-        self.query_one("#mobile", Input).placeholder = tr("label.parent_step.mobile_placeholder")
+        for name, key in (("#parent-id", "label.parent_step.id_placeholder"),
+                          ("#email", "label.parent_step.email_placeholder"),
+                          ("#mobile", "label.parent_step.mobile_placeholder")):  # fmt: skip
+            self.query_one(name, Input).placeholder = self.tr(key)
 
     def refresh_state(self) -> None:
         prefill = self.prefill
@@ -130,16 +129,17 @@ class ParentScreen(KioskScreen):
         else:
             signature_hint.set("label.parent_step.signature_hint")
 
-    # --- events --------------------------------------------------------------------------------
+    # --- what the parent does ------------------------------------------------------------------
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        super().on_input_changed(event)
+    @on(Input.Changed, "#parent-id")
+    def id_changed(self, event: Input.Changed) -> None:
         # Another ID after 驗證: its account may differ, so 驗證 again.
-        if event.input.id == "parent-id" and self.prefill and event.value != self.verified_id:
+        if self.prefill and event.value != self.verified_id:
             self.prefill = self.verified_id = None
             self.refresh_state()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "parent-id":
             self.verify()
@@ -148,18 +148,17 @@ class ParentScreen(KioskScreen):
         else:
             self.focus_next()
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
-        event.stop()
-        if event.button.id == "check-parent":
-            self.verify()
-        elif event.button.id == "submit":
-            self.submit()
-        elif event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "help-login":
-            self.action_help_login()
-        elif event.button.id == "help-forgot":
-            self.action_help_forgot()
+    @on(Button.Pressed, "#back")
+    def back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#help-login")
+    def help_login_pressed(self) -> None:
+        self.action_help("login")
+
+    @on(Button.Pressed, "#help-forgot")
+    def help_forgot_pressed(self) -> None:
+        self.action_help("forgot")
 
     # --- the way to an existing account (R12, R13, R15) -----------------------------------------
 
@@ -169,45 +168,35 @@ class ParentScreen(KioskScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("help_login", "help_forgot"):
+        if action == "help":
             return self.query_one("#account-help").display
         return super().check_action(action, parameters)
 
-    def action_help_login(self) -> None:
-        from screens.account.login import LoginScreen
+    def action_help(self, what: str) -> None:
+        self.tell(self.HelpWanted(what))
 
-        self.app.push_screen(LoginScreen())
+    # --- 驗證 and 送出資料 -----------------------------------------------------------------------
 
-    def action_help_forgot(self) -> None:
-        from screens.account.forgot import ForgotPasswordScreen
-
-        self.app.push_screen(ForgotPasswordScreen())
-
-    # --- actions -------------------------------------------------------------------------------
-
+    @on(Button.Pressed, "#check-parent")
     def verify(self) -> None:
         self.clear_errors()
         typed = self.query_one("#parent-id", Input).value
-        self.call(
-            self.app.services.applications.parent_prefill,
-            self.app.session,
-            typed,
-            done=lambda answer: self._verified(typed, answer),
-        )
+        self.call(self.services.applications.parent_prefill, SESSION, typed,
+                  done=lambda answer: self._verified(typed, answer))  # fmt: skip
 
     def _verified(self, typed: str, answer: SessionAnswer[Prefill]) -> None:
-        self.app.session = answer.session
-        prefill = answer.value
         if typed != self.query_one("#parent-id", Input).value:
             return  # changed while we looked
+        prefill = answer.value
         self.prefill, self.verified_id = prefill, typed
-        self.app.drafts.setdefault(type(self).__name__, {})["verified-id"] = typed
+        self.draft["verified-id"] = typed
         self.refresh_state()
         first = "#name"
         if prefill.account_exists:
             first = "#signature" if prefill.mobile_masked else "#mobile"
         self.call_after_refresh(lambda: self.query_one(first).focus())
 
+    @on(Button.Pressed, "#submit")
     def submit(self) -> None:
         if self.prefill is None:
             return
@@ -215,24 +204,10 @@ class ParentScreen(KioskScreen):
         self.query_one("#account-help").display = False
         value = {name: self.query_one(f"#{name}", Input).value for name in self.DRAFT}
         details = ParentDetails(value["parent-id"], value["name"], value["email"], value["mobile"])
-        self.call(
-            self.app.services.applications.submit,
-            self.app.session,
-            details,
-            value["signature"],
-            done=self._submitted,
-        )
+        self.call(self.services.applications.submit, SESSION, details, value["signature"],
+                  done=self._sent)  # fmt: skip
 
-    def _submitted(self, answer: SessionAnswer[list[Submitted]]) -> None:
-        from screens.completion import CompletionScreen
-
-        self.app.session = answer.session
-        submitted = answer.value
-        drafts = self.app.drafts
-        for name in WIZARD_DRAFTS:
-            drafts.pop(name, None)
-        drafts.get(type(self).__name__, {}).pop("signature", None)
-        # The wizard is done: nothing to go back to but the welcome screen below.
-        while len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
-        self.app.push_screen(CompletionScreen(submitted))
+    def _sent(self, answer: SessionAnswer[list[Submitted]]) -> None:
+        # The parent's details stay for another round of students; the signature does not.
+        self.draft.pop("signature", None)
+        self.tell(self.Sent(list(answer.value)))

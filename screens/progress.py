@@ -4,13 +4,16 @@ and the reason), the trash button on a pending row, 重新載入, 新增綁定�
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widgets import Button
 
 from app.clock import to_local
 from app.models import Status
 from app.services.kiosk import ProgressRow
-from screens.base import KioskScreen
+from app.tui import FlowMessage
+from screens.base import KioskScreen, LogOut
 from screens.widgets.confirm import Confirm
 from screens.widgets.i18n import T, TButton
 
@@ -22,6 +25,11 @@ STATUS_CLASS = {
 
 
 class ProgressScreen(KioskScreen):
+    """There is no step before the progress page: the flow gives it no way back."""
+
+    class AddStudent(FlowMessage):
+        """新增綁定學生."""
+
     def compose_body(self) -> ComposeResult:
         yield T("label.progress_title", classes="title")
         yield T("label.progress_thanks", classes="lead")
@@ -35,18 +43,17 @@ class ProgressScreen(KioskScreen):
             yield TButton("label.key_logout", id="logout")
         yield T("label.progress_howto", classes="muted")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.reload()
 
     def on_screen_resume(self) -> None:
         self.reload()
 
+    @on(Button.Pressed, "#reload")
     def reload(self) -> None:
-        session = self.app.session
-        if session is None:
-            return
-        self.call(self.app.services.progress.progress, session.contact.digest, done=self.show)
+        if self.session is not None:
+            self.call(self.services.progress.progress, self.session.contact.digest,
+                      done=self.show)  # fmt: skip
 
     def show(self, rows: list[ProgressRow]) -> None:
         box = self.query_one("#rows", Vertical)
@@ -78,41 +85,34 @@ class ProgressScreen(KioskScreen):
             )
         return Vertical(widget, classes="progress-item")
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
-        event.stop()
-        button = event.button.id or ""
-        if button == "reload":
-            self.reload()
-        elif button == "add":
-            from screens.student import StudentScreen
+    @on(Button.Pressed, "#add")
+    def add_pressed(self) -> None:
+        self.tell(self.AddStudent())
 
-            self.app.push_screen(StudentScreen())
-        elif button == "logout":
-            self.app.wipe()
-        elif button == "void-all":
-            self.app.push_screen(Confirm("label.void_all_confirm"), self._void_all)
-        elif button.startswith("cancel-"):
-            number = button.removeprefix("cancel-")
-            self.app.push_screen(
-                Confirm("label.cancel_confirm", number=number), lambda ok: self._cancel(ok, number)
-            )
+    @on(Button.Pressed, "#logout")
+    def logout_pressed(self) -> None:
+        self.tell(LogOut())
+
+    @on(Button.Pressed, "#void-all")
+    def void_all_pressed(self) -> None:
+        self.app.push_screen(Confirm("label.void_all_confirm"), self._void_all)
+
+    @on(Button.Pressed, ".progress-cancel")
+    def cancel_pressed(self, event: Button.Pressed) -> None:
+        number = (event.button.id or "").removeprefix("cancel-")
+        self.app.push_screen(Confirm("label.cancel_confirm", number=number),
+                             lambda ok: self._cancel(ok, number))  # fmt: skip
 
     def _cancel(self, ok: bool | None, number: str) -> None:
-        if ok:
-            contact = self.app.session.contact.digest
-            self.call(self.app.services.progress.cancel, contact, number,
+        if ok and self.session is not None:
+            self.call(self.services.progress.cancel, self.session.contact.digest, number,
                       done=lambda _: self.after("label.cancelled", number=number))  # fmt: skip
 
     def _void_all(self, ok: bool | None) -> None:
-        if ok:
-            contact = self.app.session.contact.digest
-            self.call(self.app.services.progress.void_all, contact,
+        if ok and self.session is not None:
+            self.call(self.services.progress.void_all, self.session.contact.digest,
                       done=lambda n: self.after("label.voided", count=n))  # fmt: skip
 
     def after(self, key: str, **params: object) -> None:
-        self.notify(self.app.tr(key, **params))
+        self.notify(self.tr(key, **params))
         self.reload()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """There is no step before the progress page: going back would re-open step 1."""
-        return action != "back"

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from app.errors import QinziError
 from screens.widgets.dialog import Dialog
@@ -53,16 +54,16 @@ class StaffPinScreen(Dialog[bool]):
         except QinziError as error:
             self.app.call_from_thread(self.refused, error)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#leave")
+    def leave_pressed(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
         self.check()
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
+    @on(Button.Pressed, "#cancel")
+    def cancel_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "leave":
-            self.check()
-        else:
-            self.answer(False)
+        self.answer(False)
 
     def action_cancel(self) -> None:
         self.answer(False)

@@ -4,9 +4,10 @@ each 加入 puts one on the list, 新增綁定學生 clears the form for the nex
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
 from app.errors import InvalidInput
 from app.identity import mask_id
@@ -20,17 +21,22 @@ from app.services.kiosk import (
     SessionAnswer,
     StudentCard,
 )
-from screens.base import KioskScreen
+from app.tui import FlowMessage
+from screens.base import SESSION, KioskScreen
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
 
 class StudentScreen(KioskScreen):
-    STEP = 2
+    AUTO_FOCUS = "#relationship-kind"
     DRAFT = ("student-id", "relationship-note")
+
+    class Done(FlowMessage):
+        """下一步: the students are chosen."""
 
     card: StudentCard | None = None  # found by 查詢, not yet added
     form_open = True
+    preselect_school: str | None = None  # from a class letter's QR
 
     def compose_body(self) -> ComposeResult:
         yield T("label.student_step.title", classes="title")
@@ -43,8 +49,7 @@ class StudentScreen(KioskScreen):
                 "relationship",
                 "label.student_step.relationship",
                 RadioSet(
-                    RadioButton("", id="kind-legal"),
-                    RadioButton("", id="kind-guardian"),
+                    *(RadioButton("", id=f"kind-{kind}") for kind in RELATIONSHIP_GROUPS),
                     id="relationship-kind",
                 ),
                 Select([], id="relationship", disabled=True),
@@ -80,13 +85,11 @@ class StudentScreen(KioskScreen):
             yield TButton("label.student_step.another", id="another")
             yield TButton("label.wizard.next", id="next", variant="primary")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.form_open = not self.chosen
         self.query_one("#field-relationship_note").display = False
         self.query_one("#student-id-ok").display = False
         self.watch(self.app, "lang", self._relabel)
-        self.query_one("#relationship-kind").focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_state()
@@ -95,17 +98,19 @@ class StudentScreen(KioskScreen):
 
     @property
     def chosen(self) -> tuple[ChosenStudent, ...]:
-        return self.app.session.students if self.app.session is not None else ()
+        return self.session.students if self.session is not None else ()
+
+    def _pressed(self, radio_set: str, prefix: str) -> str | None:
+        pressed = self.query_one(radio_set, RadioSet).pressed_button
+        return pressed.id.removeprefix(prefix) if pressed is not None and pressed.id else None
 
     @property
     def kind(self) -> str | None:
-        pressed = self.query_one("#relationship-kind", RadioSet).pressed_button
-        return pressed.id.removeprefix("kind-") if pressed is not None and pressed.id else None
+        return self._pressed("#relationship-kind", "kind-")
 
     @property
     def level(self) -> str | None:
-        pressed = self.query_one("#level", RadioSet).pressed_button
-        return pressed.id.removeprefix("level-") if pressed is not None and pressed.id else None
+        return self._pressed("#level", "level-")
 
     @property
     def relationship(self) -> str:
@@ -127,9 +132,9 @@ class StudentScreen(KioskScreen):
         self._render_chosen()
 
     def _relabel(self, lang: str) -> None:
-        tr = self.app.tr
-        kinds = {"legal": "relationship.legal_representative", "guardian": "relationship.guardian"}
-        for kind, key in kinds.items():
+        tr = self.tr
+        for kind in RELATIONSHIP_GROUPS:
+            key = "relationship.legal_representative" if kind == "legal" else f"relationship.{kind}"
             self.query_one(f"#kind-{kind}", RadioButton).label = tr(key)
         for lv in Level:
             self.query_one(f"#level-{lv}", RadioButton).label = tr(f"level.{lv}")
@@ -143,22 +148,20 @@ class StudentScreen(KioskScreen):
 
     def _school_prompt(self) -> None:
         key = "label.student_step.school_prompt" if self.level else "label.student_step.level_first"
-        self.query_one("#school", Select).prompt = self.app.tr(key)
+        self.query_one("#school", Select).prompt = self.tr(key)
 
     def _fill_relationships(self) -> None:
         """The second choice follows the first, as in the seed: 法定代理人 → 父親/母親, 監護人 →
-        祖父…其他. Relabelling keeps the choice."""
+        祖父…其他 (R5). Relabelling keeps the choice."""
         select = self.query_one("#relationship", Select)
         kind = self.kind
         codes = RELATIONSHIP_GROUPS.get(kind or "", ())
         keep = select.value
-        select.set_options([(self.app.tr(f"relationship.{c}"), str(c)) for c in codes])
+        select.set_options([(self.tr(f"relationship.{c}"), str(c)) for c in codes])
         if keep in {str(c) for c in codes}:
             select.value = keep
-        select.prompt = self.app.tr(
-            {"legal": "label.student_step.who_legal", "guardian": "label.student_step.who_guardian"}
-            .get(kind or "", "label.student_step.kind_first")
-        )  # fmt: skip
+        select.prompt = self.tr(f"label.student_step.who_{kind}" if kind
+                                else "label.student_step.kind_first")  # fmt: skip
         select.disabled = not codes
 
     def _render_card(self) -> None:
@@ -178,10 +181,10 @@ class StudentScreen(KioskScreen):
         box.remove_children()
         rows = []
         for index, student in enumerate(chosen):
-            relation = self.app.tr(f"relationship.{student.relationship}")
+            relation = self.tr(f"relationship.{student.relationship}")
             if student.note:
                 relation = f"{relation}（{student.note}）"
-            text = self.app.tr(
+            text = self.tr(
                 "label.student_step.row",
                 name=student.card.name_masked,
                 school=student.card.school_name,
@@ -192,31 +195,53 @@ class StudentScreen(KioskScreen):
             rows.append(Horizontal(Static(text, classes="chosen-text"), remove, classes="chosen"))
         box.mount_all(rows)
 
-    # --- events --------------------------------------------------------------------------------
+    # --- what the parent does ------------------------------------------------------------------
 
-    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        if event.radio_set.id == "relationship-kind":
-            self._fill_relationships()
-            self.query_one("#field-relationship_note").display = False
-        elif event.radio_set.id == "level":
-            self._forget_card()
-            self.query_one("#school", Select).set_options([])
-            self._school_prompt()
-            level = self.level
-            self.call(
-                self.app.services.applications.schools,
-                level,
-                done=lambda options: self._fill_schools(level, options),
-            )
+    @on(RadioSet.Changed, "#relationship-kind")
+    def kind_changed(self) -> None:
+        self._fill_relationships()
+        self.query_one("#field-relationship_note").display = False
+
+    @on(RadioSet.Changed, "#level")
+    def level_changed(self) -> None:
+        self._forget_card()
+        self.query_one("#school", Select).set_options([])
+        self._school_prompt()
+        level = self.level
+        self.call(self.services.applications.schools, level,
+                  done=lambda options: self._fill_schools(level, options))  # fmt: skip
 
     def _fill_schools(self, level: str | None, options: list[SchoolOption]) -> None:
         if level != self.level:  # the parent already chose another level
             return
         select = self.query_one("#school", Select)
         select.set_options([(o.name, o.code) for o in options])
-        wanted, self.preselect_school = getattr(self, "preselect_school", None), None
+        wanted, self.preselect_school = self.preselect_school, None
         if wanted in {o.code for o in options}:
             select.value = wanted
+
+    @on(Select.Changed, "#relationship")
+    def relationship_changed(self, event: Select.Changed) -> None:
+        self.query_one("#field-relationship_note").display = event.value == Relationship.OTHER
+
+    @on(Select.Changed, "#school")
+    def school_changed(self) -> None:
+        self._forget_card()
+
+    @on(Input.Changed, "#student-id")
+    def id_changed(self) -> None:
+        self.query_one("#student-id-ok", T).display = False
+        self._forget_card()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.scanned_class_letter(event.input.value):
+            event.input.value = ""
+        elif event.input.id == "student-id":
+            self.check_id()
+        else:
+            self.focus_next()
 
     def scanned_class_letter(self, text: str) -> bool:
         """A USB scanner typed the QR of a class letter (QZCLASS:…) into a field: preselect the
@@ -228,63 +253,27 @@ class StudentScreen(KioskScreen):
 
         def apply(level: str | None) -> None:
             if level is None:
-                self.notify(self.app.tr("label.student_step.letter_unknown"), severity="warning")
+                self.notify(self.tr("label.student_step.letter_unknown"), severity="warning")
                 return
             self.preselect_school = school_code
             self.query_one(f"#level-{level}", RadioButton).value = True
-            self.notify(self.app.tr("label.student_step.letter_read"))
+            self.notify(self.tr("label.student_step.letter_read"))
             self.query_one("#student-id").focus()
 
-        self.call(self.app.services.applications.school_level, school_code, done=apply)
+        self.call(self.services.applications.school_level, school_code, done=apply)
         return True
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id == "relationship":
-            self.query_one("#field-relationship_note").display = event.value == Relationship.OTHER
-        elif event.select.id == "school":
-            self._forget_card()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        super().on_input_changed(event)
-        if event.input.id == "student-id":
-            self.query_one("#student-id-ok", T).display = False
-            self._forget_card()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Button.Pressed, ".remove")
+    def remove_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if self.scanned_class_letter(event.input.value):
-            event.input.value = ""
-        elif event.input.id == "student-id":
-            self.check_id()
-        else:
-            self.focus_next()
+        self.remove_student(int(event.button.name or 0))
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
-        event.stop()
-        button = event.button
-        if button.has_class("remove"):
-            self.remove_student(int(button.name or 0))
-        elif button.id == "check-id":
-            self.check_id()
-        elif button.id == "lookup":
-            self.lookup()
-        elif button.id == "add":
-            self.add()
-        elif button.id == "another":
-            self.another()
-        elif button.id == "next":
-            self.next()
-
-    # --- actions -------------------------------------------------------------------------------
-
+    @on(Button.Pressed, "#check-id")
     def check_id(self) -> None:
         """R7 before any lookup: a typo is caught without spending one of the tries (R8)."""
         self.clear_errors()
-        self.call(
-            self.app.services.applications.check_id,
-            self.query_one("#student-id", Input).value,
-            done=self._id_ok,
-        )
+        self.call(self.services.applications.check_id,
+                  self.query_one("#student-id", Input).value, done=self._id_ok)  # fmt: skip
 
     def _id_ok(self, normalized: str) -> None:
         ok = self.query_one("#student-id-ok", T)
@@ -292,6 +281,7 @@ class StudentScreen(KioskScreen):
         ok.display = True
         self.query_one("#school", Select).focus()
 
+    @on(Button.Pressed, "#lookup")
     def lookup(self) -> None:
         self.clear_errors()
         level, school = self.level, self.query_one("#school", Select).value
@@ -301,17 +291,10 @@ class StudentScreen(KioskScreen):
         if school == Select.NULL:
             self.show_error(InvalidInput("errors.wizard.school_required", field="school"))
             return
-        self.call(
-            self.app.services.applications.lookup_student,
-            self.app.session,
-            level,
-            school,
-            self.query_one("#student-id", Input).value,
-            done=self._found,
-        )
+        self.call(self.services.applications.lookup_student, SESSION, level, school,
+                  self.query_one("#student-id", Input).value, done=self._found)  # fmt: skip
 
     def _found(self, answer: SessionAnswer[StudentCard]) -> None:
-        self.app.session = answer.session
         self.card = answer.value
         self.refresh_state()
         self.focus_later("#add")
@@ -321,27 +304,26 @@ class StudentScreen(KioskScreen):
             self.card = None
             self.refresh_state()
 
+    @on(Button.Pressed, "#add")
+    def add_pressed(self) -> None:
+        self.add()
+
     def add(self, then_next: bool = False) -> None:
         self.clear_errors()
-        self.call(
-            self.app.services.applications.choose_student,
-            self.app.session,
-            self.card,
-            self.relationship,
-            self.query_one("#relationship-note", Input).value,
-            done=lambda session: self._added(session, then_next),
-        )
+        self.call(self.services.applications.choose_student, SESSION, self.card,
+                  self.relationship, self.query_one("#relationship-note", Input).value,
+                  done=lambda _: self._added(then_next))  # fmt: skip
 
-    def _added(self, session: KioskSession, then_next: bool) -> None:
-        self.app.session = session
+    def _added(self, then_next: bool) -> None:
         self.card = None
         self.form_open = False
         self.refresh_state()
         if then_next:
-            self._to_consent()
+            self.tell(self.Done())
         else:
             self.focus_later("#next")
 
+    @on(Button.Pressed, "#another")
     def another(self) -> None:
         """新增綁定學生: the next student, one at a time. The relationship, level and school stay
         (brothers and sisters often share them); the ID is cleared."""
@@ -354,22 +336,16 @@ class StudentScreen(KioskScreen):
 
     def remove_student(self, index: int) -> None:
         def removed(session: KioskSession) -> None:
-            self.app.session = session
-            if not self.chosen:
+            if not session.students:
                 self.form_open = True
             self.refresh_state()
 
-        apps = self.app.services.applications
-        self.call(apps.remove_student, self.app.session, index, done=removed)
+        self.call(self.services.applications.remove_student, SESSION, index, done=removed)
 
+    @on(Button.Pressed, "#next")
     def next(self) -> None:
         """A found student not yet added is added first: pressing 下一步 means 'this is right'."""
         if self.card is not None:
             self.add(then_next=True)
         elif self.chosen:
-            self._to_consent()
-
-    def _to_consent(self) -> None:
-        from screens.consent import ConsentScreen
-
-        self.app.push_screen(ConsentScreen())
+            self.tell(self.Done())

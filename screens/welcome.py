@@ -1,17 +1,31 @@
-"""Flow step 0: what this kiosk does, and the way in — 親子綁定, 常見問題, the language switch."""
+"""Flow step 0: what this kiosk does, and the way in — 親子綁定, 家長登入, 常見問題, the language
+switch. The first screen of the kiosk mode: whenever it is shown again after a parent's screens,
+whoever was here has gone, and the flow ends their visit (R36)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
+from app.tui import FlowMessage
 from screens.base import KioskScreen
 from screens.widgets.i18n import T, TButton
 
 
 class WelcomeScreen(KioskScreen):
+    AUTO_FOCUS = "#bind"
     CSS_PATH = []  # its styles are the app's own (app.tcss): the first frame parses no more
+
+    @dataclass
+    class Picked(FlowMessage):
+        """One of the ways in: "bind", "login" or "faq"."""
+
+        choice: str
+
     def compose_body(self) -> ComposeResult:
         with Vertical(id="welcome"):
             yield T("label.welcome_title", id="welcome-title")
@@ -27,11 +41,9 @@ class WelcomeScreen(KioskScreen):
                 yield Static(id="demo-info")
 
     def mode_key(self) -> str:
-        return "label.mode_demo" if self.app.services.settings.demo else "label.mode_production"
+        return "label.mode_demo" if self.settings.demo else "label.mode_production"
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#bind").focus()
+    def setup(self) -> None:
         if self.app.demo_info is not None or self.app.preparing:
             self.watch(self.app, "lang", self.show_demo_info)
             self.watch(self.app, "demo_info", self.show_demo_info, init=False)
@@ -40,26 +52,19 @@ class WelcomeScreen(KioskScreen):
         """The demo's logins and fictional students, so a salesperson needs no notes; until the
         set-up behind the first frame is done, a line saying it is on its way."""
         info = self.app.demo_info
-        text = self.app.tr("label.demo_preparing")
+        text = self.tr("label.demo_preparing")
         if info is not None:
-            from app.services.demo.seed import demo_lines  # demo only: kept off a kiosk's start-up
+            from app.services.demo.seed import demo_lines  # demo only: off a kiosk's start-up
 
             text = "\n".join(demo_lines(info, self.app.tr))
         self.query_one("#demo-info", Static).update(text)
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
+    @on(Button.Pressed, "#bind, #login, #faq")
+    def picked(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "bind":
-            from screens.contact import ContactScreen
+        self.tell(self.Picked(event.button.id or ""))
 
-            self.app.push_screen(ContactScreen())
-        elif event.button.id == "login":
-            from screens.account.login import LoginScreen
-
-            self.app.push_screen(LoginScreen())
-        elif event.button.id == "faq":
-            from screens.faq import FaqScreen
-
-            self.app.push_screen(FaqScreen())
-        elif event.button.id == "language":
-            self.app.action_toggle_language()
+    @on(Button.Pressed, "#language")
+    def switch_language(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.app.action_toggle_language()

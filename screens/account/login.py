@@ -3,18 +3,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from app.services.accounts import ParentLogin
+from app.tui import FlowMessage
 from screens.base import KioskScreen
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
 
 class LoginScreen(KioskScreen):
+    AUTO_FOCUS = "#login-email"
     DRAFT = ("login-email",)
+
+    @dataclass
+    class LoggedIn(FlowMessage):
+        login: ParentLogin
+
+    class Forgot(FlowMessage):
+        """忘記密碼."""
 
     def compose_body(self) -> ComposeResult:
         yield T("label.login_title", classes="title")
@@ -25,44 +37,24 @@ class LoginScreen(KioskScreen):
             yield TButton("label.login", id="login", variant="primary")
             yield TButton("label.forgot_password", id="forgot")
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#login-email").focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#login-email")
+    def email_typed(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "login-email":
-            self.query_one("#login-password").focus()
-        else:
-            self.login()
+        self.query_one("#login-password").focus()
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
+    @on(Input.Submitted, "#login-password")
+    @on(Button.Pressed, "#login")
+    def login(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "login":
-            self.login()
-        elif event.button.id == "forgot":
-            from screens.account.forgot import ForgotPasswordScreen
-
-            self.app.push_screen(ForgotPasswordScreen())
-
-    def login(self) -> None:
         self.clear_errors()
-        self.call(
-            self.app.services.accounts.parent_login,
-            self.query_one("#login-email", Input).value,
-            self.query_one("#login-password", Input).value,
-            done=self.logged_in,
-        )
+        self.call(self.services.accounts.parent_login,
+                  self.query_one("#login-email", Input).value,
+                  self.query_one("#login-password", Input).value, done=self.logged_in)  # fmt: skip
+
+    @on(Button.Pressed, "#forgot")
+    def forgot(self) -> None:
+        self.tell(self.Forgot())
 
     def logged_in(self, login: ParentLogin) -> None:
         self.query_one("#login-password", Input).value = ""
-        self.app.account = login
-        self.app.refresh_bindings()
-        if login.must_change:
-            from screens.account.password import ChangePasswordScreen
-
-            self.replace_with(ChangePasswordScreen(forced=True))
-        else:
-            from screens.account.home import AccountHomeScreen
-
-            self.replace_with(AccountHomeScreen())
+        self.tell(self.LoggedIn(login))

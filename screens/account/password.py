@@ -1,20 +1,29 @@
-"""Changing the password; forced at the first login with the initial one (R19, R20). The rules are
-shown before typing, and each refusal says which rule in plain words."""
+"""Changing the password; forced at the first login with the initial one (R19, R20), where the
+flow gives the screen no way back. The rules are shown before typing, and each refusal says
+which rule in plain words."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
-from screens.base import KioskScreen
+from app.tui import FlowMessage
+from screens.base import KioskScreen, Place
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
+ORDER = ("current", "new", "again")
+
 
 class ChangePasswordScreen(KioskScreen):
-    def __init__(self, *, forced: bool = False) -> None:
-        super().__init__()
+    AUTO_FOCUS = "#current"
+    class Saved(FlowMessage):
+        """The forced change is done (R19); a change the parent chose returns by itself."""
+
+    def __init__(self, place: Place, *, forced: bool = False) -> None:
+        super().__init__(place)
         self.forced = forced
 
     def compose_body(self) -> ComposeResult:
@@ -31,47 +40,31 @@ class ChangePasswordScreen(KioskScreen):
             if not self.forced:
                 yield TButton("label.cancel", id="cancel")
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.query_one("#current").focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted)
+    def typed(self, event: Input.Submitted) -> None:
         event.stop()
-        order = ["current", "new", "again"]
-        index = order.index(event.input.id)
-        if index < 2:
-            self.query_one(f"#{order[index + 1]}").focus()
+        index = ORDER.index(event.input.id or "again")
+        if index < len(ORDER) - 1:
+            self.query_one(f"#{ORDER[index + 1]}").focus()
         else:
             self.save()
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
-        event.stop()
-        if event.button.id == "save":
-            self.save()
-        else:
-            self.leave()
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.leave()
 
+    @on(Button.Pressed, "#save")
     def save(self) -> None:
+        if self.login is None:
+            return
         self.clear_errors()
-        self.call(
-            self.app.services.accounts.change_password,
-            self.app.account.account_id,
-            self.query_one("#current", Input).value,
-            self.query_one("#new", Input).value,
-            self.query_one("#again", Input).value,
-            done=self.saved,
-        )
+        self.call(self.services.accounts.change_password, self.login.account_id,
+                  *(self.query_one(f"#{name}", Input).value for name in ORDER),
+                  done=self.saved)  # fmt: skip
 
     def saved(self, _: object) -> None:
-        self.notify(self.app.tr("label.password_saved"))
-        from screens.account.home import AccountHomeScreen
-
+        self.notify(self.tr("label.password_saved"))
         if self.forced:
-            self.replace_with(AccountHomeScreen())
+            self.tell(self.Saved())
         else:
             self.leave()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "back" and self.forced:
-            return False  # R19: the initial password can never be kept
-        return super().check_action(action, parameters)

@@ -4,6 +4,7 @@ actor, action and Taipei calendar days, a page at a time, and exported as CSV to
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -11,6 +12,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from app.services.audit import AuditFilter, AuditPage
 from app.services.audit_log import AuditExport
+from screens.base import Place
 from screens.review.base import ReviewScreen, fill_table, local
 from screens.widgets.field import Field
 from screens.widgets.i18n import T
@@ -21,6 +23,7 @@ WIDE = 90  # columns of screen from which the terminal column is shown
 
 
 class AuditScreen(ReviewScreen):
+    AUTO_FOCUS = "#audit-table"
     SCROLL_BODY = False
     DRAFT = ("actor", "since", "until")
     BINDINGS = [
@@ -31,8 +34,8 @@ class AuditScreen(ReviewScreen):
         Binding("escape", "back", "label.key_back", id="back"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, place: Place) -> None:
+        super().__init__(place)
         self.page = 1
         self.result: AuditPage | None = None
         self.actions: list[str] = []
@@ -51,19 +54,17 @@ class AuditScreen(ReviewScreen):
         yield Static("", id="audit-status")
         yield T("", id="audit-export")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.watch(self.app, "lang", self._relabel)
-        self.call(self.app.services.audit_log.actions, self.staff, done=self._actions)
+        self.call(self.services.audit_log.actions, self.staff, done=self._actions)
         self.load()
-        self.query_one(DataTable).focus()
 
     def _actions(self, actions: list[str]) -> None:
         self.actions = actions
         self._relabel(self.app.lang)
 
     def _relabel(self, lang: str) -> None:
-        tr = self.app.tr
+        tr = self.tr
         self.query_one("#actor", Input).placeholder = tr("label.staff.audit_actor_placeholder")
         for name in ("since", "until"):
             self.query_one(f"#{name}", Input).placeholder = tr("label.staff.date_placeholder")
@@ -78,7 +79,7 @@ class AuditScreen(ReviewScreen):
     def action_label(self, action: str, short: bool = False) -> str:
         """The action in words; the filter's list adds the code, which the CSV holds."""
         key = "label.staff.action_" + action.replace(".", "_")
-        text = self.app.tr(key)
+        text = self.tr(key)
         if text == key:
             return action
         return text if short else f"{text} ({action})"
@@ -102,7 +103,7 @@ class AuditScreen(ReviewScreen):
         self._seq += 1
         seq, wanted = self._seq, self.wanted()
         self._action = wanted.action
-        self.call(self.app.services.audit_log.page, self.staff, wanted, self.page, PAGE_SIZE,
+        self.call(self.services.audit_log.page, self.staff, wanted, self.page, PAGE_SIZE,
                   done=lambda page: self.loaded(seq, page))  # fmt: skip
 
     def loaded(self, seq: int, page: AuditPage) -> None:
@@ -114,7 +115,7 @@ class AuditScreen(ReviewScreen):
         page = self.result
         if page is None:
             return
-        tr = self.app.tr
+        tr = self.tr
         table = self.query_one(DataTable)
         # The terminal only where there is room: at 80 columns the rest must fit (the CSV has it).
         keys = COLUMNS if self.size.width >= WIDE else COLUMNS[:-1]
@@ -131,12 +132,14 @@ class AuditScreen(ReviewScreen):
 
     # --- filters, pages, export ---------------------------------------------------------------
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted)
+    def filter_entered(self, event: Input.Submitted) -> None:
         event.stop()
         self.page = 1
         self.load()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    @on(Select.Changed, "#action")
+    def action_chosen(self, event: Select.Changed) -> None:
         event.stop()
         if self.wanted().action != self._action:
             self.page = 1
@@ -155,9 +158,9 @@ class AuditScreen(ReviewScreen):
 
     def action_export(self) -> None:
         self.clear_errors()
-        self.call(self.app.services.audit_log.export, self.staff, self.wanted(), done=self.exported)
+        self.call(self.services.audit_log.export, self.staff, self.wanted(), done=self.exported)
 
     def exported(self, done: AuditExport) -> None:
         self.query_one("#audit-export", T).set("label.staff.exported", rows=done.rows,
                                                path=done.path)  # fmt: skip
-        self.notify(self.app.tr("label.staff.exported", rows=done.rows, path=done.path))
+        self.notify(self.tr("label.staff.exported", rows=done.rows, path=done.path))

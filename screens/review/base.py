@@ -1,98 +1,59 @@
-"""What every staff-terminal screen shares: the kiosk frame (refusals beside their field, service
-calls in thread workers, the outbox pane), a footer that wraps onto a second row so that every key
-stays visible at 80 columns, and the few ways times and codes are written."""
+"""What every staff-terminal screen shares: the frame (header with who is logged in, body, the
+outbox pane in demo mode, a key bar that wraps so every key stays visible at 80 columns), and the
+few ways times and tables are written."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
-from textual.containers import HorizontalGroup, Vertical, VerticalScroll
-from textual.widgets import DataTable, Header
-from textual.widgets._footer import FooterKey
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Header, Static
 
 from app.clock import to_local
-from app.services.staff import StaffIdentity
-from screens.base import KioskScreen
-from screens.widgets.footer import TFooter
+from app.resources import shipped
+from app.services.review import ReviewService
+from screens.base import Body, QinziScreen
+from screens.widgets.i18n import T
+from screens.widgets.keybar import KeyBar
 from screens.widgets.outbox_pane import OutboxPane
 
 
-class ReviewFooter(TFooter):
-    """The key footer in as many rows as the keys need (at most three)."""
-
-    DEFAULT_CSS = """
-    ReviewFooter { layout: vertical; height: auto; max-height: 3; }
-    ReviewFooter > .footer-row { height: 1; width: 100%; }
-    """
-
-    def __init__(self) -> None:
-        super().__init__(show_command_palette=False, compact=True)
-        self._rows_for = 0
-
-    def compose(self) -> ComposeResult:
-        keys = [w for w in super().compose() if isinstance(w, FooterKey)]
-        width = self.size.width or self.app.size.width
-        self._rows_for = width
-        rows: list[list[FooterKey]] = [[]]
-        used = 0
-        for key in keys:
-            need = cell_len(key.key_display) + cell_len(key.description) + 2
-            if rows[-1] and used + need > width:
-                rows.append([])
-                used = 0
-            rows[-1].append(key)
-            used += need
-        for row in rows:
-            yield HorizontalGroup(*row, classes="footer-row")
-
-    def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._rows_for:
-            self.call_after_refresh(self.recompose)
-
-
-class ReviewScreen(KioskScreen):
+class ReviewScreen(QinziScreen[None]):
     """A staff screen. `SCROLL_BODY = False` gives a fixed body for a table that fills the
-    height; `CAN_GO_BACK = False` for the screens Escape must not leave (login, queue)."""
+    height. The key bar wraps onto more rows, so every key stays visible at 80 columns."""
 
+    CSS_PATH = [str(p) for p in sorted(shipped("styles").glob("*.tcss")) if p.name != "app.tcss"]
     SCROLL_BODY = True
-    CAN_GO_BACK = True
 
     def compose(self) -> ComposeResult:
         yield Header()
-        body = VerticalScroll(id="body") if self.SCROLL_BODY else Vertical(id="body")
+        body = Body(id="body") if self.SCROLL_BODY else Vertical(id="body")
         with body:
             yield from self.compose_body()
         yield OutboxPane()
-        yield ReviewFooter()
+        yield KeyBar()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.watch(self.app, "lang", lambda _: self.update_sub_title())
 
     def update_sub_title(self) -> None:
         """Who is logged in, in the header: someone walking up to the terminal sees it."""
-        staff = self.app.staff
-        if staff is not None:
-            key = "label.staff.sub_it" if staff.is_it else "label.staff.sub_teacher"
-            self.sub_title = self.app.tr(key, name=staff.name)
+        staff = self.staff
+        if staff is None:
+            self.sub_title = ""
+            return
+        key = "label.staff.sub_it" if staff.is_it else "label.staff.sub_teacher"
+        self.sub_title = self.tr(key, name=staff.name)
 
     @property
-    def staff(self) -> StaffIdentity | None:
-        return self.app.staff
-
-    @property
-    def review(self) -> Any:
-        return self.app.services.review
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "back":
-            return self.CAN_GO_BACK
-        return True
+    def review(self) -> ReviewService:
+        return self.services.review
 
 
 def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -120,3 +81,15 @@ def fill_table(
     for key, cells in rows:
         # Cells are data (names a parent typed): Text, which a DataTable never reads as markup.
         table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells), key=key)
+
+
+Fact = tuple[str, str, str]  # label key, value, "" / "ok" / "bad"
+
+
+def fact(label_key: str, value: str, state: str = "") -> Horizontal:
+    mark = {"ok": "✓ ", "bad": "✗ "}.get(state, "")
+    return Horizontal(
+        T(label_key, classes="fact-label"),
+        Static(mark + value, markup=False, classes=f"fact-value -{state or 'plain'}"),  # data
+        classes="fact",
+    )

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable
+from textual.widgets import Button, DataTable
 
 from app.services.review_views import QueueRow
 from screens.widgets.dialog import Dialog
@@ -53,7 +54,8 @@ class BulkConfirm(Dialog[bool]):
     def on_mount(self) -> None:
         self.query_one("#no").focus()
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.answer(event.button.id == "yes")
 

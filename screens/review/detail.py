@@ -5,31 +5,23 @@ applicant. A decided application is read-only."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from app.errors import InvalidInput, QinziError, RuleRefused
 from app.models import Status
 from app.services.review_views import ApplicationDetail, Decision
-from screens.review.base import ReviewScreen, local
+from screens.base import Place
+from screens.review.base import Fact, ReviewScreen, fact, local
 from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton, TCheckbox
 
 REASONS = ("name", "relationship", "paper", "documents", "mobile")
 WITHDRAWN = (Status.CANCELLED, Status.VOIDED)
-Fact = tuple[str, str, str]  # label key, value, "" / "ok" / "bad"
-
-
-def fact(label_key: str, value: str, state: str = "") -> Horizontal:
-    mark = {"ok": "✓ ", "bad": "✗ "}.get(state, "")
-    return Horizontal(
-        T(label_key, classes="fact-label"),
-        Static(mark + value, markup=False, classes=f"fact-value -{state or 'plain'}"),  # data
-        classes="fact",
-    )
 
 
 class DetailScreen(ReviewScreen):
@@ -40,8 +32,8 @@ class DetailScreen(ReviewScreen):
         Binding("escape", "back", "label.key_back", id="back"),
     ]
 
-    def __init__(self, number: str, detail: ApplicationDetail | None = None) -> None:
-        super().__init__()
+    def __init__(self, place: Place, number: str, detail: ApplicationDetail | None = None) -> None:
+        super().__init__(place)
         self.number = number
         self.detail = detail
 
@@ -73,8 +65,7 @@ class DetailScreen(ReviewScreen):
                 yield TButton("label.staff.reject", id="reject", variant="error")
                 yield TButton("label.staff.paper", id="paper")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.query_one("#documents").display = False
         self.query_one("#decision").display = False
         self.watch(self.app, "lang", self._relabel)
@@ -82,7 +73,7 @@ class DetailScreen(ReviewScreen):
             self.load()
 
     def _relabel(self, lang: str) -> None:
-        tr = self.app.tr
+        tr = self.tr
         preset = self.query_one("#reason-preset", Select)
         preset.set_options([(tr(f"label.staff.reason_short_{k}"), k) for k in REASONS])
         preset.prompt = tr("label.staff.reason_pick")
@@ -102,7 +93,7 @@ class DetailScreen(ReviewScreen):
 
     def show(self, d: ApplicationDetail) -> None:
         self.detail = d
-        tr = self.app.tr
+        tr = self.tr
         self.query_one("#detail-state", Static).update(self.state_line(d))
         self.query_one("#detail-state").set_classes(f"-{d.status}")
         for box, facts in (("#facts-application", self.application_facts(d)),
@@ -124,7 +115,7 @@ class DetailScreen(ReviewScreen):
         self.refresh_bindings()
 
     def state_line(self, d: ApplicationDetail) -> str:
-        tr = self.app.tr
+        tr = self.tr
         status = tr(f"label.staff.status_{d.status}")
         if d.status == Status.APPROVED and d.decided_automatically:
             return tr("label.staff.state_auto", status=status, when=local(d.decided_at))
@@ -139,7 +130,7 @@ class DetailScreen(ReviewScreen):
         return tr("label.staff.state_pending", status=status, when=local(d.submitted_at))
 
     def application_facts(self, d: ApplicationDetail) -> list[Fact]:
-        tr = self.app.tr
+        tr = self.tr
         names = [g for g in d.guardians]
         mobiles = [g for g in d.guardians if g.mobile]
         name_state = "" if not names else "ok" if any(g.name_matches for g in names) else "bad"
@@ -169,7 +160,7 @@ class DetailScreen(ReviewScreen):
         ]  # fmt: skip
 
     def roster_facts(self, d: ApplicationDetail) -> list[Fact]:
-        tr = self.app.tr
+        tr = self.tr
         r = d.roster
         if r is None:
             return []
@@ -209,25 +200,30 @@ class DetailScreen(ReviewScreen):
             return d is not None and d.status not in WITHDRAWN and d.paper_received_at is None
         return super().check_action(action, parameters)
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
-        event.stop()
-        {"approve": self.action_approve, "reject": self.action_reject,
-         "paper": self.action_paper}[event.button.id or "paper"]()  # fmt: skip
+    @on(Button.Pressed, "#approve")
+    def approve_pressed(self) -> None:
+        self.action_approve()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    @on(Button.Pressed, "#reject")
+    @on(Input.Submitted, "#reason")
+    def reject_pressed(self) -> None:
+        self.action_reject()
+
+    @on(Button.Pressed, "#paper")
+    def paper_pressed(self) -> None:
+        self.action_paper()
+
+    @on(Select.Changed, "#reason-preset")
+    def reason_picked(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             reason = self.query_one("#reason", Input)
-            reason.value = self.app.tr(f"label.staff.reason_{event.value}")
+            reason.value = self.tr(f"label.staff.reason_{event.value}")
             reason.focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_reject()
 
     def who(self) -> dict[str, str]:
         d = self.detail
         assert d is not None
-        relationship = self.app.tr(f"relationship.{d.relationship}")
+        relationship = self.tr(f"relationship.{d.relationship}")
         return {"number": d.number, "student": d.student_name, "parent": d.parent_name,
                 "relationship": relationship, "classroom": d.classroom_name}  # fmt: skip
 
@@ -269,7 +265,7 @@ class DetailScreen(ReviewScreen):
     def decided(self, decision: Decision) -> None:
         approved = decision.status == Status.APPROVED
         key = "label.staff.approved" if approved else "label.staff.rejected"
-        self.notify(self.app.tr(key, **self.who()))
+        self.notify(self.tr(key, **self.who()))
         self.leave()
 
     def action_paper(self) -> None:
@@ -278,5 +274,5 @@ class DetailScreen(ReviewScreen):
                       done=lambda _: self._paper_marked())  # fmt: skip
 
     def _paper_marked(self) -> None:
-        self.notify(self.app.tr("label.staff.paper_marked", **self.who()))
+        self.notify(self.tr("label.staff.paper_marked", **self.who()))
         self.load()

@@ -1,15 +1,19 @@
-"""The staff terminal's door: a teacher's or school IT's e-mail and password (R20). An unknown
-e-mail and a wrong password get the same answer; after five failures in a row the account waits,
-and the screen says how long."""
+"""The staff terminal's door and its first screen: a teacher's or school IT's e-mail and password
+(R20). An unknown e-mail and a wrong password get the same answer; after five failures in a row
+the account waits, and the screen says how long."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from app.errors import QinziError
 from app.services.staff import StaffIdentity
+from app.tui import FlowMessage
 from screens.review.base import ReviewScreen
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
@@ -21,7 +25,10 @@ STAFF_WORDING = {
 
 
 class StaffLoginScreen(ReviewScreen):
-    CAN_GO_BACK = False
+    AUTO_FOCUS = "#email"
+    @dataclass
+    class LoggedIn(FlowMessage):
+        staff: StaffIdentity
 
     def compose_body(self) -> ComposeResult:
         yield T("label.staff.login_title", classes="title")
@@ -31,37 +38,25 @@ class StaffLoginScreen(ReviewScreen):
         with Horizontal(classes="actions"):
             yield TButton("label.staff.login", id="login", variant="primary")
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        # The queue needs the terminal's width; F4 still shows the outbox in demo mode.
-        self.app.outbox_shown = False
+    def setup(self) -> None:
         self.watch(self.app, "lang", self._relabel)
-        self.query_one("#email").focus()
 
     def _relabel(self, lang: str) -> None:
-        email = self.query_one("#email", Input)
-        email.placeholder = self.app.tr("label.staff.email_placeholder")
+        self.query_one("#email", Input).placeholder = self.tr("label.staff.email_placeholder")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#email")
+    def email_typed(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "email":
-            self.set_focus(self.query_one("#password"))  # at once: typing goes on
-        else:
-            self.login()
+        self.set_focus(self.query_one("#password"))  # at once: typing goes on
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#login")
+    def login(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
-        self.login()
-
-    def login(self) -> None:
         self.clear_errors()
-        self.call(
-            self.app.services.accounts.staff_login,
-            self.query_one("#email", Input).value,
-            self.query_one("#password", Input).value,
-            done=self.logged_in,
-            failed=self.refused,
-        )
+        self.call(self.services.accounts.staff_login, self.query_one("#email", Input).value,
+                  self.query_one("#password", Input).value, done=self.logged_in,
+                  failed=self.refused)  # fmt: skip
 
     def refused(self, error: QinziError) -> None:
         """The parents' wording points to 忘記密碼, which staff do not have: same refusal, staff
@@ -75,9 +70,5 @@ class StaffLoginScreen(ReviewScreen):
         (password if error.field == "password" else self.query_one("#email")).focus()
 
     def logged_in(self, staff: StaffIdentity) -> None:
-        from screens.review.queue import QueueScreen
-
         self.query_one("#password", Input).value = ""
-        self.app.staff = staff
-        self.app.refresh_bindings()
-        self.app.push_screen(QueueScreen())
+        self.tell(self.LoggedIn(staff))

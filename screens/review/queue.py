@@ -5,9 +5,11 @@ number, sorting by any column, picking roster matches for bulk approval, and the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -15,8 +17,10 @@ from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
 from app.models import Status
 from app.services.paging import Page
-from app.services.review_views import QueuePage, QueueRow, UnbindRow
+from app.services.review_views import ApplicationDetail, QueuePage, QueueRow, UnbindRow
 from app.services.staff import StaffProfile
+from app.tui import FlowMessage
+from screens.base import Place
 from screens.review.base import ReviewScreen, fill_table, short
 from screens.review.bulk import BulkPicking
 from screens.review.scan import SCAN_START, ScanField
@@ -37,8 +41,23 @@ class QueueTable(DataTable):
 
 
 class QueueScreen(BulkPicking, ReviewScreen):
+    AUTO_FOCUS = "#queue"
     SCROLL_BODY = False
-    CAN_GO_BACK = False
+
+    @dataclass
+    class Open(FlowMessage):
+        """An application to review: its number, and its detail when a scan already has it."""
+
+        number: str
+        detail: ApplicationDetail | None = None
+
+    @dataclass
+    class OpenUnbind(FlowMessage):
+        request_id: int
+
+    class OpenAudit(FlowMessage):
+        """School IT's audit log."""
+
     BINDINGS = [
         Binding("escape", "to_table", show=False),
         Binding("enter", "open_current", show=False),  # the table's own Enter is in the footer
@@ -58,8 +77,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
         *(Binding(ch, f"scan_key('{ch}')", show=False, priority=True) for ch in SCAN_START),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, place: Place) -> None:
+        super().__init__(place)
         self.view: str = "all"
         self.shown: str = "all"  # the view whose rows the table holds (a new one may be loading)
         self.match: bool | None = None
@@ -79,11 +98,9 @@ class QueueScreen(BulkPicking, ReviewScreen):
         yield QueueTable(id="queue", cursor_type="row", zebra_stripes=True)
         yield Static("", id="queue-status")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.watch(self.app, "lang", self._relabel)
-        self.query_one(QueueTable).focus()
-        self.call(self.app.services.staff.profile, self.staff, done=self._profiled)
+        self.call(self.services.staff.profile, self.staff, done=self._profiled)
 
     def _profiled(self, profile: StaffProfile) -> None:
         self.profile = profile
@@ -96,10 +113,10 @@ class QueueScreen(BulkPicking, ReviewScreen):
             return
         key = "label.staff.who_it" if p.is_it else "label.staff.who_teacher"
         rooms = "、".join(p.classrooms)
-        self.sub_title = self.app.tr(key, name=p.name, school=p.school_name, rooms=rooms)
+        self.sub_title = self.tr(key, name=p.name, school=p.school_name, rooms=rooms)
 
     def _relabel(self, lang: str) -> None:
-        tr = self.app.tr
+        tr = self.tr
         self.query_one("#search", Input).placeholder = tr("label.staff.search_placeholder")
         self.show_result()
 
@@ -116,8 +133,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
         if staff is None:
             return
         self._seq += 1
-        seq, review, unbind = self._seq, self.review, self.view == "unbind"
-        unbinding = self.app.services.unbinding
+        seq, review, unbinding = self._seq, self.review, self.services.unbinding
+        unbind = self.view == "unbind"
         wanted = {
             "status": None if self.view in ("all", "unbind") else self.view,
             "roster_match": self.match,
@@ -150,7 +167,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def show_result(self) -> None:
         if self.result is None:
             return
-        tr = self.app.tr
+        tr = self.tr
         queue, unbind = self.result
         counts = queue.counts_by_status
         for view in VIEWS:
@@ -177,13 +194,13 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def header(self, key: str) -> Text:
         if key == "pick":
             return Text("✓")
-        label = self.app.tr(f"label.staff.col_{key}")
+        label = self.tr(f"label.staff.col_{key}")
         if key == self.sort:
             label += " ↓" if self.descending else " ↑"
         return Text(label, style="bold" if key == self.sort else "")
 
     def cells(self, r: QueueRow) -> list[str]:
-        tr = self.app.tr
+        tr = self.tr
         mark = "✓" if r.number in self.picked else ""
         return [mark, r.number, r.student_name_masked, r.classroom_name,
                 tr(f"label.staff.rel_{r.relationship}"), "✓" if r.roster_match else "",
@@ -192,7 +209,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def show_status(self) -> None:
         if self.result is None:
             return
-        tr = self.app.tr
+        tr = self.tr
         current = self.result[1] if self.view == "unbind" else self.result[0]
         parts = [tr("label.staff.page", page=current.page, pages=current.pages),
                  tr("label.staff.total", total=current.total)]  # fmt: skip
@@ -218,7 +235,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
 
     # --- opening ------------------------------------------------------------------------------
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(DataTable.RowSelected)
+    def row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.open(event.row_key.value)
 
@@ -226,21 +244,22 @@ class QueueScreen(BulkPicking, ReviewScreen):
         if key is None:
             return
         if self.shown == "unbind":  # what the row is, even while another tab's rows load
-            from screens.review.unbind import UnbindScreen
-
-            self.app.push_screen(UnbindScreen(int(key)))
+            self.tell(self.OpenUnbind(int(key)))
         else:
-            from screens.review.detail import DetailScreen
-
-            self.app.push_screen(DetailScreen(key))
+            self.tell(self.Open(key))
 
     def action_open_current(self) -> None:
         self.open(self.current_key())
 
-    def on_scan_field_found(self, message: ScanField.Found) -> None:
-        from screens.review.detail import DetailScreen
+    @on(ScanField.Scanned)
+    def scanned(self, message: ScanField.Scanned) -> None:
+        """A scanned number opens through the same check as a row (R18)."""
+        self.clear_errors()
+        self.call(self.review.find, self.staff, message.number, done=self._scan_found)
 
-        self.app.push_screen(DetailScreen(message.detail.number, message.detail))
+    def _scan_found(self, detail: ApplicationDetail) -> None:
+        self.query_one(ScanField).opened()
+        self.tell(self.Open(detail.number, detail))
 
     def action_scan_key(self, character: str) -> None:
         """A scanner's first key, typed while no input had the focus, goes to the scan field."""
@@ -248,7 +267,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
 
     # --- filters ------------------------------------------------------------------------------
 
-    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+    @on(Tabs.TabActivated)
+    def view_chosen(self, event: Tabs.TabActivated) -> None:
         event.stop()
         view = (event.tab.id or "tab-all").removeprefix("tab-")
         if view != self.view:
@@ -256,25 +276,24 @@ class QueueScreen(BulkPicking, ReviewScreen):
             self.refresh_bindings()  # picking, matching and sorting are for applications
             self.load()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        super().on_input_changed(event)
-        if event.input.id == "search":
-            if self._search_timer is not None:
-                self._search_timer.stop()
-            self._search_timer = self.set_timer(SEARCH_DELAY, self._search_now)
+    @on(Input.Changed, "#search")
+    def search_typed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DELAY, self._search_now)
 
     def _search_now(self) -> None:
         self._search_timer = None
         self.page = 1
         self.load()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            event.stop()
-            if self._search_timer is not None:
-                self._search_timer.stop()
-            self._search_now()
-            self.query_one(QueueTable).focus()
+    @on(Input.Submitted, "#search")
+    def search_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_now()
+        self.query_one(QueueTable).focus()
 
     def action_to_table(self) -> None:
         self.query_one(QueueTable).focus()
@@ -308,7 +327,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
         self.page = 1
         self.load()
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+    @on(DataTable.HeaderSelected)
+    def header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
         if self.view != "unbind" and event.column_key.value in SORTABLE:
             self.sort_by(event.column_key.value)
@@ -328,9 +348,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
     # --- school IT ----------------------------------------------------------------------------
 
     def action_audit(self) -> None:
-        from screens.review.audit import AuditScreen
-
-        self.app.push_screen(AuditScreen())
+        self.tell(self.OpenAudit())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pick", "bulk", "match", "sort", "direction"):

@@ -1,6 +1,6 @@
 """The scan field: an application number typed by hand or by a USB QR scanner, which types the
-number printed on the form (QZ-7K3M-9PXA) and presses Enter. It opens that application through
-the same check as the queue (R18), so a number from another class opens nothing.
+number printed on the form (QZ-7K3M-9PXA) and presses Enter. The queue opens that application
+through the same check as its rows (R18), so a number from another class opens nothing.
 
 A scanner does not know where the focus is: the queue catches the first upper-case letter or
 digit typed outside an input (its own keys are lower case) before any widget sees it, hands it
@@ -8,10 +8,12 @@ here, and the rest of the number follows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from textual import on
 from textual.message import Message
 from textual.widgets import Input
 
-from app.services.review_views import ApplicationDetail
 from screens.widgets.field import Field
 
 # Crockford base32 and the prefix: what a scanner types first. Lower-case keys stay the queue's.
@@ -19,12 +21,13 @@ SCAN_START = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 
 
 class ScanField(Field):
-    """`Field("number", …)`: a refusal of `find` (not found, another class) shows beside it."""
+    """`Field("number", …)`: a refusal (not found, another class) shows beside it."""
 
-    class Found(Message):
-        def __init__(self, detail: ApplicationDetail) -> None:
-            super().__init__()
-            self.detail = detail
+    @dataclass
+    class Scanned(Message):
+        """A number was typed and Enter pressed."""
+
+        number: str
 
     def __init__(self) -> None:
         super().__init__(
@@ -34,7 +37,6 @@ class ScanField(Field):
         )
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.watch(self.app, "lang", self._relabel)
 
     def _relabel(self, lang: str) -> None:
@@ -50,15 +52,13 @@ class ScanField(Field):
         self.screen.set_focus(self.input)
         self.input.insert_text_at_cursor(character)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#scan")
+    def scanned(self, event: Input.Submitted) -> None:
         event.stop()
-        if not event.value.strip():
-            return
-        screen = self.screen
-        screen.clear_errors()
-        screen.call(self.app.services.review.find, self.app.staff, event.value, done=self._found)
+        if event.value.strip():
+            self.post_message(self.Scanned(event.value))
 
-    def _found(self, detail: ApplicationDetail) -> None:
+    def opened(self) -> None:
+        """The number opened its application: ready for the next scan."""
         self.input.value = ""
         self.show(None)
-        self.post_message(self.Found(detail))

@@ -4,15 +4,17 @@ is told by e-mail. Each asks first, naming the student and the parent."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widgets import Button
 
 from app.errors import QinziError
 from app.models import Status
 from app.services.review_views import UnbindRow
-from screens.review.base import ReviewScreen, local
-from screens.review.detail import fact
+from screens.base import Place
+from screens.review.base import ReviewScreen, fact, local
 from screens.widgets.confirm import Confirm
 from screens.widgets.i18n import T, TButton
 
@@ -24,8 +26,8 @@ class UnbindScreen(ReviewScreen):
         Binding("escape", "back", "label.key_back", id="back"),
     ]
 
-    def __init__(self, request_id: int) -> None:
-        super().__init__()
+    def __init__(self, place: Place, request_id: int) -> None:
+        super().__init__(place)
         self.request_id = request_id
         self.row: UnbindRow | None = None
 
@@ -37,10 +39,9 @@ class UnbindScreen(ReviewScreen):
             yield TButton("label.staff.unbind_yes", id="yes", variant="error")
             yield TButton("label.staff.unbind_no", id="no")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def setup(self) -> None:
         self.watch(self.app, "lang", lambda _: self.show(self.row) if self.row else None)
-        self.call(self.app.services.unbinding.get, self.staff, self.request_id, done=self.show,
+        self.call(self.services.unbinding.get, self.staff, self.request_id, done=self.show,
                   failed=self.refused)  # fmt: skip
 
     def refused(self, error: QinziError) -> None:
@@ -49,7 +50,7 @@ class UnbindScreen(ReviewScreen):
 
     def show(self, row: UnbindRow) -> None:
         self.row = row
-        tr = self.app.tr
+        tr = self.tr
         facts = self.query_one("#unbind-facts", Vertical)
         facts.remove_children()
         facts.mount_all([
@@ -69,7 +70,8 @@ class UnbindScreen(ReviewScreen):
             return self.row is not None and self.row.status == Status.PENDING
         return super().check_action(action, parameters)
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
+    @on(Button.Pressed, "#yes, #no")
+    def decide_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_decide(event.button.id == "yes")
 
@@ -85,10 +87,10 @@ class UnbindScreen(ReviewScreen):
 
     def _decide(self, ok: bool | None, confirm: bool) -> None:
         if ok:
-            self.call(self.app.services.unbinding.decide, self.staff, self.request_id, confirm,
+            self.call(self.services.unbinding.decide, self.staff, self.request_id, confirm,
                       done=self.decided)  # fmt: skip
 
     def decided(self, status: str) -> None:
         key = "label.staff.unbind_done" if status == Status.APPROVED else "label.staff.unbind_kept"
-        self.notify(self.app.tr(key, student=self.row.student_name if self.row else ""))
+        self.notify(self.tr(key, student=self.row.student_name if self.row else ""))
         self.leave()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.widgets import RadioButton, RadioSet
 
 from app.models import Channel
+from screens.widgets.typed import OnQinzi
 
 
-class ChannelPicker(RadioSet):
+class ChannelPicker(OnQinzi, RadioSet):
     """Two radio buttons, `<prefix>-email` (chosen at first) and `<prefix>-sms`, labelled in the
     current language; `.channel` is the Channel chosen."""
 

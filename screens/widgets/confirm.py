@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.widgets import Button
 
 from screens.widgets.dialog import Dialog
 from screens.widgets.i18n import T, TButton
@@ -36,7 +38,8 @@ class Confirm(Dialog[bool]):
                 yield TButton("label.confirm_no", id="no", variant="primary")
                 yield TButton(self.yes_key, id="yes", variant="error")
 
-    def on_button_pressed(self, event: TButton.Pressed) -> None:
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.answer(event.button.id == "yes")
 

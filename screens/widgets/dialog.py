@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from textual.screen import ModalScreen, ScreenResultType
 
+from screens.widgets.typed import OnQinzi
 
-class Dialog(ModalScreen[ScreenResultType]):
+
+class Dialog(OnQinzi, ModalScreen[ScreenResultType]):
     def answer(self, result: ScreenResultType) -> None:
         """Dismiss with `result` if this dialog is still the top screen. Clicks and keys of one
         burst can reach it after it closed, or after a wipe took it away; Textual's dismiss

@@ -10,9 +10,10 @@ from textual.widgets import Static
 
 from app.errors import QinziError
 from screens.widgets.i18n import T
+from screens.widgets.typed import OnQinzi
 
 
-class Field(Vertical):
+class Field(OnQinzi, Vertical):
     """`Field("contact", "label.contact_value", Input(id="contact"))`: errors whose `field` is
     "contact" show here."""
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from textual.widgets import Button, Checkbox, Static
 
+from screens.widgets.typed import OnQinzi
 
-class T(Static):
+
+class T(OnQinzi, Static):
     """A translated text: `T("label.welcome_title")`."""
 
     def __init__(self, key: str, *, id: str | None = None, classes: str = "", **params: Any):
@@ -28,7 +30,7 @@ class T(Static):
             self._render_text()
 
 
-class TButton(Button):
+class TButton(OnQinzi, Button):
     """A translated button: `TButton("label.get_code", id="get-code", variant="primary")`."""
 
     def __init__(self, key: str, *, id: str | None = None, variant: str = "default", **kw: Any):
@@ -42,7 +44,7 @@ class TButton(Button):
         self.label = self.app.tr(self.key)
 
 
-class TCheckbox(Checkbox):
+class TCheckbox(OnQinzi, Checkbox):
     def __init__(self, key: str, *, id: str | None = None, **kw: Any):
         super().__init__("", id=id, **kw)
         self.key = key

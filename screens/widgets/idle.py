@@ -46,5 +46,5 @@ class IdleCountdown(Dialog[bool]):
     def on_key(self) -> None:
         self.answer(True)  # once: the rest of a burst of keys finds it closed
 
-    def on_button_pressed(self) -> None:
+    def on_button_pressed(self) -> None:  # the one button: 繼續使用
         self.answer(True)

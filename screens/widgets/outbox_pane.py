@@ -8,9 +8,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from app.clock import to_local
+from screens.widgets.typed import OnQinzi
 
 
-class OutboxPane(VerticalScroll):
+class OutboxPane(OnQinzi, VerticalScroll):
     DEFAULT_CSS = """
     OutboxPane {
         dock: right; width: 36; height: 100%; display: none;

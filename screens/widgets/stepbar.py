@@ -1,4 +1,5 @@
-"""The step bar 1–2–3–4 of the binding wizard, so a parent always sees where they are."""
+"""The step bar of the binding wizard (1 取得驗證碼 › 2 確認學生資訊 › …), so a parent always sees
+where they are. The flow gives the steps and this one's number."""
 
 from __future__ import annotations
 
@@ -6,18 +7,20 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-STEPS = ("label.step1", "label.step2", "label.step3", "label.step4")
+from screens.widgets.typed import OnQinzi
 
 
-class StepBar(Static):
+class StepBar(OnQinzi, Static):
     DEFAULT_CSS = """
     StepBar { height: 1; width: 100%; content-align: center middle; background: $panel; }
     """
 
     step: reactive[int] = reactive(1)
 
-    def __init__(self, step: int) -> None:
+    def __init__(self, step: int, labels: tuple[str, ...]) -> None:
+        """`labels`: the catalog keys of the steps' names, in order; `step` counts from 1."""
         super().__init__("")
+        self.labels = labels
         self.set_reactive(StepBar.step, step)
 
     def on_mount(self) -> None:
@@ -37,7 +40,7 @@ class StepBar(Static):
 
     def bar(self, *, compact: bool) -> Text:
         text = Text()
-        for n, key in enumerate(STEPS, start=1):
+        for n, key in enumerate(self.labels, start=1):
             if n > 1:
                 text.append(" › ", style="dim")
             named = n == self.step or not compact

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.tui import QinziApp
+from app.factory import make_app
 from tests.factories import make_account
 from tests.tui.conftest import settle
 
@@ -11,7 +11,7 @@ PASSWORD = "Harbour-Lantern-1987"
 
 
 def test_login_zh(snap_compare, services):
-    assert snap_compare(QinziApp(services), press=["tab", "enter"], terminal_size=SIZE)
+    assert snap_compare(make_app(services), press=["tab", "enter"], terminal_size=SIZE)
 
 
 def test_forced_change_zh(snap_compare, services, roster):
@@ -19,26 +19,24 @@ def test_forced_change_zh(snap_compare, services, roster):
 
     async def run_before(pilot):
         login = services.accounts.parent_login("dad@home.example", roster.parent_ids["father"][-6:])
-        pilot.app.account = login
-        from screens.account.password import ChangePasswordScreen
+        pilot.app.visit.login = login
 
-        await pilot.app.push_screen(ChangePasswordScreen(forced=True))
+        await pilot.app.flow.show("first-password", forced=True)
         await settle(pilot)
 
-    assert snap_compare(QinziApp(services), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(services), terminal_size=SIZE, run_before=run_before)
 
 
 def test_account_home_zh(snap_compare, services, roster):
     make_account(services, roster, email="dad@home.example", password=PASSWORD)
 
     async def run_before(pilot):
-        pilot.app.account = services.accounts.parent_login("dad@home.example", PASSWORD)
-        from screens.account.home import AccountHomeScreen
+        pilot.app.visit.login = services.accounts.parent_login("dad@home.example", PASSWORD)
 
-        await pilot.app.push_screen(AccountHomeScreen())
+        await pilot.app.flow.show("home")
         await settle(pilot)
 
-    assert snap_compare(QinziApp(services), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(services), terminal_size=SIZE, run_before=run_before)
 
 
 def test_account_home_en(snap_compare, services, roster):
@@ -46,10 +44,9 @@ def test_account_home_en(snap_compare, services, roster):
 
     async def run_before(pilot):
         await pilot.press("f2")
-        pilot.app.account = services.accounts.parent_login("dad@home.example", PASSWORD)
-        from screens.account.home import AccountHomeScreen
+        pilot.app.visit.login = services.accounts.parent_login("dad@home.example", PASSWORD)
 
-        await pilot.app.push_screen(AccountHomeScreen())
+        await pilot.app.flow.show("home")
         await settle(pilot)
 
-    assert snap_compare(QinziApp(services), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(make_app(services), terminal_size=SIZE, run_before=run_before)

@@ -3,6 +3,7 @@ review: `pytest tests/snapshots --snapshot-update` after an intended change."""
 
 from __future__ import annotations
 
+from app.factory import make_app
 from app.tui import QinziApp
 from tests.factories import submit_application
 from tests.tui.conftest import settle, start_session
@@ -11,7 +12,7 @@ SIZE = (100, 30)
 
 
 def production_app(services) -> QinziApp:
-    return QinziApp(services)
+    return make_app(services)
 
 
 def test_welcome_zh(snap_compare, services):
@@ -42,9 +43,8 @@ def test_progress_page_zh(snap_compare, services, roster):
 
     async def run_before(pilot):
         start_session(pilot.app, services, "parent@home.example")
-        from screens.progress import ProgressScreen
 
-        await pilot.app.push_screen(ProgressScreen())
+        await pilot.app.flow.show("progress")
         await settle(pilot)
 
     assert snap_compare(production_app(services), terminal_size=SIZE, run_before=run_before)
@@ -56,9 +56,8 @@ def test_progress_page_en(snap_compare, services, roster):
     async def run_before(pilot):
         await pilot.press("f2")
         start_session(pilot.app, services, "parent@home.example")
-        from screens.progress import ProgressScreen
 
-        await pilot.app.push_screen(ProgressScreen())
+        await pilot.app.flow.show("progress")
         await settle(pilot)
 
     assert snap_compare(production_app(services), terminal_size=SIZE, run_before=run_before)

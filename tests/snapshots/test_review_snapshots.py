@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from app.factory import make_app
 from app.tui import QinziApp
 from tests.tui.conftest import settle
 from tests.tui.review_kit import apply_all, go_to, log_in
@@ -12,7 +13,7 @@ SIZE = (100, 30)
 
 
 def staff_app(services) -> QinziApp:
-    return QinziApp(services, role="review")
+    return make_app(services, mode="review")
 
 
 def test_staff_login_zh(snap_compare, services):

@@ -1,5 +1,6 @@
-"""Pilot helpers: an app on the real services and a real database file, in demo mode (the outbox
-readable), plus `settle` to wait for thread workers and the screen to catch up."""
+"""Pilot helpers: an app made by the factory on the real services and a real database file, in
+demo mode (the outbox readable), plus `settle` to wait for thread workers and the screen to catch
+up."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 
 import pytest
 
+from app.factory import make_app
 from app.models import OutboxMessage
 from app.services.kiosk import KioskSession
 from app.tui import QinziApp
@@ -15,14 +17,18 @@ from tests.factories import verified_contact
 
 
 async def settle(pilot) -> None:
-    """Let every thread worker finish and the resulting messages reach the widgets."""
-    from textual.worker import WorkerCancelled
+    """Let every thread worker finish and the resulting messages reach the widgets: until no
+    worker runs any more (an answer may start the next call), at most a few rounds."""
+    from textual.worker import WorkerCancelled, WorkerState
 
-    for _ in range(3):
+    for _ in range(5):
         # A newer poll of the outbox may replace an older one.
         with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+        busy = (WorkerState.PENDING, WorkerState.RUNNING)
+        if not any(worker.state in busy for worker in pilot.app.workers):
+            return
 
 
 def last_code(services) -> str:
@@ -39,17 +45,16 @@ def demo_services(services):
 
 @pytest.fixture
 def kiosk_app(demo_services):
-    def make(*, kiosk: bool = False) -> QinziApp:
-        return QinziApp(demo_services, kiosk=kiosk)
+    def make(*, kiosk: bool = False, mode: str = "kiosk") -> QinziApp:
+        return make_app(demo_services, mode=mode, kiosk=kiosk)
 
     return make
 
 
 def start_session(app: QinziApp, services, contact: str = "father@home.example") -> KioskSession:
     """Step 1 done: a verified contact, as if the parent had typed the code."""
-    session = KioskSession(contact=verified_contact(services, contact), lang=app.lang)
-    app.start_session(session)
-    return session
+    app.flow.begin(verified_contact(services, contact))
+    return app.visit.session
 
 
 async def type_into(pilot, selector: str, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
+from app.factory import make_app
 from app.models import OutboxMessage
 from app.tui import QinziApp
 from screens.widgets.field import Field
@@ -16,7 +17,7 @@ EMAILS = {"lee": "lee@school.example", "ho": "ho@school.example", "kao": "kao@sc
 
 
 def review_app(services) -> QinziApp:
-    return QinziApp(services, role="review")
+    return make_app(services, mode="review")
 
 
 async def log_in(pilot, who: str = "lee", password: str = TEACHER_PASSWORD) -> None:

@@ -66,7 +66,7 @@ async def test_r19_first_login_forces_a_change_then_the_new_password_works(kiosk
         assert "吳*寶" in home  # R9: masked on a shared kiosk screen
         await click(pilot, "#logout")
         await pilot.pause()
-        assert isinstance(app.screen, WelcomeScreen) and app.account is None
+        assert isinstance(app.screen, WelcomeScreen) and app.visit.login is None
         await log_in(pilot, "dad@home.example", NEW_PASSWORD)
         assert isinstance(app.screen, AccountHomeScreen)
 
@@ -104,13 +104,13 @@ async def test_r21_new_mobile_needs_a_code_to_it_and_the_old_number_is_told(kios
         await click(pilot, "#change-contact")
         await pilot.pause()
         assert isinstance(app.screen, ContactChangeScreen)
-        await click(pilot, "#change-sms")
-        await type_into(pilot, "#new-contact", "0922333444")
-        await click(pilot, "#change-get-code")
+        await click(pilot, "#channel-sms")
+        await type_into(pilot, "#contact", "0922333444")
+        await click(pilot, "#get-code")
         await settle(pilot)
         assert len(outbox_to("+886922333444")) == 1
-        await type_into(pilot, "#change-code", last_code(app.services))
-        await click(pilot, "#change-confirm")
+        await type_into(pilot, "#code", last_code(app.services))
+        await click(pilot, "#confirm")
         await settle(pilot)
         assert isinstance(app.screen, AccountHomeScreen)
         assert Account.get().mobile == "+886922333444"
@@ -128,13 +128,13 @@ async def test_forgotten_password_by_code_ends_other_sessions(kiosk_app, roster)
         await click(pilot, "#forgot")
         await pilot.pause()
         assert isinstance(app.screen, ForgotPasswordScreen)
-        await type_into(pilot, "#forgot-contact", "dad@home.example")
-        await click(pilot, "#forgot-get-code")
+        await type_into(pilot, "#contact", "dad@home.example")
+        await click(pilot, "#get-code")
         await settle(pilot)
-        await type_into(pilot, "#forgot-code", last_code(app.services))
-        await type_into(pilot, "#forgot-new", "Quiet-Orchid-Bridge-42")
-        await type_into(pilot, "#forgot-again", "Quiet-Orchid-Bridge-42")
-        await click(pilot, "#forgot-save")
+        await type_into(pilot, "#code", last_code(app.services))
+        await type_into(pilot, "#new", "Quiet-Orchid-Bridge-42")
+        await type_into(pilot, "#again", "Quiet-Orchid-Bridge-42")
+        await click(pilot, "#confirm")
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert not app.services.accounts.session_valid(account.id, other.session_epoch)
@@ -168,5 +168,5 @@ async def test_a_logged_in_parent_starts_a_binding_without_a_new_code(kiosk_app,
         await click(pilot, "#bind-another")
         await settle(pilot)
         assert isinstance(app.screen, StudentScreen)
-        assert app.session.contact.value == "dad@home.example"
+        assert app.visit.session.contact.value == "dad@home.example"
         assert OutboxMessage.select().count() == sent_before

@@ -3,9 +3,9 @@ configured, in a worker, and the parent is told where it went (issue 4, point 4)
 
 from __future__ import annotations
 
+import pytest
 from pypdf import PdfReader
 
-from screens.completion import CompletionScreen
 from tests.factories import submit_application
 from tests.tui.conftest import click, settle, start_session
 from tests.unit.test_forms import fake_lp  # noqa: F401 - the fixture
@@ -14,7 +14,7 @@ from tests.unit.test_forms import fake_lp  # noqa: F401 - the fixture
 async def open_completion(pilot, services, roster):
     session = start_session(pilot.app, services, "father@home.example")
     submitted = submit_application(services, roster, ("wu", "chen"), session=session)
-    await pilot.app.push_screen(CompletionScreen(submitted))
+    await pilot.app.flow.show("completion", submitted)
     await settle(pilot)
     return submitted
 
@@ -32,6 +32,7 @@ async def test_r31_download_saves_one_pdf_with_a_page_per_application(kiosk_app,
         assert str(forms[0]) in shown
 
 
+@pytest.mark.process
 async def test_download_prints_on_the_configured_printer(kiosk_app, roster, fake_lp):  # noqa: F811
     app = kiosk_app()
     app.services.ctx.settings.printer = "office"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from app import logs
+from app.factory import make_app
 from app.identity import with_check_digit
-from app.tui import QinziApp
 
 TYPED_ID = with_check_digit("A17320508")
 TYPED_PASSWORD = "Camphor-Tree-Lane-9"
@@ -19,7 +19,7 @@ async def test_r9_a_crash_is_logged_redacted_and_without_local_variables(
     services, tmp_path, capsys
 ):
     logs.setup_logging(services.settings.replace(log_dir=str(tmp_path)))
-    app = QinziApp(services)
+    app = make_app(services)
 
     def lookup() -> None:
         typed_password = TYPED_PASSWORD  # a local that Textual's report would print

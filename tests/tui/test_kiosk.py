@@ -16,7 +16,7 @@ from screens.widgets.field import Field
 from screens.widgets.idle import IdleCountdown
 from screens.widgets.outbox_pane import OutboxPane
 from tests.factories import submit_application
-from tests.tui.conftest import last_code, settle, start_session, type_into
+from tests.tui.conftest import last_code, settle, type_into
 
 
 def field_error(app, name: str) -> str:
@@ -68,7 +68,7 @@ async def test_r4_wrong_code_says_how_many_tries_are_left(kiosk_app):
         await settle(pilot)
         assert "還可以再試 4 次" in field_error(app, "code")
         assert app.screen.query_one("#code", Input).value == wrong
-        assert app.session is None
+        assert app.visit.session is None
 
 
 async def test_flow_step1_a_contact_with_applications_lands_on_the_progress_page(kiosk_app, roster):
@@ -113,7 +113,7 @@ async def test_flow_step1_a_contact_with_applications_lands_on_the_progress_page
         await pilot.click("#logout")
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen)
-        assert app.session is None and app.drafts == {}
+        assert app.visit.session is None and app.visit.drafts == {}
 
 
 async def test_r22_idle_countdown_then_everything_is_wiped(kiosk_app, clock):
@@ -133,7 +133,7 @@ async def test_r22_idle_countdown_then_everything_is_wiped(kiosk_app, clock):
         app.screen.tick()
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen)
-        assert app.drafts == {} and app.session is None
+        assert app.visit.drafts == {} and app.visit.session is None
         await to_step1(pilot)
         assert app.screen.query_one("#contact", Input).value == ""
 
@@ -190,9 +190,9 @@ async def test_r25_outbox_pane_shows_codes_in_demo_mode_only(kiosk_app):
 
 
 async def test_r25_production_kiosk_never_shows_the_outbox(services):
-    from app.tui import QinziApp
+    from app.factory import make_app
 
-    app = QinziApp(services, kiosk=True)
+    app = make_app(services, kiosk=True)
     async with app.run_test(size=(120, 30)) as pilot:
         services.verification.request_code(Channel.EMAIL, "parent@home.example")
         await pilot.press("f4")
@@ -233,7 +233,8 @@ async def test_faq_covers_every_question_of_the_seed_in_both_languages(kiosk_app
         assert isinstance(app.screen, WelcomeScreen)
 
 
-async def test_back_from_step1_keeps_the_draft(kiosk_app, demo_services):
+async def test_r36_back_from_step1_to_the_welcome_screen_forgets_the_e_mail(kiosk_app):
+    """R36: whoever presses 親子綁定 next finds step 1 empty (the draft used to stay for them)."""
     app = kiosk_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await to_step1(pilot)
@@ -241,18 +242,18 @@ async def test_back_from_step1_keeps_the_draft(kiosk_app, demo_services):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen)
+        assert app.visit.drafts == {}
         await to_step1(pilot)
-        assert app.screen.query_one("#contact", Input).value == "parent@home.example"
-        start_session(app, demo_services)
+        assert app.screen.query_one("#contact", Input).value == ""
 
 
 async def test_demo_welcome_lists_logins_and_students_in_the_current_language(demo_services):
     """The demo's hints, the same lines `qinzi demo` prints, follow the language switch."""
+    from app.factory import make_app
     from app.services.demo.seed import demo_setup
-    from app.tui import QinziApp
 
     info = demo_setup(demo_services)
-    app = QinziApp(demo_services, demo_info=info)
+    app = make_app(demo_services, demo_info=info)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         text = str(app.screen.query_one("#demo-info").render())
@@ -267,8 +268,8 @@ async def test_demo_set_up_runs_behind_the_first_frame_and_its_hints_follow(demo
     applications) has run; it says the data is on its way, then shows the logins it made."""
     import threading
 
+    from app.factory import make_app
     from app.services.demo.seed import demo_setup
-    from app.tui import QinziApp
 
     release = threading.Event()
 
@@ -276,7 +277,7 @@ async def test_demo_set_up_runs_behind_the_first_frame_and_its_hints_follow(demo
         release.wait(10)
         return demo_setup(demo_services)
 
-    app = QinziApp(demo_services, prepare=prepare)
+    app = make_app(demo_services, prepare=prepare)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert app.demo_info is None

@@ -32,23 +32,15 @@ from textual.screen import Screen
 from textual.widgets import Markdown
 
 from app.errors import InvalidInput
+from app.factory import make_app
 from app.tui import QinziApp
-from screens.account.contact_change import ContactChangeScreen
-from screens.account.forgot import ForgotPasswordScreen
 from screens.account.home import AccountHomeScreen
-from screens.account.login import LoginScreen
-from screens.account.password import ChangePasswordScreen
-from screens.completion import CompletionScreen
-from screens.consent import ConsentScreen
 from screens.contact import ContactScreen
 from screens.faq import FaqScreen
-from screens.parent import ParentScreen
 from screens.progress import ProgressScreen
 from screens.staff_pin import StaffPinScreen
-from screens.student import StudentScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import Confirm
-from screens.widgets.idle import IdleCountdown
 from tests.factories import make_account, submit_application
 from tests.tui.conftest import click, settle, start_session, type_into
 from tests.unit.test_forms import fake_lp  # noqa: F401 - the fixture
@@ -163,10 +155,11 @@ class Family:
     again: Opener | None = None  # a dialog pushed again over the screen it left behind
 
 
-async def push(pilot, screen: Screen) -> Screen:
-    await pilot.app.push_screen(screen)
+async def push(pilot, name: str, *args) -> Screen:
+    """The screen of the flow's route `name`, as the flow puts it there."""
+    await pilot.app.flow.show(name, *args)
     await settle(pilot)
-    return screen
+    return pilot.app.screen
 
 
 def families(services, roster) -> list[Family]:
@@ -178,7 +171,7 @@ def families(services, roster) -> list[Family]:
     login = services.accounts.parent_login("dad@home.example", PASSWORD)
 
     def fresh(pilot):
-        pilot.app.wipe()
+        pilot.app.flow.leave()
 
     def with_session(pilot, consent: bool = False):
         fresh(pilot)
@@ -188,12 +181,12 @@ def families(services, roster) -> list[Family]:
             wu = roster.student("wu")
             found = apps.lookup_student(session, wu.school.level, wu.school.code, roster.ids["wu"])
             session = apps.choose_student(found.session, found.value, "father")
-            session = pilot.app.session = apps.give_consent(session, scrolled_to_end=True)
+            session = pilot.app.visit.session = apps.give_consent(session, scrolled_to_end=True)
         return session
 
     def with_login(pilot):
         fresh(pilot)
-        pilot.app.account = login
+        pilot.app.visit.login = login
         pilot.app.refresh_bindings()
 
     async def welcome(pilot):
@@ -203,32 +196,32 @@ def families(services, roster) -> list[Family]:
 
     async def step1(pilot):
         fresh(pilot)
-        return await push(pilot, ContactScreen())
+        return await push(pilot, "contact")
 
     async def step2(pilot):
         with_session(pilot)
-        return await push(pilot, StudentScreen())
+        return await push(pilot, "student")
 
     async def step3(pilot):
         with_session(pilot)
         apps = services.applications
         wu = roster.student("wu")
-        session = pilot.app.session
+        session = pilot.app.visit.session
         found = apps.lookup_student(session, wu.school.level, wu.school.code, roster.ids["wu"])
-        pilot.app.session = apps.choose_student(found.session, found.value, "father")
-        return await push(pilot, ConsentScreen())
+        pilot.app.visit.session = apps.choose_student(found.session, found.value, "father")
+        return await push(pilot, "consent")
 
     async def step4(pilot):
         with_session(pilot, consent=True)
-        return await push(pilot, ParentScreen())
+        return await push(pilot, "parent")
 
     async def completion(pilot):
         with_session(pilot)
-        return await push(pilot, CompletionScreen(submitted))
+        return await push(pilot, "completion", submitted)
 
     async def progress(pilot):
         with_session(pilot)
-        return await push(pilot, ProgressScreen())
+        return await push(pilot, "progress")
 
     async def confirm(pilot):
         await progress(pilot)
@@ -243,27 +236,27 @@ def families(services, roster) -> list[Family]:
 
     async def faq(pilot):
         fresh(pilot)
-        return await push(pilot, FaqScreen())
+        return await push(pilot, "faq")
 
     async def login_screen(pilot):
         fresh(pilot)
-        return await push(pilot, LoginScreen())
+        return await push(pilot, "login")
 
     async def forgot(pilot):
         fresh(pilot)
-        return await push(pilot, ForgotPasswordScreen())
+        return await push(pilot, "forgot")
 
     async def home(pilot):
         with_login(pilot)
-        return await push(pilot, AccountHomeScreen())
+        return await push(pilot, "home")
 
     async def password(pilot):
         with_login(pilot)
-        return await push(pilot, ChangePasswordScreen())
+        return await push(pilot, "password")
 
     async def contact_change(pilot):
         with_login(pilot)
-        return await push(pilot, ContactChangeScreen())
+        return await push(pilot, "contact-change")
 
     async def idle(pilot):
         await step1(pilot)
@@ -272,7 +265,7 @@ def families(services, roster) -> list[Family]:
     async def idle_again(pilot):
         if not isinstance(pilot.app.screen, ContactScreen):
             return await idle(pilot)
-        await pilot.app.push_screen(IdleCountdown(), pilot.app._after_countdown)
+        pilot.app.flow.idle()
         await pilot.pause()
         return pilot.app.screen
 
@@ -319,6 +312,7 @@ async def back_to(pilot, family: Family, target: Screen) -> Screen:
             await pilot.pause()
         return target
     return await (family.again or family.open)(pilot)
+@pytest.mark.sweep
 
 
 async def test_r22_no_key_on_any_kiosk_screen_leads_out(services, roster, watch):
@@ -328,7 +322,7 @@ async def test_r22_no_key_on_any_kiosk_screen_leads_out(services, roster, watch)
     binding of the screen's chain (the focused widget's too) that names an app action names one
     the kiosk allows."""
     services.ctx.settings.staff_pin = "24681357"
-    app = QinziApp(services, kiosk=True)
+    app = make_app(services, kiosk=True)
     swept: dict[str, int] = {}
     async with app.run_test(size=SIZE) as pilot:
         for family in families(services, roster):
@@ -353,7 +347,7 @@ async def test_r22_the_sweep_would_see_each_way_out_in_an_unlocked_app(services,
     """The same watchers on a staff (non-kiosk) app: the palette opens, the screenshot is
     written, SIGTSTP arrives, a link opens a browser and ctrl+q ends the app — so the sweep
     above can fail."""
-    app = QinziApp(services, kiosk=False)
+    app = make_app(services, kiosk=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -402,7 +396,7 @@ async def test_r22_no_app_action_outside_the_kiosks_short_list_runs(services, wa
     refused in kiosk mode unless it is on the kiosk's list — toggle('kiosk'), change_theme (a
     palette of themes), pop_screen, push_screen, simulate_key, show_help_panel … do nothing,
     whatever asks for them (a binding, a footer click, a click on markup)."""
-    app = QinziApp(services, kiosk=True)
+    app = make_app(services, kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         welcome = app.screen
@@ -415,7 +409,7 @@ async def test_r22_no_app_action_outside_the_kiosks_short_list_runs(services, wa
             assert not ran, name
             refused.append(name)
             assert_no_way_out(app, watch, name)
-            assert app.screen is welcome and len(app.screen_stack) == 2, name
+            assert app.screen is welcome and len(app.screen_stack) == 1, name
         assert {"toggle", "change_theme", "command_palette", "suspend_process", "screenshot",
                 "pop_screen", "simulate_key", "show_help_panel"} <= set(refused)  # fmt: skip
 
@@ -425,7 +419,7 @@ async def test_r22_markup_typed_as_a_parent_name_is_text_that_runs_nothing(servi
     typed on their page, and a click on it does not switch the kiosk off (nor crash it)."""
     name = "[@click=app.toggle('kiosk')]吳志明[/]"
     make_account(services, roster, email="dad@home.example", name=name, password=PASSWORD)
-    app = QinziApp(services, kiosk=True)
+    app = make_app(services, kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         await click(pilot, "#login")
         await type_into(pilot, "#login-email", "dad@home.example")
@@ -446,7 +440,7 @@ async def test_r22_markup_typed_as_a_parent_name_is_text_that_runs_nothing(servi
 async def test_r22_a_link_in_the_faq_opens_no_browser(services, watch):
     """A text browser on a console kiosk would be a shell away (lynx's `!`): links in the FAQ
     or the privacy statement open nothing in kiosk mode."""
-    app = QinziApp(services, kiosk=True)
+    app = make_app(services, kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         await click(pilot, "#faq")
         await settle(pilot)
@@ -460,12 +454,12 @@ async def test_r22_a_link_in_the_faq_opens_no_browser(services, watch):
 
 async def test_r22_ctrl_q_on_the_pin_screen_does_not_stack_pin_screens(services, watch):
     services.ctx.settings.staff_pin = "24681357"
-    app = QinziApp(services, kiosk=True)
+    app = make_app(services, kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(3):
             await pilot.press("ctrl+q")
             await settle(pilot)
-        assert isinstance(app.screen, StaffPinScreen) and len(app.screen_stack) == 3
+        assert isinstance(app.screen, StaffPinScreen) and len(app.screen_stack) == 2
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen)
@@ -514,6 +508,7 @@ def test_r22_no_code_path_starts_a_shell_only_lp_with_an_argument_list():
     assert any(isinstance(e, ast.Constant) and e.value == "--" for e in call.args[0].elts)
 
 
+@pytest.mark.process
 def test_r22_printing_passes_names_as_single_arguments(services, roster, tmp_path, fake_lp):  # noqa: F811
     """What reaches `lp`: the printer name as one argument however it is spelt, the file name
     made from the application number only (a typed number with shell characters is refused)."""
@@ -569,6 +564,7 @@ def _spawn_in_pty(argv: list[str], env: dict[str, str], cwd: Path):
     return master, proc
 
 
+@pytest.mark.process
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_r22_ctrl_c_ctrl_z_and_ctrl_backslash_do_not_end_the_kiosk_on_a_real_terminal(tmp_path):
     """R22 on a real pseudo-terminal: `qinzi kiosk` (demo data, English) gets ^C, ^Z, ^\\ and
@@ -580,8 +576,8 @@ def test_r22_ctrl_c_ctrl_z_and_ctrl_backslash_do_not_end_the_kiosk_on_a_real_ter
         import pty  # noqa: F401
     except ImportError:
         pytest.skip("no pty module")
-    from app.cli import make_services
     from app.config import load_settings
+    from app.factory import make_services
     from app.services.demo.seed import demo_setup
 
     config = tmp_path / "config.toml"

@@ -172,7 +172,7 @@ async def test_r18_another_classes_application_cannot_be_opened_or_decided(servi
     app = review_app(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await log_in(pilot, "lee")
-        await app.push_screen(DetailScreen(matched["chen"]))  # as if reached some other way
+        await app.flow.show("detail", matched["chen"])  # as if reached some other way
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert any("沒有權限" in n for n in notices(app))

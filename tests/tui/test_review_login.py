@@ -24,7 +24,7 @@ async def test_r18_r20_a_teacher_logs_in_to_the_queue_of_the_own_class(services,
         assert isinstance(app.screen, StaffLoginScreen)
         await log_in(pilot, "lee")
         assert isinstance(app.screen, QueueScreen)
-        assert app.staff is not None and app.staff.name == "李老師"
+        assert app.visit.staff is not None and app.visit.staff.name == "李老師"
         assert numbers(app) == [wu.number]
         assert chen.number not in numbers(app)
         assert "李老師" in app.screen.sub_title and "301" in app.screen.sub_title
@@ -43,7 +43,7 @@ async def test_r20_an_unknown_email_and_a_wrong_password_read_the_same(services,
         await log_in(pilot, "lee", "wrong-password")
         wrong = field_error(app, "password")
         assert unknown == wrong and "資訊組長" in wrong  # staff words, not the parents'
-        assert isinstance(app.screen, StaffLoginScreen) and app.staff is None
+        assert isinstance(app.screen, StaffLoginScreen) and app.visit.staff is None
 
 
 async def test_r20_five_failures_in_a_row_make_the_account_wait(services, roster, clock):
@@ -86,7 +86,7 @@ async def test_r22_an_idle_staff_terminal_logs_out(services, roster, clock, sett
         app.screen.tick()
         await settle(pilot)
         assert isinstance(app.screen, StaffLoginScreen)
-        assert app.staff is None and app.screen.query_one("#email", Input).value == ""
+        assert app.visit.staff is None and app.screen.query_one("#email", Input).value == ""
 
 
 async def test_r22_f10_logs_out_and_forgets_the_teacher(services, roster):
@@ -97,8 +97,8 @@ async def test_r22_f10_logs_out_and_forgets_the_teacher(services, roster):
         assert isinstance(app.screen, QueueScreen)
         await pilot.press("f10")
         await pilot.pause()
-        assert isinstance(app.screen, StaffLoginScreen) and app.staff is None
-        assert len(app.screen_stack) == 2
+        assert isinstance(app.screen, StaffLoginScreen) and app.visit.staff is None
+        assert len(app.screen_stack) == 1
 
 
 def test_the_review_command_starts_the_staff_terminal(monkeypatch, tmp_path):
@@ -110,8 +110,8 @@ def test_the_review_command_starts_the_staff_terminal(monkeypatch, tmp_path):
         def run(self) -> None:
             started.append(True)
 
-    def fake_make_app(services, *, kiosk, role="kiosk", **kw):
-        started.append((kiosk, role))
+    def fake_make_app(services, *, kiosk, mode="kiosk", **kw):
+        started.append((kiosk, mode))
         return FakeApp()
 
     monkeypatch.setattr(cli, "make_app", fake_make_app)

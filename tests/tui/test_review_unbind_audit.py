@@ -103,7 +103,7 @@ async def test_r18_r29_another_class_cannot_open_an_unbinding_request(services, 
         await log_in(pilot, "kao")
         await to_unbind_tab(pilot)
         assert rows(app) == []
-        await app.push_screen(UnbindScreen(requests["wu"].id))
+        await app.flow.show("unbind", requests["wu"].id)
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert any("沒有權限" in n for n in notices(app))
@@ -130,7 +130,7 @@ async def test_r24_only_school_it_has_the_audit_log(services, decided):
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)
-        await app.push_screen(AuditScreen())  # as if reached some other way
+        await app.flow.show("audit")  # as if reached some other way
         await settle(pilot)
         assert any("只有資訊組長" in n for n in notices(app))
         assert rows(app) == []

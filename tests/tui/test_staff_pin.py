@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from app.factory import make_app
 from app.models import AuditEvent
 from app.services.kiosk_lock import PIN_FAILED, hash_pin
-from app.tui import QinziApp
 from screens.staff_pin import StaffPinScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.field import Field
@@ -37,7 +37,7 @@ async def try_pin(pilot, pin: str) -> None:
 
 async def test_r22_five_wrong_pins_make_the_screen_say_how_long_to_wait(services, clock):
     services.ctx.settings.staff_pin = PIN
-    app = QinziApp(services, kiosk=True)
+    app = make_app(services, kiosk=True)
     async with app.run_test(size=SIZE) as pilot:
         await open_pin(pilot)
         for _ in range(4):
@@ -63,14 +63,14 @@ async def test_r22_the_wait_is_shown_on_opening_after_a_restart(services, clock)
     already said; Escape goes back to the welcome screen; after the wait the hash opens it."""
     settings = services.ctx.settings
     settings.staff_pin_hash = hash_pin(settings, PIN)
-    first = QinziApp(services, kiosk=True)
+    first = make_app(services, kiosk=True)
     async with first.run_test(size=SIZE) as pilot:
         await open_pin(pilot)
         for _ in range(5):
             await try_pin(pilot, "99999999")
         assert isinstance(first.screen, StaffPinScreen) and "1 分鐘" in pin_error(first)
     clock.advance(seconds=30)
-    again = QinziApp(services, kiosk=True)
+    again = make_app(services, kiosk=True)
     async with again.run_test(size=SIZE) as pilot:
         await open_pin(pilot)
         assert "1 分鐘" in pin_error(again)

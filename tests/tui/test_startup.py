@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.tui import QinziApp
+from app.factory import make_app
 
 
 async def test_app_starts_in_traditional_chinese_and_switches_to_english(services, roster):
-    app = QinziApp(services)
+    app = make_app(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         title = app.screen.query_one("#welcome-title")

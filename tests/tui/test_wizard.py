@@ -5,121 +5,36 @@ still in place (R26)."""
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Checkbox, Input, RadioButton, Select, Static
+from textual.widgets import Checkbox, RadioButton, Select
 
 from app.models import Application, Status
 from app.services.kiosk import ParentDetails
+from app.tui import FlowMessage
 from screens.completion import CompletionScreen
 from screens.consent import ConsentScreen
 from screens.parent import ParentScreen
 from screens.student import StudentScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import Confirm
-from screens.widgets.field import Field
 from tests.factories import make_account, submit_application
 from tests.tui.conftest import last_code, settle, start_session, type_into
+from tests.tui.wizard_kit import (
+    error_key,
+    field_error,
+    fill_parent,
+    fill_student,
+    find_and_add,
+    open_step2,
+    open_step4,
+    prepare_session,
+    press,
+    read_statement,
+    screen_text,
+    text_of,
+    value,
+)
 
 SIZE = (100, 30)
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def field_error(app, name: str) -> str:
-    """The refusal shown beside a field, as the parent reads it ('' when none)."""
-    field = app.screen.query_one(f"#field-{name}", Field)
-    return str(field.query_one(".field-error", Static).render()) if field.error else ""
-
-
-def error_key(app, name: str) -> str | None:
-    field = app.screen.query_one(f"#field-{name}", Field)
-    return field.error.key if field.error else None
-
-
-def value(app, selector: str) -> str:
-    return app.screen.query_one(selector, Input).value
-
-
-def text_of(app, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-def screen_text(app, selector: str) -> str:
-    return " ".join(str(s.render()) for s in app.screen.query(selector))
-
-
-async def press(pilot, selector: str) -> None:
-    """Press a button as a click or Enter would, wherever the body is scrolled."""
-    pilot.app.screen.query_one(selector).press()
-    await settle(pilot)
-
-
-async def open_step2(pilot, services) -> None:
-    start_session(pilot.app, services)
-    await pilot.app.push_screen(StudentScreen())
-    await settle(pilot)
-
-
-async def fill_student(
-    pilot, roster, short: str, relationship: str = "father", note: str | None = None, **kw
-) -> None:
-    """Relationship, level, ID and school for one roster student (a wrong school with `school=`)."""
-    screen = pilot.app.screen
-    kind = "legal" if relationship in ("father", "mother") else "guardian"
-    screen.query_one(f"#kind-{kind}", RadioButton).value = True
-    await pilot.pause()
-    screen.query_one("#relationship", Select).value = relationship
-    await pilot.pause()
-    if note is not None:
-        await type_into(pilot, "#relationship-note", note)
-    school = roster.student(short).school
-    screen.query_one(f"#level-{school.level}", RadioButton).value = True
-    await settle(pilot)
-    await type_into(pilot, "#student-id", kw.get("student_id", roster.ids[short]))
-    screen.query_one("#school", Select).value = kw.get("school", school.code)
-    await pilot.pause()
-
-
-async def find_and_add(pilot, roster, short: str, relationship: str = "father", **kw) -> None:
-    await fill_student(pilot, roster, short, relationship, **kw)
-    await press(pilot, "#lookup")
-    await press(pilot, "#add")
-
-
-def prepare_session(app, services, roster, students=("wu",), relationship="father"):
-    """Steps 2 and 3 done through the services, for tests of step 4."""
-    session = start_session(app, services)
-    apps = services.applications
-    for short in students:
-        student = roster.student(short)
-        found = apps.lookup_student(session, student.school.level, student.school.code,
-                                    roster.ids[short])  # fmt: skip
-        session = apps.choose_student(found.session, found.value, relationship)
-    app.session = apps.give_consent(session, scrolled_to_end=True)
-    return app.session
-
-
-async def open_step4(pilot, services, roster, **kw) -> None:
-    prepare_session(pilot.app, services, roster, **kw)
-    await pilot.app.push_screen(ParentScreen())
-    await settle(pilot)
-
-
-async def fill_parent(pilot, roster, parent="father", name="吳志明", email="father@home.example",
-                      mobile="0911222333", signature=None) -> None:  # fmt: skip
-    await type_into(pilot, "#parent-id", roster.parent_ids[parent])
-    await press(pilot, "#check-parent")
-    await type_into(pilot, "#name", name)
-    await type_into(pilot, "#email", email)
-    await type_into(pilot, "#mobile", mobile)
-    await type_into(pilot, "#signature", name if signature is None else signature)
-
-
-async def read_statement(pilot) -> None:
-    pilot.app.screen.query_one("#statement").focus()
-    await pilot.press("end")
-    await pilot.wait_for_scheduled_animations()
-    await settle(pilot)
 
 
 # --- the whole way ------------------------------------------------------------------------------
@@ -129,10 +44,20 @@ async def test_r31_one_parent_binds_two_students_from_step1_to_the_completion_pa
     kiosk_app, roster
 ):
     """R31, flow steps 1–4: two passes through step 2, one consent, one submission, two
-    application numbers on the completion page and two pending applications in the database."""
+    application numbers on the completion page and two pending applications in the database.
+    Each screen reports to the flow what the parent did, and only that, in order."""
     app = kiosk_app()
     services = app.services
-    async with app.run_test(size=SIZE) as pilot:
+    told: list[str] = []
+    seen: dict[int, object] = {}  # kept alive, so that no id is reused
+
+    def hook(message) -> None:
+        """Each message once, though the hook sees it at every node it bubbles through."""
+        if isinstance(message, FlowMessage) and id(message) not in seen:
+            seen[id(message)] = message
+            told.append(type(message).__qualname__)
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await pilot.click("#bind")
         await type_into(pilot, "#contact", "father@home.example")
         await pilot.press("enter")
@@ -172,6 +97,10 @@ async def test_r31_one_parent_binds_two_students_from_step1_to_the_completion_pa
         rows = Application.select().where(Application.number.in_(numbers))
         assert {a.status for a in rows} == {Status.PENDING}
         assert "身分證字號的後六碼" in screen_text(app, "#next-steps T")
+    assert [m for m in told if m != "BackAtStart"] == [
+        "WelcomeScreen.Picked", "ContactScreen.Verified", "StudentScreen.Done",
+        "ConsentScreen.Agreed", "ParentScreen.Sent",
+    ]  # fmt: skip
 
 
 # --- step 2 -------------------------------------------------------------------------------------
@@ -188,7 +117,7 @@ async def test_r7_a_wrong_checksum_is_shown_beside_the_student_id_and_kept(kiosk
         assert "檢查碼" in field_error(app, "student_id")
         assert value(app, "#student-id") == bad
         await press(pilot, "#lookup")  # a malformed ID never costs one of the R8 tries
-        assert app.session.failed_lookups == 0
+        assert app.visit.session.failed_lookups == 0
         await type_into(pilot, "#student-id", roster.ids["wu"])
         await press(pilot, "#check-id")
         assert error_key(app, "student_id") is None
@@ -209,7 +138,7 @@ async def test_r8_a_failed_lookup_says_how_many_tries_are_left_not_what_was_wron
         assert value(app, "#student-id") == roster.ids["wu"]
         assert app.screen.query_one("#school", Select).value == "E002"
         assert not app.screen.query_one("#card").display
-        assert app.session.failed_lookups == 1  # the refusal's session is the kiosk's now
+        assert app.visit.session.failed_lookups == 1  # the refusal's session is the kiosk's now
 
 
 async def test_r8_the_fifth_failed_lookup_ends_the_session_and_wipes_everything(kiosk_app, roster):
@@ -221,9 +150,9 @@ async def test_r8_the_fifth_failed_lookup_ends_the_session_and_wipes_everything(
             await press(pilot, "#lookup")
         assert "1 次" in field_error(app, "student_id")
         await press(pilot, "#lookup")
-        assert app.session is None
+        assert app.visit.session is None
         assert isinstance(app.screen, WelcomeScreen)
-        assert app.drafts == {}
+        assert app.visit.drafts == {}
         assert any("次數太多" in n.message for n in app._notifications)
 
 
@@ -239,10 +168,10 @@ async def test_r5_other_needs_a_short_description(kiosk_app, roster):
         assert "姑姑" in field_error(app, "relationship_note")
         assert value(app, "#student-id") == roster.ids["wu"]
         assert app.screen.query_one("#relationship", Select).value == "other"
-        assert app.session.students == ()
+        assert app.visit.session.students == ()
         await type_into(pilot, "#relationship-note", "姑姑")
         await press(pilot, "#add")
-        assert [c.note for c in app.session.students] == ["姑姑"]
+        assert [c.note for c in app.visit.session.students] == ["姑姑"]
         assert "其他（姑姑）" in text_of(app, "#chosen-list .chosen-text")
 
 
@@ -265,7 +194,7 @@ async def test_r6_lookup_asks_for_the_school_without_spending_a_try(kiosk_app, r
         app.screen.query_one("#school", Select).clear()
         await press(pilot, "#lookup")
         assert error_key(app, "school") == "errors.wizard.school_required"
-        assert app.session.failed_lookups == 0
+        assert app.visit.session.failed_lookups == 0
 
 
 async def test_flow_step2_a_chosen_student_can_be_removed(kiosk_app, roster):
@@ -277,12 +206,12 @@ async def test_flow_step2_a_chosen_student_can_be_removed(kiosk_app, roster):
         await find_and_add(pilot, roster, "chen")
         app.screen.query(".remove").first().press()
         await settle(pilot)
-        assert [c.card.name_masked for c in app.session.students] == ["陳*明"]
+        assert [c.card.name_masked for c in app.visit.session.students] == ["陳*明"]
         rows = [str(s.render()) for s in app.screen.query(".chosen-text")]
         assert len(rows) == 1 and "陳*明" in rows[0]
         app.screen.query(".remove").first().press()
         await settle(pilot)
-        assert app.session.students == ()
+        assert app.visit.session.students == ()
         assert app.screen.query_one("#student-form").display  # the form is back
         assert app.screen.query_one("#next").disabled
 
@@ -295,8 +224,8 @@ async def open_step3(pilot, services, roster) -> None:
     student = roster.student("wu")
     apps = services.applications
     found = apps.lookup_student(session, student.school.level, "E001", roster.ids["wu"])
-    pilot.app.session = apps.choose_student(found.session, found.value, "father")
-    await pilot.app.push_screen(ConsentScreen())
+    pilot.app.visit.session = apps.choose_student(found.session, found.value, "father")
+    await pilot.app.flow.show("consent")
     await settle(pilot)
 
 
@@ -319,7 +248,7 @@ async def test_r10_the_consent_box_is_disabled_until_the_statement_is_read_by_ke
         await pilot.pause()
         await press(pilot, "#next")
         assert isinstance(app.screen, ParentScreen)
-        assert app.session.consent_version == app.services.settings.privacy_statement_version
+        assert app.visit.session.consent_version == app.services.settings.privacy_statement_version
 
 
 async def test_r10_the_mouse_wheel_reads_the_statement_too(kiosk_app, roster):
@@ -347,12 +276,12 @@ async def test_r22_not_agreeing_asks_first_then_wipes_the_session(kiosk_app, ros
         await press(pilot, "#decline")
         assert isinstance(app.screen, Confirm)
         await press(pilot, "#no")
-        assert isinstance(app.screen, ConsentScreen) and app.session is not None
+        assert isinstance(app.screen, ConsentScreen) and app.visit.session is not None
         await press(pilot, "#decline")
         await press(pilot, "#yes")
-        assert app.session is None
+        assert app.visit.session is None
         assert isinstance(app.screen, WelcomeScreen)
-        assert len(app.screen_stack) == 2
+        assert len(app.screen_stack) == 1
 
 
 # --- step 4 -------------------------------------------------------------------------------------
@@ -541,7 +470,8 @@ async def test_r26_the_language_switch_keeps_what_was_typed_and_changes_the_labe
         assert app.screen.query_one("#school", Select).value == "E002"
         assert "Grandmother" in text_of(app, "#relationship #label")
 
-        app.pop_screen()
+        app.pop_screen()  # back at the welcome screen: that visit ends (R36)
+        await settle(pilot)
         await open_step4(pilot, app.services, roster)
         await fill_parent(pilot, roster, mobile="12345")
         await press(pilot, "#submit")
@@ -563,7 +493,7 @@ async def test_r27_the_completion_page_lists_numbers_papers_and_the_way_on(kiosk
         details = ParentDetails(roster.parent_ids["grandma"], "吳林玉", "grandma@home.example",
                                 "0922333444")  # fmt: skip
         submitted = services.applications.submit(session, details, "吳林玉").value
-        await app.push_screen(CompletionScreen(submitted))
+        await app.flow.show("completion", submitted)
         await settle(pilot)
         shown = screen_text(app, ".submitted Static")
         assert all(s.number in shown for s in submitted)
@@ -575,7 +505,7 @@ async def test_r27_the_completion_page_lists_numbers_papers_and_the_way_on(kiosk
         from screens.progress import ProgressScreen
 
         assert isinstance(app.screen, ProgressScreen)
-        assert len(app.screen_stack) == 3  # default, welcome, progress
+        assert len(app.screen_stack) == 2  # welcome, progress
 
 
 async def test_r22_logout_from_the_completion_page_wipes_the_session(kiosk_app, roster):
@@ -583,10 +513,10 @@ async def test_r22_logout_from_the_completion_page_wipes_the_session(kiosk_app, 
     async with app.run_test(size=SIZE) as pilot:
         submitted = submit_application(app.services, roster)
         start_session(app, app.services)
-        await app.push_screen(CompletionScreen(submitted))
+        await app.flow.show("completion", submitted)
         await settle(pilot)
         await press(pilot, "#logout")
-        assert app.session is None and isinstance(app.screen, WelcomeScreen)
+        assert app.visit.session is None and isinstance(app.screen, WelcomeScreen)
 
 
 async def test_r6_a_scanned_class_letter_preselects_level_and_school(kiosk_app, roster):
@@ -603,4 +533,4 @@ async def test_r6_a_scanned_class_letter_preselects_level_and_school(kiosk_app, 
         assert app.screen.level == "elementary"
         assert app.screen.query_one("#school").value == "E002"
         assert value(app, "#student-id") == ""
-        assert app.session.failed_lookups == 0
+        assert app.visit.session.failed_lookups == 0

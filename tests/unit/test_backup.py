@@ -65,6 +65,7 @@ def count(path: Path, table: str) -> int:
         return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
+@pytest.mark.process
 def test_r24_a_backup_taken_while_a_kiosk_writes_restores_consistent(site, capsys):
     """R24 and "Data at scale": `qinzi backup` runs while another process keeps writing; `qinzi
     restore` into a fresh data folder gives a database that passes PRAGMA integrity_check and
@@ -113,6 +114,7 @@ def test_r24_a_backup_taken_while_a_kiosk_writes_restores_consistent(site, capsy
         db.close()
 
 
+@pytest.mark.process
 def test_r23_restore_refuses_to_replace_a_database_without_force(site):
     """R23: a restore never silently replaces records: an existing database needs --force, and
     one another process has open is named as in use."""

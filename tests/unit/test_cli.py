@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
+from app import cli, console, factory
 from app.clock import FrozenClock
 from app.config import Settings
 from app.identity import with_check_digit
@@ -39,7 +39,7 @@ def base(tmp_path, db_url) -> list[str]:
 def settings_of(base):
     def settings() -> Settings:
         args = cli.build_parser("en").parse_args(base)
-        return cli.settings_from_args(args)
+        return factory.settings_from_args(args)
 
     return settings
 
@@ -65,7 +65,7 @@ def line(student_id: str, name: str = "吳三寶", cls: str = "301") -> str:
 
 
 def count(settings_of, model) -> int:
-    services = cli.make_services(settings_of())
+    services = factory.make_services(settings_of())
     try:
         return model.select().count()
     finally:
@@ -147,7 +147,7 @@ def test_r24_import_and_purge_are_audited(capsys, base, settings_of):
     run(capsys, *base, "import", str(data_file("demo_roster.csv")))
     code, out, _ = run(capsys, *base, "purge")
     assert code == 0 and "申請 0 件" in out and "稽核紀錄全數保留" in out
-    services = cli.make_services(settings_of())
+    services = factory.make_services(settings_of())
     try:
         actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
     finally:
@@ -160,7 +160,7 @@ def test_r24_import_and_purge_are_audited(capsys, base, settings_of):
 
 @pytest.fixture
 def demo_db(settings_of):
-    services = cli.make_services(settings_of())
+    services = factory.make_services(settings_of())
     try:
         demo_setup(services)
         names = [s.name for s in Student.select()]
@@ -177,10 +177,10 @@ def test_r9_the_table_is_masked_and_aligned_by_display_width(capsys, base, demo_
     assert not [n for n in demo_db if n in out]  # no full student name
     assert "*" in lines[2].split()[1]
     # Each column starts at the same display column on every line (CJK counts twice).
-    column = cli.display_width(lines[0][: lines[0].index("狀態")])
+    column = console.display_width(lines[0][: lines[0].index("狀態")])
     for line in lines[2:]:
         status = next(s for s in ("申請", "認證", "不通過", "已取消") if s in line.split())
-        assert cli.display_width(line[: line.index(status)]) == column
+        assert console.display_width(line[: line.index(status)]) == column
 
 
 def test_r9_json_rows_carry_masked_names_and_filter_by_status(capsys, base, demo_db):
@@ -284,10 +284,11 @@ class FakeApp:
 @pytest.fixture
 def fake_app(monkeypatch):
     FakeApp.runs = []
-    def make_app(services, *, kiosk, prepare=None, **_):
+    def make_app(services, *, kiosk=False, prepare=None, **_):
         return FakeApp(services, kiosk, prepare)
 
     monkeypatch.setattr(cli, "make_app", make_app)
+    monkeypatch.setattr(factory, "make_app", make_app)  # the demo's, in the factory
     return FakeApp.runs
 
 
@@ -320,7 +321,7 @@ def test_without_the_terminal_screens_the_app_commands_explain(capsys, base, mon
 
 def test_the_factory_wires_the_given_clock(settings_of):
     clock = FrozenClock()
-    services = cli.make_services(settings_of(), clock=clock)
+    services = factory.make_services(settings_of(), clock=clock)
     try:
         assert services.ctx.clock() == clock.now
     finally:
@@ -328,15 +329,16 @@ def test_the_factory_wires_the_given_clock(settings_of):
 
 
 def test_display_width_counts_cjk_twice():
-    assert cli.display_width("吳*寶") == 5
-    assert cli.display_width("ＡB") == 3
-    table = cli.format_table(["學生", "x"], [["吳*寶", "1"], ["Al", "2"]])
+    assert console.display_width("吳*寶") == 5
+    assert console.display_width("ＡB") == 3
+    table = console.format_table(["學生", "x"], [["吳*寶", "1"], ["Al", "2"]])
     assert table.splitlines() == ["學生   x", "-----  -", "吳*寶  1", "Al     2"]
 
 
 # --- a real process -------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_r7_import_in_a_real_process_without_loading_textual(base):
     code = (
         "import sys\n"
@@ -353,6 +355,7 @@ def test_r7_import_in_a_real_process_without_loading_textual(base):
     assert "textual not loaded" in done.stdout
 
 
+@pytest.mark.process
 def test_bad_rows_exit_1_from_python_m_app_cli(base, tmp_path):
     path = roster_csv(tmp_path / "bad.csv", [student_line("A12345001"), line("A1234500")])
     done = subprocess.run(
@@ -375,7 +378,7 @@ def test_outbox_command_delivers_stranded_mail_and_check_names_what_was_given_up
 
     from app.models import Channel, OutboxMessage
 
-    services = cli.make_services(settings_of())
+    services = factory.make_services(settings_of())
     with services.ctx.transaction():
         services.outbox.enqueue(Channel.EMAIL, "dad@home.example", "approved", "主旨", "內容")
         services.outbox.discard_pending()  # killed between COMMIT and delivery
@@ -388,7 +391,7 @@ def test_outbox_command_delivers_stranded_mail_and_check_names_what_was_given_up
     code, out, _ = run(capsys, *base, "--lang", "en", "outbox")
     assert code == 0 and "0 delivered" in out  # exactly once
 
-    services = cli.make_services(settings_of())
+    services = factory.make_services(settings_of())
     OutboxMessage.update(status="undeliverable").execute()
     services.close()
     code, _, err = run(capsys, *base, "--lang", "en", "check")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli, web
+from app import cli, console, web
 from app.config import Settings, load_settings
 from app.errors import ConfigError
 from app.i18n import t
@@ -75,10 +75,10 @@ def test_r26_a_bad_value_stops_start_up_with_key_value_and_what_is_allowed(
     assert refused.value.key == "errors.config.bad_value"
     assert refused.value.params == {"key": key, "value": value, "allowed": allowed}
     code, out, err = run(capsys, "--config", str(path), "config")
-    assert code == cli.EXIT_REFUSED and out == ""
+    assert code == console.EXIT_REFUSED and out == ""
     assert f"「{key}」" in err and f"「{value}」" in err and allowed in err
     code, _, err = run(capsys, "--lang", "en", "--config", str(path), "kiosk")
-    assert code == cli.EXIT_REFUSED
+    assert code == console.EXIT_REFUSED
     assert err.strip() == t("errors.config.bad_value", "en", key=key, value=value,
                             allowed=allowed)  # fmt: skip
 
@@ -144,7 +144,7 @@ def test_r22_serve_binds_to_loopback_and_warns_otherwise(tmp_path, capsys, fake_
     code, _, err = run(capsys, "--lang", "en", "serve", "--host", "localhost", *db)
     assert err == ""
     code, _, err = run(capsys, "serve", "--port", "70000", *db)
-    assert code == cli.EXIT_USAGE
+    assert code == console.EXIT_USAGE
 
 
 @pytest.mark.parametrize(

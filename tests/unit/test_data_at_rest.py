@@ -155,13 +155,13 @@ async def first_login_on_screen(services, email: str, password: str, new: str) -
     """家長登入 with the random initial password and the forced change, typed into the screens."""
     from textual.widgets import Input
 
-    from app.tui import QinziApp
+    from app.factory import make_app
     from screens.account.home import AccountHomeScreen
     from screens.account.login import LoginScreen
     from screens.account.password import ChangePasswordScreen
     from tests.tui.conftest import click, settle, type_into
 
-    app = QinziApp(services, kiosk=False)
+    app = make_app(services, kiosk=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await click(pilot, "#login")
@@ -183,6 +183,7 @@ async def first_login_on_screen(services, email: str, password: str, new: str) -
         assert all(not w.value for w in app.screen.query(Input))
 
 
+@pytest.mark.pilot
 async def test_r9_r23_a_full_demo_run_leaves_no_id_code_or_password_in_plain_text(
     tmp_path, monkeypatch
 ):

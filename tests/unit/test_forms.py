@@ -19,7 +19,7 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from app import cli
+from app import cli, console, factory
 from app.errors import InvalidInput, NotFound, RuleRefused
 from app.i18n import catalog, t
 from app.identity import id_digest, mask_id, with_check_digit
@@ -422,6 +422,7 @@ def test_r9_documents_are_built_safely_from_worker_threads():
     assert together == [TcFont(font_path()).document_font(text) for text in texts]
 
 
+@pytest.mark.process
 def test_the_service_layer_loads_no_pdf_library_until_a_form_is_made():
     """Other commands and the app start without paying for fpdf2, pypdf and fontTools."""
     import subprocess
@@ -477,6 +478,7 @@ def fake_lp(tmp_path, monkeypatch):
     return log
 
 
+@pytest.mark.process
 def test_r24_print_uses_lp_only_when_a_printer_is_configured(services, roster, fake_lp):
     [item] = submit_application(services, roster, ("wu",))
     saved = services.forms.save([item.number])
@@ -491,6 +493,7 @@ def test_r24_print_uses_lp_only_when_a_printer_is_configured(services, roster, f
     assert AuditEvent.select().where(AuditEvent.action == "form.printed").count() == 1
 
 
+@pytest.mark.process
 def test_r26_print_failures_say_where_the_file_is(services, roster, fake_lp, monkeypatch):
     [item] = submit_application(services, roster, ("wu",))
     saved = services.forms.save([item.number])
@@ -520,7 +523,8 @@ def cli_db(tmp_path, db_url):
     config = tmp_path / "config.toml"
     config.write_text(CHEAP_ARGON2)
     base = ["--db", db_url, "--data-dir", str(tmp_path / "data"), "--config", str(config)]
-    services = cli.make_services(cli.settings_from_args(cli.build_parser("en").parse_args(base)))
+    args = cli.build_parser("en").parse_args(base)
+    services = factory.make_services(factory.settings_from_args(args))
     try:
         roster = make_roster(services)
         pending, approved = submit_application(services, roster, ("wu", "wu2"))
@@ -561,7 +565,7 @@ def test_r26_qinzi_form_bad_input_ends_in_a_message(cli_db, tmp_path, capsys, ar
     args = [pending if a == "PENDING" else a for a in args]
     out_file = tmp_path / "x.pdf"
     code, _, err = run(capsys, "form", *args, "-o", str(out_file), *base)
-    assert code == cli.EXIT_REFUSED
+    assert code == console.EXIT_REFUSED
     assert message in err
     assert not out_file.exists()
 
@@ -569,7 +573,7 @@ def test_r26_qinzi_form_bad_input_ends_in_a_message(cli_db, tmp_path, capsys, ar
 def test_r26_qinzi_form_needs_an_output_file(cli_db, capsys):
     base, pending, _ = cli_db
     code, _, err = run(capsys, "form", pending, *base)
-    assert code == cli.EXIT_USAGE and "-o" in err
+    assert code == console.EXIT_USAGE and "-o" in err
 
 
 def test_r26_qinzi_form_unwritable_output_is_a_message(cli_db, tmp_path, capsys):
@@ -577,7 +581,7 @@ def test_r26_qinzi_form_unwritable_output_is_a_message(cli_db, tmp_path, capsys)
     blocker = tmp_path / "file"
     blocker.write_text("")
     code, _, err = run(capsys, "--lang", "en", "form", pending, "-o", str(blocker / "x.pdf"), *base)
-    assert code == cli.EXIT_REFUSED and "Could not write the file" in err
+    assert code == console.EXIT_REFUSED and "Could not write the file" in err
 
 
 # --- snapshots ------------------------------------------------------------------------------------

@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 MODULES = [
     "app.services",
+    "app.factory",
     "app.cli",
     "app.identity",
     "app.models",
@@ -15,6 +18,7 @@ MODULES = [
 ]
 
 
+@pytest.mark.process
 def test_services_load_without_textual():
     code = (
         "import sys\n"

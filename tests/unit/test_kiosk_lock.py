@@ -191,6 +191,7 @@ def test_r22_hash_pin_refuses_a_short_pin(config_file, capsys, monkeypatch):
     assert code == 1 and out.out == "" and "at least 6" in out.err
 
 
+@pytest.mark.process
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_r22_hash_pin_on_a_terminal_asks_twice_and_never_shows_the_pin(config_file, tmp_path):
     """On a real terminal the PIN is asked twice without echo (getpass): what the terminal shows

@@ -217,6 +217,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.process
 def test_r24_kiosks_sharing_one_log_file_rotate_it_without_losing_a_line(tmp_path):
     """Several kiosks on one PC write the same file; whichever finds it full rotates it, the
     others follow, and no line is lost or written twice (the five old files hold them all)."""

@@ -23,6 +23,7 @@ def _plan(db_url, tmp_path, workers=3, submissions=6, teachers=1) -> stress.Plan
         teachers=teachers,
         argon2=stress.CHEAP,
     )
+@pytest.mark.stress
 
 
 def test_r15_many_kiosks_and_a_teacher_lose_and_duplicate_nothing(db_url, tmp_path):
@@ -48,6 +49,7 @@ def test_r15_many_kiosks_and_a_teacher_lose_and_duplicate_nothing(db_url, tmp_pa
         ("pair", "errors.application.already_pending"),  # R15
     ],
 )
+@pytest.mark.stress
 def test_r14_r15_two_kiosks_at_the_same_instant_exactly_one_wins(db_url, tmp_path, kind, key):
     """R14 (one e-mail, two parents) and R15 (one parent–student pair, two kiosks): both press
     送出 together; one gets an application number, the other the rule's message."""

@@ -1,0 +1,309 @@
+"""Where each screen leads, in one place: the binding wizard's steps in order, the parent's
+account pages and the staff's desk. Screens report what the person did (a `FlowMessage`, or a
+`dismiss` for a page that only returns); the flow decides what comes next, keeps the visit
+(who is here, what they typed) and ends it whenever the first screen of the mode is shown again,
+by any route (R36). No screen knows another.
+
+`ROUTES` names every screen; the wizard is the routes with a step, in order, so a new step is a
+screen, one line here and one handler below. A message reaches the handler named as Textual
+would name it (`ContactScreen.Verified` → `on_contact_screen_verified`). Each screen's module is
+imported when it is first shown: a kiosk's first frame waits for the welcome screen alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from textual.await_complete import AwaitComplete
+from textual.screen import Screen
+from textual.widgets import Input
+
+from app.services.kiosk import KioskSession
+from app.tui import Visit
+from screens.base import Place
+from screens.staff_pin import StaffPinScreen
+from screens.widgets.idle import IdleCountdown
+
+if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
+    from app.services.contacts import VerifiedContact
+    from app.tui import FlowMessage, QinziApp
+    from screens.account.home import AccountHomeScreen
+    from screens.account.login import LoginScreen
+    from screens.account.password import ChangePasswordScreen
+    from screens.base import SessionOver
+    from screens.completion import CompletionScreen
+    from screens.consent import ConsentScreen
+    from screens.contact import ContactScreen
+    from screens.parent import ParentScreen
+    from screens.progress import ProgressScreen
+    from screens.review.login import StaffLoginScreen
+    from screens.review.queue import QueueScreen
+    from screens.student import StudentScreen
+    from screens.welcome import WelcomeScreen
+
+
+@dataclass(frozen=True)
+class Route:
+    """A screen: the module and class that make it, whether Esc goes back from it, and its
+    step bar label if it is a step of the wizard."""
+
+    module: str
+    screen: str
+    back: bool = True
+    step: str | None = None
+
+
+ROUTES: dict[str, Route] = {
+    # the parent's kiosk; the wizard (SPEC "The parent flow", steps 1–4) in order
+    "welcome": Route("screens.welcome", "WelcomeScreen", back=False),
+    "contact": Route("screens.contact", "ContactScreen", step="label.step1"),
+    "student": Route("screens.student", "StudentScreen", step="label.step2"),
+    "consent": Route("screens.consent", "ConsentScreen", step="label.step3"),
+    "parent": Route("screens.parent", "ParentScreen", step="label.step4"),
+    "completion": Route("screens.completion", "CompletionScreen", back=False),
+    "progress": Route("screens.progress", "ProgressScreen", back=False),
+    "faq": Route("screens.faq", "FaqScreen"),
+    # a parent's account
+    "login": Route("screens.account.login", "LoginScreen"),
+    "forgot": Route("screens.account.forgot", "ForgotPasswordScreen"),
+    "home": Route("screens.account.home", "AccountHomeScreen", back=False),
+    "password": Route("screens.account.password", "ChangePasswordScreen"),
+    "first-password": Route("screens.account.password", "ChangePasswordScreen", back=False),
+    "contact-change": Route("screens.account.contact_change", "ContactChangeScreen"),
+    # the staff's desk
+    "staff-login": Route("screens.review.login", "StaffLoginScreen", back=False),
+    "queue": Route("screens.review.queue", "QueueScreen", back=False),
+    "detail": Route("screens.review.detail", "DetailScreen"),
+    "unbind": Route("screens.review.unbind", "UnbindScreen"),
+    "audit": Route("screens.review.audit", "AuditScreen"),
+}
+WIZARD = tuple(name for name, route in ROUTES.items() if route.step)
+STEP_LABELS = tuple(ROUTES[name].step or "" for name in WIZARD)
+FIRST_SCREENS = {"kiosk": "welcome", "review": "staff-login"}
+
+
+class Flow:
+    """The routes of both modes. The app hands every FlowMessage to `route`."""
+
+    def __init__(self) -> None:
+        self._app: QinziApp | None = None
+        self._away = False  # a screen of the visit was put over the first screen
+        self._counting_down = False
+
+    # --- what the app asks of its flow ------------------------------------------------------------
+
+    def attach(self, app: QinziApp) -> None:
+        self._app = app
+
+    @property
+    def app(self) -> QinziApp:
+        assert self._app is not None, "the flow is attached by QinziApp"
+        return self._app
+
+    def modes(self) -> Mapping[str, Callable[[], Screen[Any]]]:
+        """Each mode's first screen, which stays at the bottom of its stack."""
+        return {mode: (lambda name=name: self.make(name)) for mode, name in FIRST_SCREENS.items()}
+
+    def route(self, message: FlowMessage) -> None:
+        handler = getattr(self, message.handler_name, None)
+        if handler is not None:
+            handler(message)
+
+    @property
+    def visit(self) -> Visit:
+        return self.app.visit
+
+    # --- screens ----------------------------------------------------------------------------------
+
+    def place(self, name: str) -> Place:
+        route = ROUTES[name]
+        if route.step:
+            return Place(name, WIZARD.index(name) + 1, STEP_LABELS, route.back)
+        return Place(name, back=route.back)
+
+    def make(self, name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
+        """The screen of route `name` in its place (its module imported now, if not yet)."""
+        route = ROUTES[name]
+        screen_class = getattr(import_module(route.module), route.screen)
+        return screen_class(self.place(name), *args, **kwargs)
+
+    def show(self, name: str, *args: Any, **kwargs: Any) -> AwaitMount:
+        """Put a screen over the current one; Esc (or its dismiss) comes back."""
+        self._away = True
+        return self.app.push_screen(self.make(name, *args, **kwargs))
+
+    def swap(self, name: str, *args: Any, **kwargs: Any) -> AwaitComplete:
+        """Put a screen in place of the current one, which has no way back to it."""
+        self._away = True
+        return self.app.switch_screen(self.make(name, *args, **kwargs))
+
+    def start_over_with(self, name: str, *args: Any) -> None:
+        """Every screen above the first gives way to this one: the first is never uncovered
+        on the way, which would end the visit."""
+        while len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        if len(self.app.screen_stack) > 1:
+            self.swap(name, *args)
+        else:
+            self.show(name, *args)
+
+    # --- the end of a visit (R22, R36) ------------------------------------------------------------
+
+    def leave(self, notice: str | None = None) -> None:
+        """Send the person away (登出, idle, 不同意並退出, a rule that ended the session): their
+        visit ends now, language included, `notice` says why, and every screen and dialog goes
+        off, back to the first screen."""
+        self._end_visit(leaving=True, notice=notice)
+        self._back_to_start()
+
+    def _back_to_start(self) -> None:
+        app = self.app
+        if not all(screen.is_mounted for screen in app.screen_stack):
+            # A screen still being built (pushed by the same burst of clicks) is waited for:
+            # Textual crashes popping one half-mounted.
+            app.set_timer(0.01, self._back_to_start)
+            return
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+
+    def on_back_at_start(self, _: object) -> None:
+        """The first screen is shown again, by whatever route (Esc from step 1 is the one
+        `leave` does not see): if a screen of a visit went over it, the visit ends (R36)."""
+        self._counting_down = False
+        if self._away:
+            self._end_visit(leaving=False)
+
+    def _end_visit(self, *, leaving: bool, notice: str | None = None) -> None:
+        """Everything of the person goes: session, login, drafts, the first screen's typed
+        values, answers still on their way (they were for the old visit), the notices; the
+        language too when the terminal sent them away."""
+        app = self.app
+        self._away = self._counting_down = False
+        app.visit = Visit()
+        app.clear_notifications()  # a notice may name the parent or the student
+        first = app.screen_stack[0]
+        first.sub_title = ""  # the staff desk names who is logged in there
+        for typed in first.query(Input):
+            typed.value = ""
+        if leaving:
+            app.lang = app.default_lang
+        app.last_input = app.services.clock()
+        app.refresh_bindings()
+        if notice:
+            app.notify(notice, severity="error", timeout=15)
+
+    def on_log_out(self, _: object) -> None:
+        self.leave()
+
+    def on_session_over(self, message: SessionOver) -> None:
+        self.leave(message.notice)
+
+    # --- the parent's kiosk -----------------------------------------------------------------------
+
+    def on_welcome_screen_picked(self, message: WelcomeScreen.Picked) -> None:
+        """親子綁定 starts the wizard; 家長登入 and 常見問題 are pages of their own."""
+        self.show({"bind": "contact"}.get(message.choice, message.choice))
+
+    def begin(self, contact: VerifiedContact) -> None:
+        """A verified contact (step 1, or a login standing for it) starts the kiosk session."""
+        self.visit.session = KioskSession(contact=contact, lang=self.app.lang)
+
+    def on_contact_screen_verified(self, message: ContactScreen.Verified) -> None:
+        """Step 1 done. A contact that already applied goes to its progress page (step 5),
+        which has no way back into step 1."""
+        self.begin(message.contact)
+        self.show("progress" if message.has_applications else "student")
+
+    def on_student_screen_done(self, _: StudentScreen.Done) -> None:
+        self.show("consent")
+
+    def on_consent_screen_agreed(self, _: ConsentScreen.Agreed) -> None:
+        self.show("parent")
+
+    def on_parent_screen_sent(self, message: ParentScreen.Sent) -> None:
+        """The wizard is done: its students and consent are forgotten (the parent's own details
+        stay for another round), and nothing leads back into it."""
+        for name in ("student", "consent"):
+            self.visit.drafts.pop(name, None)
+        self.start_over_with("completion", message.submitted)
+
+    def on_parent_screen_help_wanted(self, message: ParentScreen.HelpWanted) -> None:
+        """Step 4 refused an e-mail or a pair because the parent has an account (R12, R13, R15):
+        家長登入 or 忘記密碼, and back to step 4 from there."""
+        self.show(message.what)
+
+    def on_completion_screen_show_progress(self, _: CompletionScreen.ShowProgress) -> None:
+        self.swap("progress")
+
+    def on_progress_screen_add_student(self, _: ProgressScreen.AddStudent) -> None:
+        self.show("student")
+
+    # --- a parent's account -----------------------------------------------------------------------
+
+    def on_login_screen_logged_in(self, message: LoginScreen.LoggedIn) -> None:
+        """The login page gives way: to the forced change of the initial password (R19), which
+        has no way back, or to the parent's page."""
+        self.visit.login = message.login
+        self.app.refresh_bindings()
+        if message.login.must_change:
+            self.swap("first-password", forced=True)
+        else:
+            self.swap("home")
+
+    def on_login_screen_forgot(self, _: LoginScreen.Forgot) -> None:
+        self.show("forgot")
+
+    def on_change_password_screen_saved(self, _: ChangePasswordScreen.Saved) -> None:
+        """The initial password is gone (R19): on to the parent's page."""
+        self.swap("home")
+
+    def on_account_home_screen_bind_another(self, message: AccountHomeScreen.BindAnother) -> None:
+        self.begin(message.contact)
+        self.show("student")
+
+    def on_account_home_screen_change_password(self, _: object) -> None:
+        self.show("password")
+
+    def on_account_home_screen_change_contact(self, _: object) -> None:
+        self.show("contact-change")
+
+    # --- the staff's desk -------------------------------------------------------------------------
+
+    def on_staff_login_screen_logged_in(self, message: StaffLoginScreen.LoggedIn) -> None:
+        self.visit.staff = message.staff
+        self.app.refresh_bindings()
+        self.show("queue")
+
+    def on_queue_screen_open(self, message: QueueScreen.Open) -> None:
+        self.show("detail", message.number, message.detail)
+
+    def on_queue_screen_open_unbind(self, message: QueueScreen.OpenUnbind) -> None:
+        self.show("unbind", message.request_id)
+
+    def on_queue_screen_open_audit(self, _: QueueScreen.OpenAudit) -> None:
+        self.show("audit")
+
+    # --- the terminal's own questions (R22) -------------------------------------------------------
+
+    def idle(self) -> None:
+        """Past the idle limit: a countdown; unless someone touches a key, everything goes."""
+        if self._counting_down:
+            return
+        self._counting_down = True
+        self.app.push_screen(IdleCountdown(), self._after_countdown)
+
+    def _after_countdown(self, stay: bool | None) -> None:
+        self._counting_down = False
+        if stay:
+            self.app.last_input = self.app.services.clock()
+        else:
+            self.leave()
+
+    def ask_to_leave(self) -> None:
+        """Ctrl+Q on a kiosk: only the staff PIN closes the program."""
+        if not isinstance(self.app.screen, StaffPinScreen):
+            self.app.push_screen(StaffPinScreen(), lambda ok: self.app.exit() if ok else None)

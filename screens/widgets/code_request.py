@@ -1,0 +1,147 @@
+"""E-mail or mobile, 取得驗證碼, the code and 確認: how step 1, 忘記密碼 and a contact change all
+begin. The widget calls no service: it reports what the person asked for (`Asked`, `Entered`)
+and the screen answers with `sent(...)` or a refusal beside the field (`contact`, `code`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Button, Input, RadioSet
+
+from screens.widgets.channel import ChannelPicker
+from screens.widgets.field import Field
+from screens.widgets.i18n import T, TButton
+from screens.widgets.typed import OnQinzi
+
+if TYPE_CHECKING:
+    from app.services.verification import CodeSent
+
+
+class CodeRequest(OnQinzi, Vertical):
+    """`contact_key` labels the contact field; `sent_key` says where the code went ({contact},
+    {minutes}); `confirm_key` labels the last button; `extra` widgets go between the code and
+    that button (忘記密碼's new password)."""
+
+    DEFAULT_CSS = """
+    CodeRequest { height: auto; }
+    """
+
+    @dataclass
+    class Asked(Message):
+        """取得驗證碼 for this contact."""
+
+        request: CodeRequest
+        channel: str
+        contact: str
+
+        @property
+        def control(self) -> CodeRequest:
+            return self.request
+
+    @dataclass
+    class Entered(Message):
+        """確認 with this code (and whatever the extra fields hold, which the screen reads)."""
+
+        request: CodeRequest
+        channel: str
+        contact: str
+        code: str
+
+        @property
+        def control(self) -> CodeRequest:
+            return self.request
+
+    def __init__(
+        self,
+        *,
+        contact_key: str = "label.contact_value",
+        sent_key: str = "label.code_sent",
+        confirm_key: str = "label.confirm",
+        extra: tuple[Widget, ...] = (),
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.contact_key, self.sent_key, self.confirm_key = contact_key, sent_key, confirm_key
+        self.extra = extra
+
+    def compose(self) -> ComposeResult:
+        yield ChannelPicker("channel", id="channel")
+        yield Field("contact", self.contact_key, Input(id="contact", max_length=254))
+        with Horizontal(classes="actions"):
+            yield TButton("label.get_code", id="get-code", variant="primary")
+        with Vertical(id="code-box"):
+            yield T("", id="code-sent", classes="lead")
+            yield Field("code", "label.code", Input(id="code", max_length=12))
+            yield from self.extra
+            with Horizontal(classes="actions"):
+                yield TButton(self.confirm_key, id="confirm", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#code-box").display = False
+        self.watch(self.app, "lang", self._relabel)
+
+    def _relabel(self, _: str | None = None) -> None:
+        tr = self.app.tr
+        self.query_one("#contact", Input).placeholder = tr(
+            f"label.contact_placeholder_{self.channel}"
+        )
+        self.query_one("#code", Input).placeholder = tr("label.code_placeholder")
+
+    @property
+    def channel(self) -> str:
+        return self.query_one(ChannelPicker).channel
+
+    @property
+    def contact(self) -> str:
+        return self.query_one("#contact", Input).value
+
+    @property
+    def code(self) -> str:
+        return self.query_one("#code", Input).value
+
+    def sent(self, sent: CodeSent, minutes: int) -> None:
+        """The code is on its way: say where, and wait for it in the code field."""
+        box = self.query_one("#code-box")
+        box.display = True
+        self.query_one("#code-sent", T).set(self.sent_key, contact=sent.masked, minutes=minutes)
+        code = self.query_one("#code", Input)
+        code.value = ""
+        code.focus()
+        self.call_after_refresh(box.scroll_visible)
+
+    # --- what the person does -------------------------------------------------------------------
+
+    @on(RadioSet.Changed, "#channel")
+    def channel_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        for field in self.query(Field):
+            field.show(None)
+        self._relabel()
+
+    @on(Button.Pressed, "#get-code")
+    @on(Input.Submitted, "#contact")
+    def ask(self, event: Button.Pressed | Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.Asked(self, self.channel, self.contact))
+
+    @on(Input.Submitted, "#code")
+    def code_typed(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.extra:
+            self.screen.focus_next()  # the new password comes first
+        else:
+            self.enter()
+
+    @on(Button.Pressed, "#confirm")
+    def confirm_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.enter()
+
+    def enter(self) -> None:
+        self.post_message(self.Entered(self, self.channel, self.contact, self.code))
