@@ -117,7 +117,39 @@ def roster(services) -> Roster:
     return make_roster(services)
 
 
+SLOW_MARKERS = ("pilot", "process", "browser", "monkey", "sweep", "crash", "stress", "packaging")
+
+
 def pytest_collection_modifyitems(items):
+    """Whatever walks the screens, spawns a process, drives a browser, or runs the monkey, a crash
+    or a stress test is slow: `make check` leaves it out, `make test` runs it."""
     for item in items:
-        if "bench" in Path(str(item.fspath)).parts:
+        parts = Path(str(item.fspath)).parts
+        if "tui" in parts:
+            item.add_marker(pytest.mark.pilot)
+        if "bench" in parts:
+            item.add_marker(pytest.mark.process)
+        if "web" in parts:
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_starts_no_process(request, monkeypatch):
+    """In the fast tier (QINZI_FAST_TIER=1, set by `make check`), a test that starts a process
+    fails at once and says to mark it: the tier stays fast because nothing slips into it."""
+    if not os.environ.get("QINZI_FAST_TIER") or request.node.get_closest_marker("slow"):
+        return
+    import subprocess
+
+    def refused(*args, **kwargs):
+        raise AssertionError(
+            "this test starts a process: mark it @pytest.mark.process (the fast tier, "
+            "make check, starts none)"
+        )
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refused)
+    for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp"):
+        if hasattr(os, name):
+            monkeypatch.setattr(os, name, refused)
