@@ -19,7 +19,6 @@ from textual.widgets import Header, Input
 
 from app.errors import QinziError, SessionEnded
 from app.resources import shipped
-from app.services.kiosk import KioskSession
 from app.tui import FlowMessage, Visit
 from screens.widgets.field import Field
 from screens.widgets.keybar import KeyBar
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from app.config import Settings
     from app.services import Services
     from app.services.accounts import ParentLogin
+    from app.services.kiosk import KioskSession
     from app.services.staff import StaffIdentity
     from app.tui import QinziApp
 
@@ -220,8 +220,8 @@ class QinziScreen(Screen[ResultT]):
                 except QinziError as error:
                     visit.session = error.session or visit.session
                     raise
-                moved = answer if isinstance(answer, KioskSession) else answer.session
-                visit.session = moved
+                # The next session itself, or a SessionAnswer that carries it.
+                visit.session = getattr(answer, "session", answer)
                 return answer
 
         def job() -> None:

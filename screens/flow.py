@@ -20,11 +20,8 @@ from textual.await_complete import AwaitComplete
 from textual.screen import Screen
 from textual.widgets import Input
 
-from app.services.kiosk import KioskSession
 from app.tui import Visit
 from screens.base import Place
-from screens.staff_pin import StaffPinScreen
-from screens.widgets.idle import IdleCountdown
 
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
@@ -56,6 +53,9 @@ class Route:
     back: bool = True
     step: str | None = None
 
+    def load(self) -> type[Screen[Any]]:
+        return getattr(import_module(self.module), self.screen)
+
 
 ROUTES: dict[str, Route] = {
     # the parent's kiosk; the wizard (SPEC "The parent flow", steps 1–4) in order
@@ -80,6 +80,11 @@ ROUTES: dict[str, Route] = {
     "detail": Route("screens.review.detail", "DetailScreen"),
     "unbind": Route("screens.review.unbind", "UnbindScreen"),
     "audit": Route("screens.review.audit", "AuditScreen"),
+}
+# The terminal's own questions (R22), imported when first asked like the screens above.
+DIALOGS: dict[str, Route] = {
+    "idle": Route("screens.widgets.idle", "IdleCountdown"),
+    "staff-pin": Route("screens.staff_pin", "StaffPinScreen"),
 }
 WIZARD = tuple(name for name, route in ROUTES.items() if route.step)
 STEP_LABELS = tuple(ROUTES[name].step or "" for name in WIZARD)
@@ -127,9 +132,7 @@ class Flow:
 
     def make(self, name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
         """The screen of route `name` in its place (its module imported now, if not yet)."""
-        route = ROUTES[name]
-        screen_class = getattr(import_module(route.module), route.screen)
-        return screen_class(self.place(name), *args, **kwargs)
+        return ROUTES[name].load()(self.place(name), *args, **kwargs)
 
     def show(self, name: str, *args: Any, **kwargs: Any) -> AwaitMount:
         """Put a screen over the current one; Esc (or its dismiss) comes back."""
@@ -210,6 +213,8 @@ class Flow:
 
     def begin(self, contact: VerifiedContact) -> None:
         """A verified contact (step 1, or a login standing for it) starts the kiosk session."""
+        from app.services.kiosk import KioskSession  # after the first frame, with the step
+
         self.visit.session = KioskSession(contact=contact, lang=self.app.lang)
 
     def on_contact_screen_verified(self, message: ContactScreen.Verified) -> None:
@@ -294,7 +299,7 @@ class Flow:
         if self._counting_down:
             return
         self._counting_down = True
-        self.app.push_screen(IdleCountdown(), self._after_countdown)
+        self.app.push_screen(DIALOGS["idle"].load()(), self._after_countdown)
 
     def _after_countdown(self, stay: bool | None) -> None:
         self._counting_down = False
@@ -305,5 +310,6 @@ class Flow:
 
     def ask_to_leave(self) -> None:
         """Ctrl+Q on a kiosk: only the staff PIN closes the program."""
-        if not isinstance(self.app.screen, StaffPinScreen):
-            self.app.push_screen(StaffPinScreen(), lambda ok: self.app.exit() if ok else None)
+        pin_screen = DIALOGS["staff-pin"].load()
+        if not isinstance(self.app.screen, pin_screen):
+            self.app.push_screen(pin_screen(), lambda ok: self.app.exit() if ok else None)

@@ -152,19 +152,22 @@ def test_only_the_language_seam_names_a_language():
 
 def test_every_route_of_the_flow_names_a_screen_its_module_defines():
     """The flow imports a screen's module when the screen is first shown, so a typo in
-    ROUTES would only show at that moment: this reads every route against the sources."""
+    ROUTES or DIALOGS would only show at that moment: this reads each against the sources."""
     tree = ast.parse((ROOT / "screens" / "flow.py").read_text(encoding="utf-8"))
-    routes = next(n for n in tree.body if isinstance(n, ast.AnnAssign)
-                  and getattr(n.target, "id", "") == "ROUTES")  # fmt: skip
+    names = ("ROUTES", "DIALOGS")
+    tables = {n.target.id: n.value for n in tree.body
+              if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") in names}  # fmt: skip
     known = modules()
-    missing = []
-    for call in routes.value.values:  # Route("screens.x", "XScreen", …)
-        module, screen = (arg.value for arg in call.args[:2])
-        classes = {n.name for n in ast.parse(known[module].read_text(encoding="utf-8")).body
-                   if isinstance(n, ast.ClassDef)} if module in known else set()  # fmt: skip
-        if screen not in classes:
-            missing.append(f"{module}:{screen}")
-    assert len(routes.value.values) >= 19
+    missing, count = [], 0
+    for table in tables.values():
+        for call in table.values:  # Route("screens.x", "XScreen", …)
+            module, screen = (arg.value for arg in call.args[:2])
+            source = known[module].read_text(encoding="utf-8") if module in known else ""
+            classes = {n.name for n in ast.parse(source).body if isinstance(n, ast.ClassDef)}
+            count += 1
+            if screen not in classes:
+                missing.append(f"{module}:{screen}")
+    assert set(tables) == {"ROUTES", "DIALOGS"} and count >= 21
     assert missing == []
 
 
