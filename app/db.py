@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
 # its own transaction and is recorded in schema_version, so a later release opens an older file.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 Migration = Callable[[Database, "SchemaMigrator"], None]
 
 
@@ -45,7 +45,36 @@ def _v3_outbox_retries(db: Database, migrator: SchemaMigrator) -> None:
     ).execute()
 
 
-MIGRATIONS: dict[int, Migration] = {2: _v2_audit_target_index, 3: _v3_outbox_retries}
+def _v4_going_live(db: Database, migrator: SchemaMigrator) -> None:
+    """Issue 14: staff invitations and temporary passwords (R32), audit events by school (R33),
+    students who left the roster (R34) and bindings ended by staff (R35)."""
+    from playhouse.migrate import migrate
+
+    from app.models import AuditEvent, Binding, Student, Teacher
+
+    wanted = [
+        (Student, "left_at"),
+        (Teacher, "must_change_password"),
+        (Teacher, "invited_at"),
+        (Teacher, "session_epoch"),
+        (Binding, "ended_by"),
+        (Binding, "end_reason"),
+        (AuditEvent, "school"),
+    ]
+    for model, name in wanted:
+        table = model._meta.table_name
+        field = model._meta.fields[name]
+        if field.column_name not in {c.name for c in db.get_columns(table)}:
+            migrate(migrator.add_column(table, field.column_name, field))
+    table, column = AuditEvent._meta.table_name, AuditEvent.school.column_name
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{column}" ON "{table}" ("{column}")')
+
+
+MIGRATIONS: dict[int, Migration] = {
+    2: _v2_audit_target_index,
+    3: _v3_outbox_retries,
+    4: _v4_going_live,
+}
 
 
 def open_database(url: str, *, migrate: bool = True) -> Database:

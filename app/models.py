@@ -57,6 +57,9 @@ class Student(BaseModel):
     classroom = ForeignKeyField(Classroom, backref="students", on_delete="CASCADE")
     email = CharField(max_length=254, null=True, index=True)  # the student's own account (R12)
     active = BooleanField(default=True)
+    # R34: when a full roster import of the school no longer listed the student (never deleted);
+    # null while on the roster. Their bindings end a grace period later.
+    left_at = DateTimeField(null=True)
 
 
 class Teacher(BaseModel):
@@ -70,6 +73,11 @@ class Teacher(BaseModel):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     active = BooleanField(default=True)
+    # R32: a temporary password set by IT must be changed at the first login; an invitation
+    # (a one-time code by e-mail, kept as a VerificationCode) was last sent at `invited_at`.
+    must_change_password = BooleanField(default=False)
+    invited_at = DateTimeField(null=True)
+    session_epoch = IntegerField(default=0)  # bumped by a reset: every open session ends (R32)
 
 
 class TeacherClassroom(BaseModel):
@@ -185,6 +193,10 @@ class Binding(BaseModel):
     application = ForeignKeyField(Application, null=True, on_delete="SET NULL")
     created_at = DateTimeField()
     removed_at = DateTimeField(null=True)
+    # R35 / R34: a binding ended by staff (who and why) or by the roster lifecycle (ended_by null,
+    # end_reason "left"); a parent's own unbinding leaves both null.
+    ended_by = ForeignKeyField(Teacher, null=True, on_delete="SET NULL")
+    end_reason = CharField(max_length=200, null=True)
 
 
 Binding.add_index(
@@ -230,6 +242,9 @@ class AuditEvent(BaseModel):
     target = CharField(max_length=80)
     terminal = CharField(max_length=64)
     detail = TextField(default="")
+    # R33: the school the event belongs to, so school IT reads only its own; null for events of
+    # no one school (a parent's login, a CLI command over the whole database).
+    school = ForeignKeyField(School, null=True, on_delete="SET NULL", index=True)
 
 
 # Schema version 2: an application's history (the audit events about one record number) is looked

@@ -176,3 +176,43 @@ def test_version_2_databases_gain_outbox_retries_and_their_waiting_mail_is_due(d
     assert any(i.columns == ["next_attempt_at"] for i in db.get_indexes(table))
     assert OutboxMessage.get().next_attempt_at == created
     db.close()
+
+
+def test_version_3_databases_gain_the_going_live_columns(db_url):
+    """Migration 4 on a real version-3 database (R32–R35): the staff, roster-lifecycle, binding-end
+    and audit-school columns appear, existing rows keep their data and read the new defaults."""
+    from playhouse.migrate import SchemaMigrator
+
+    from app.models import AuditEvent, Binding, Student, Teacher
+
+    db = open_database(db_url)
+    migrator = SchemaMigrator.from_database(db)
+    new = [(Student, "left_at"), (Teacher, "must_change_password"), (Teacher, "invited_at"),
+           (Teacher, "session_epoch"), (Binding, "ended_by"), (Binding, "end_reason"),
+           (AuditEvent, "school")]  # fmt: skip
+    for model, name in new:
+        table = model._meta.table_name
+        column = model._meta.fields[name].column_name
+        for index in db.get_indexes(table):
+            if column in index.columns:
+                migrate(migrator.drop_index(table, index.name))
+        if db_url.endswith(".db") and name in ("ended_by", "school"):
+            # SQLite cannot drop a column a foreign key names: copy the table without it
+            keep = ", ".join(c.name for c in db.get_columns(table) if c.name != column)
+            db.execute_sql(f"CREATE TABLE old_{table} AS SELECT {keep} FROM {table}")
+            db.execute_sql(f"DROP TABLE {table}")
+            db.execute_sql(f"ALTER TABLE old_{table} RENAME TO {table}")
+        else:
+            migrate(migrator.drop_column(table, column))
+    SchemaVersion.update(version=3).execute()
+    db.execute_sql("INSERT INTO school (code, name, level) VALUES ('300001', 'x', 'elementary')")
+    db.close()
+    db = open_database(db_url)
+    assert schema_version(db) == dbmod.SCHEMA_VERSION >= 4
+    for model, name in new:
+        column = model._meta.fields[name].column_name
+        assert column in {c.name for c in db.get_columns(model._meta.table_name)}
+    from app.models import School
+
+    assert School.get().code == "300001"
+    db.close()
