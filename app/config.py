@@ -50,6 +50,10 @@ class Settings:
     privacy_statement_version: str = "2026-09"
     auto_approve_roster_match: bool = False
 
+    # Review (R33): the schools (their codes, or "*" for all) where school IT may decide
+    # applications as well as the homeroom teacher; `[review] it_may_decide = true` is "*".
+    review_it_may_decide: tuple[str, ...] = ()
+
     # Accounts (R19, R20).
     initial_password: str = "id_last6"  # or "random": sent in the approval e-mail (NIST)
     initial_password_days: int = 14
@@ -142,6 +146,8 @@ def _allowed(name: str, kind: str) -> str:
         return ", ".join(_CHOICES[name])
     if kind == "bool":
         return "true, false"
+    if kind == "tuple[str, ...]":
+        return 'true, false, ["300001", …]'
     if kind in ("int", "float"):
         low, high = _RANGES.get(name, (1, None))
         return f"{low:g} … {high:g}" if high is not None else f"≥ {low:g}"
@@ -162,6 +168,8 @@ def _coerce(name: str, value: Any) -> Any:
             allowed=_allowed(name, kind),
         )
 
+    if kind == "tuple[str, ...]":
+        return _school_codes(value, bad)
     if kind in ("Path", "str") and has_control(str(value), allow_space=False):
         raise bad()  # a NUL in a path or in terminal_id would fail later, far from the cause
     try:
@@ -193,6 +201,26 @@ def _coerce(name: str, value: Any) -> Any:
         return text
     except (TypeError, ValueError) as exc:
         raise bad() from exc
+
+
+def _school_codes(value: Any, bad: Any) -> tuple[str, ...]:
+    """true / false, a list of school codes, or (from the environment) "true", "false" or the
+    codes separated by commas."""
+    if isinstance(value, bool):
+        return ("*",) if value else ()
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE - {""} or text == "*":
+            return ("*",)
+        if text in _FALSE:
+            return ()
+        value = [part.strip() for part in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise bad()
+    codes = tuple(c.strip() for c in value if c.strip())
+    if any(has_control(c, allow_space=False) or len(c) > 16 for c in codes):
+        raise bad()
+    return codes
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -48,9 +48,10 @@ def _v3_outbox_retries(db: Database, migrator: SchemaMigrator) -> None:
 def _v4_going_live(db: Database, migrator: SchemaMigrator) -> None:
     """Issue 14: staff invitations and temporary passwords (R32), audit events by school (R33),
     students who left the roster (R34) and bindings ended by staff (R35)."""
+    from peewee import Value
     from playhouse.migrate import migrate
 
-    from app.models import AuditEvent, Binding, Student, Teacher
+    from app.models import Application, AuditEvent, Binding, Student, Teacher
 
     wanted = [
         (Student, "left_at"),
@@ -68,6 +69,19 @@ def _v4_going_live(db: Database, migrator: SchemaMigrator) -> None:
             migrate(migrator.add_column(table, field.column_name, field))
     table, column = AuditEvent._meta.table_name, AuditEvent.school.column_name
     db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{column}" ON "{table}" ("{column}")')
+    # The events written before: the school of their application, else of the staff member.
+    of_application = Application.select(Application.school).where(
+        Application.number == AuditEvent.target
+    )
+    AuditEvent.update(school=of_application).where(
+        AuditEvent.school.is_null(), AuditEvent.target.startswith("QZ-")
+    ).execute()
+    of_staff = Teacher.select(Teacher.school).where(
+        Value("staff:").concat(Teacher.id) == AuditEvent.actor
+    )
+    AuditEvent.update(school=of_staff).where(
+        AuditEvent.school.is_null(), AuditEvent.actor.startswith("staff:")
+    ).execute()
 
 
 MIGRATIONS: dict[int, Migration] = {

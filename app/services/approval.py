@@ -38,8 +38,14 @@ class Approver:
         self.ctx = ctx
 
     def approve(
-        self, app: Application, actor: str, teacher_id: int | None, documents_checked: bool
+        self,
+        app: Application,
+        actor: str,
+        teacher_id: int | None,
+        documents_checked: bool,
+        **audit: str,
     ) -> Decision:
+        """`audit` adds to the event (R33: `by="it"` when school IT decided)."""
         keys = {f"email:{app.email}", f"parent:{app.parent_id_digest}", f"application:{app.number}"}
         with self.ctx.transaction(*sorted(keys)):
             app = Application.get_by_id(app.id)
@@ -74,7 +80,7 @@ class Approver:
                 raise Conflict("errors.review.already_decided", field="number")
             self._tell_approved(app, account, created, password)
             self.ctx.audit.record(
-                actor, "application.approved", app.number, account_created=created
+                actor, "application.approved", app.number, account_created=created, **audit
             )
         return Decision(app.number, Status.APPROVED, created)
 

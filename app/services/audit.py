@@ -19,7 +19,8 @@ from peewee import fn
 
 from app.clock import TAIPEI, Clock, to_local
 from app.errors import InvalidInput
-from app.models import AuditEvent, Teacher
+from app.models import Application, AuditEvent, Binding, Student, Teacher
+from app.services.numbers import PREFIX
 from app.services.paging import Page, page_bounds
 from app.text import refuse_control
 
@@ -38,6 +39,30 @@ def teacher_actor(teacher_id: int) -> str:
 
 def account_actor(account_id: int) -> str:
     return f"account:{account_id}"
+
+
+_BINDING = re.compile(r"^binding:(\d+)$")
+_STAFF = re.compile(r"^staff:(\d+)$")
+
+
+def school_of(actor: str, target: str) -> int | None:
+    """R33: the school an event belongs to: its application's, its binding's student's, or the
+    acting staff member's."""
+    if target.startswith(f"{PREFIX}-"):
+        found = Application.select(Application.school).where(Application.number == target)
+        if (school := found.scalar()) is not None:
+            return school
+    if match := _BINDING.match(target):
+        found = (
+            Student.select(Student.school)
+            .join(Binding)
+            .where(Binding.id == int(match.group(1)))
+        )
+        if (school := found.scalar()) is not None:
+            return school
+    if match := _STAFF.match(actor):
+        return Teacher.select(Teacher.school).where(Teacher.id == int(match.group(1))).scalar()
+    return None
 
 
 @dataclass(frozen=True)
@@ -92,8 +117,13 @@ class AuditService:
         self._terminal = terminal
         self._local = threading.local()
 
-    def record(self, actor: str, action: str, target: str = "", **detail: Any) -> AuditEvent:
-        """Write one event; call it inside the transaction of the change it describes."""
+    def record(
+        self, actor: str, action: str, target: str = "", *, school: int | None = None,
+        **detail: Any,
+    ) -> AuditEvent:  # fmt: skip
+        """Write one event; call it inside the transaction of the change it describes. Its
+        school (R33) is `school`, else the one of the record it is about, else the staff
+        member's who did it; none for what belongs to no one school (a parent's login)."""
         event = AuditEvent.create(
             at=self._clock(),
             actor=actor,
@@ -101,6 +131,7 @@ class AuditService:
             target=str(target),
             terminal=self._terminal,
             detail=json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else "",
+            school=school if school is not None else school_of(actor, str(target)),
         )
         self._pending().append((event.action, event.actor, event.target, event.detail))
         return event
@@ -181,9 +212,12 @@ class AuditService:
         """Refuse a malformed filter before anything is written."""
         self._conditions(wanted)
 
-    def _query(self, wanted: AuditFilter):
+    def _query(self, wanted: AuditFilter, school: int | None):
+        """The filtered log; of one school only (R33) when `school` is given."""
         query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         conditions = self._conditions(wanted)
+        if school is not None:
+            conditions.append(AuditEvent.school == school)
         return query.where(*conditions) if conditions else query
 
     @staticmethod
@@ -198,25 +232,29 @@ class AuditService:
         rows = Teacher.select(Teacher.id, Teacher.name).where(Teacher.id.in_(ids)).tuples()
         return {teacher_actor(i): name for i, name in rows}
 
-    def page(self, wanted: AuditFilter, page: int = 1, page_size: int = 50) -> AuditPage:
+    def page(
+        self, wanted: AuditFilter, page: int = 1, page_size: int = 50, school: int | None = None
+    ) -> AuditPage:
         """One page of the log, newest first, paged by the query (the log only grows)."""
         page, page_size = page_bounds(page, page_size)
-        query = self._query(wanted)
+        query = self._query(wanted, school)
         total = query.count()
         rows = [self._row(e) for e in query.paginate(page, page_size)]
         names = self.staff_names({r.actor for r in rows})
         return AuditPage(rows=rows, total=total, page=page, page_size=page_size, names=names)
 
-    def actions(self) -> list[str]:
+    def actions(self, school: int | None = None) -> list[str]:
         query = AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+        if school is not None:
+            query = query.where(AuditEvent.school == school)
         return [action for (action,) in query.tuples()]
 
-    def write_csv(self, out: IO[str], wanted: AuditFilter) -> int:
+    def write_csv(self, out: IO[str], wanted: AuditFilter, school: int | None = None) -> int:
         """Every matching event, streamed, so a year of log does not sit in memory."""
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         count, names = 0, {}
-        for e in self._query(wanted).iterator():
+        for e in self._query(wanted, school).iterator():
             if e.actor.startswith("staff:") and e.actor not in names:
                 names.update(self.staff_names({e.actor}) or {e.actor: ""})
             writer.writerow([

@@ -38,7 +38,7 @@ from app.services.review_views import (
     QueueRow,
     RosterRecord,
 )
-from app.services.staff import StaffIdentity, may_see, scope
+from app.services.staff import StaffIdentity, current, may_decide, may_see, scope
 from app.text import drop_control, refuse_control
 
 REASON_MAX = 200
@@ -96,6 +96,19 @@ class ReviewService:
         if not may_see(staff, app.school_id, app.classroom_id):
             raise Forbidden(field="number")
         return app
+
+    def _may_decide(self, staff: StaffIdentity, app: Application) -> bool:
+        return may_decide(
+            staff, app.school_id, app.classroom_id, self.ctx.settings.review_it_may_decide
+        )
+
+    def _deciding(self, staff: StaffIdentity, raw_number: str) -> tuple[Application, dict]:
+        """R33: the application, if this staff member may decide it, and what the audit event
+        says of who decided (school IT is named as such)."""
+        app = self._authorized(staff, raw_number)
+        if not self._may_decide(staff, app):
+            raise Forbidden("errors.review.it_may_not_decide", field="number")
+        return app, ({"by": "it"} if current(staff).is_it else {})
 
     # --- the queue --------------------------------------------------------------------------
 
@@ -225,6 +238,7 @@ class ReviewService:
             decided_automatically=app.decided_at is not None and app.decided_by_id is None,
             reject_reason=app.reject_reason,
             roster=roster_record(app),
+            may_decide=self._may_decide(staff, app),
         )
 
     def find(self, staff: StaffIdentity, raw_number: str) -> ApplicationDetail:
@@ -238,14 +252,14 @@ class ReviewService:
     ) -> Decision:
         """R18 + R27 + R19. A guardian application needs the teacher's tick that the papers
         were seen."""
-        app = self._authorized(staff, number)
+        app, by = self._deciding(staff, number)
         ensure_pending(app)
         if required_documents(app.relationship) and not (
             documents_checked or app.documents_checked
         ):
             raise RuleRefused("errors.review.documents_unchecked", field="documents_checked")
         return self._approver.approve(
-            app, teacher_actor(staff.teacher_id), staff.teacher_id, documents_checked
+            app, teacher_actor(staff.teacher_id), staff.teacher_id, documents_checked, **by
         )
 
     def approve_automatically(self, application: Application) -> bool:
@@ -268,11 +282,12 @@ class ReviewService:
             app = Application.get_or_none(Application.number == number) if number else None
             if app is None or not may_see(staff, app.school_id, app.classroom_id):
                 continue
-            if not _bulk_approvable(app):
+            if not _bulk_approvable(app) or not self._may_decide(staff, app):
                 continue
+            by = {"by": "it"} if current(staff).is_it else {}
             try:
                 self._approver.approve(
-                    app, teacher_actor(staff.teacher_id), staff.teacher_id, False
+                    app, teacher_actor(staff.teacher_id), staff.teacher_id, False, **by
                 )
             except (Conflict, RuleRefused):
                 continue
@@ -287,7 +302,7 @@ class ReviewService:
             raise InvalidInput("errors.review.reason_required", field="reason")
         if len(text) > REASON_MAX:
             raise InvalidInput("errors.review.reason_too_long", field="reason", maximum=REASON_MAX)
-        app = self._authorized(staff, number)
+        app, by = self._deciding(staff, number)
         ensure_pending(app)
         with self.ctx.transaction(f"application:{app.number}"):
             now = self.ctx.clock()
@@ -313,7 +328,7 @@ class ReviewService:
                 reason=text,
             )
             self.ctx.audit.record(
-                teacher_actor(staff.teacher_id), "application.rejected", app.number
+                teacher_actor(staff.teacher_id), "application.rejected", app.number, **by
             )
         return Decision(app.number, Status.REJECTED)
 

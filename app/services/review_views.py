@@ -100,6 +100,7 @@ class ApplicationDetail:
     decided_automatically: bool
     reject_reason: str | None
     roster: RosterRecord | None = None
+    may_decide: bool = True  # R33: false for school IT where teachers alone decide
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,11 @@
 """Who is at a staff terminal, a homeroom teacher or the school's IT staff, and what they may
 see (R18, R33): a teacher the own classes, school IT the whole school. Every staff service asks
-`scope` (in a query) or `may_see` (for one record) here, so the rule is written once."""
+`scope` (in a query) or `may_see` (for one record) here, so the rule is written once.
+
+R33: both read the staff member's row again (`current`), so a teacher taken off a class, or
+deactivated, or whose password IT reset, loses access at the next action rather than at the next
+login. Decisions on applications are the homeroom teacher's; school IT decides only in a school
+where the setting `[review] it_may_decide` allows it (`may_decide`)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from peewee import Expression, Field
 
+from app.errors import SessionEnded
 from app.models import Application, Classroom, School, Teacher, TeacherClassroom
 
 if TYPE_CHECKING:
@@ -25,6 +31,7 @@ class StaffIdentity:
     school_id: int
     role: str
     classroom_ids: frozenset[int]
+    session_epoch: int = 0  # the row's at login: a reset (R32) ends the session
 
     @property
     def is_it(self) -> bool:
@@ -41,6 +48,7 @@ class StaffIdentity:
             school_id=teacher.school_id,
             role=teacher.role,
             classroom_ids=frozenset(r.classroom_id for r in rooms),
+            session_epoch=teacher.session_epoch,
         )
 
 
@@ -58,6 +66,22 @@ class StaffProfile:
         return self.role == ROLE_IT
 
 
+def current(staff: StaffIdentity) -> StaffIdentity:
+    """R33: the staff member as the database says now: classes as assigned today. A row that is
+    gone, deactivated, moved to another school or reset since the login ends the session (the
+    terminal goes back to its login screen and says why)."""
+    row = Teacher.get_or_none(Teacher.id == staff.teacher_id)
+    if (
+        row is None
+        or not row.active
+        or row.school_id != staff.school_id
+        or row.session_epoch != staff.session_epoch
+        or row.role != staff.role
+    ):
+        raise SessionEnded("errors.staff.access_ended")
+    return StaffIdentity.of(row)
+
+
 def scope(
     staff: StaffIdentity,
     classroom_field: Field = Application.classroom,
@@ -65,6 +89,7 @@ def scope(
 ) -> Expression:
     """The rows this staff member may see, as a condition on the query's own school and
     classroom columns (an application's, or a student's for an unbinding request)."""
+    staff = current(staff)
     condition = school_field == staff.school_id
     if not staff.is_it:
         condition &= classroom_field.in_(sorted(staff.classroom_ids))
@@ -73,9 +98,31 @@ def scope(
 
 def may_see(staff: StaffIdentity, school_id: int, classroom_id: int) -> bool:
     """`scope` for one record already read."""
+    staff = current(staff)
     if school_id != staff.school_id:
         return False
     return staff.is_it or classroom_id in staff.classroom_ids
+
+
+def school_switch(allowed: tuple[str, ...], school_code: str) -> bool:
+    """A per-school setting given as school codes, or "*" for every school of the database."""
+    return "*" in allowed or school_code in allowed
+
+
+def may_decide(
+    staff: StaffIdentity, school_id: int, classroom_id: int, it_may_decide: tuple[str, ...]
+) -> bool:
+    """R33: the homeroom teacher of the class decides; school IT only where its school's
+    setting allows it (off by default)."""
+    staff = current(staff)
+    if school_id != staff.school_id:
+        return False
+    if classroom_id in staff.classroom_ids:
+        return True
+    if not staff.is_it:
+        return False
+    code = School.select(School.code).where(School.id == school_id).scalar()
+    return school_switch(it_may_decide, code or "")
 
 
 class StaffService:

@@ -52,6 +52,7 @@ class DetailScreen(ReviewScreen):
             yield Vertical(id="documents-list")
             checkbox = TCheckbox("label.staff.documents_checked", id="documents-checked")
             yield Field("documents_checked", "label.staff.documents_field", checkbox)
+        yield T("label.staff.it_may_not_decide", id="it-may-not-decide", classes="hint")
         with Vertical(id="decision"):
             yield Field(
                 "reason",
@@ -68,6 +69,7 @@ class DetailScreen(ReviewScreen):
     def setup(self) -> None:
         self.query_one("#documents").display = False
         self.query_one("#decision").display = False
+        self.query_one("#it-may-not-decide").display = False
         self.watch(self.app, "lang", self._relabel)
         if self.detail is None:
             self.load()
@@ -110,7 +112,8 @@ class DetailScreen(ReviewScreen):
         box = self.query_one("#documents-checked", TCheckbox)
         box.value = box.value or d.documents_checked
         box.disabled = not pending or d.documents_checked
-        self.query_one("#decision").display = pending
+        self.query_one("#decision").display = pending and d.may_decide
+        self.query_one("#it-may-not-decide").display = pending and not d.may_decide
         self.query_one("#paper").display = self.check_action("paper", ()) is True
         self.refresh_bindings()
 
@@ -195,7 +198,7 @@ class DetailScreen(ReviewScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         d = self.detail
         if action in ("approve", "reject"):
-            return d is not None and d.status == Status.PENDING
+            return d is not None and d.status == Status.PENDING and d.may_decide
         if action == "paper":
             return d is not None and d.status not in WITHDRAWN and d.paper_received_at is None
         return super().check_action(action, parameters)

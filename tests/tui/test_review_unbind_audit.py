@@ -143,8 +143,10 @@ async def test_r24_school_it_filters_the_log_and_exports_it(services, roster, de
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, AuditScreen)
-        everything = len(rows(app))
-        assert everything == AuditEvent.select().count()
+        everything = len(rows(app))  # R33: its school's events only
+        assert everything == AuditEvent.select().where(
+            AuditEvent.school == roster.schools["E001"].id
+        ).count() < AuditEvent.select().count()
         assert rows(app)[0][2].startswith("登入")  # newest first: IT's own login
         app.screen.query_one("#action", Select).value = "application.approved"
         await settle(pilot)

@@ -206,6 +206,17 @@ def test_version_3_databases_gain_the_going_live_columns(db_url):
             migrate(migrator.drop_column(table, column))
     SchemaVersion.update(version=3).execute()
     db.execute_sql("INSERT INTO school (code, name, level) VALUES ('300001', 'x', 'elementary')")
+    school_id = db.execute_sql("SELECT id FROM school").fetchone()[0]
+    true = "1" if db_url.endswith(".db") else "true"
+    db.execute_sql(
+        "INSERT INTO teacher (email, name, school_id, role, failed_logins, active)"
+        f" VALUES ('t@x.example', 't', {school_id}, 'it', 0, {true})"
+    )
+    teacher_id = db.execute_sql("SELECT id FROM teacher").fetchone()[0]
+    db.execute_sql(
+        "INSERT INTO audit_event (at, actor, action, target, terminal, detail)"
+        f" VALUES ('2026-09-01 08:00:00', 'staff:{teacher_id}', 'login', '{teacher_id}', 't', '')"
+    )
     db.close()
     db = open_database(db_url)
     assert schema_version(db) == dbmod.SCHEMA_VERSION >= 4
@@ -215,4 +226,5 @@ def test_version_3_databases_gain_the_going_live_columns(db_url):
     from app.models import School
 
     assert School.get().code == "300001"
+    assert AuditEvent.get().school_id == school_id  # R33: an older staff event gains its school
     db.close()
