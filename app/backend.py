@@ -12,6 +12,7 @@ new backend is one class here and one scheme in `open_backend`."""
 from __future__ import annotations
 
 import io
+import os
 import re
 import zlib
 from abc import ABC, abstractmethod
@@ -23,7 +24,7 @@ from typing import Any, ClassVar
 
 from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 
-from app.dburl import describe, is_postgres, sqlite_path
+from app.dburl import describe, is_postgres, redacted, sqlite_path, url_problem
 from app.errors import ConfigError
 
 _ATTRIBUTE = "qinzi_backend"
@@ -87,10 +88,16 @@ class SqliteBackend(Backend):
     }
 
     @classmethod
-    def connect(cls, url: str) -> SqliteBackend:
+    def connect(cls, url: str, *, create: bool = True) -> SqliteBackend:
         path = sqlite_path(url)
+        if not create and not path.is_file():
+            raise ConfigError("errors.config.db_missing", path=str(path))
         refuse_network_filesystem(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            # R40: personal data, readable by its owner only; SQLite gives the -wal and -shm
+            # files beside it the database file's own mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         db = SqliteDatabase(str(path), pragmas=cls.PRAGMAS, lock_type="IMMEDIATE", timeout=15)
         return cls(db, url)
 
@@ -217,13 +224,16 @@ def _copy(cursor: Any, table: str, columns: str, rows: Sequence[Sequence[Any]]) 
 # --- choosing one ---------------------------------------------------------------------------------
 
 
-def open_backend(url: str) -> Backend:
-    """The backend a URL names, with its (not yet connected) Peewee database."""
+def open_backend(url: str, *, create: bool = True) -> Backend:
+    """The backend a URL names, with its (not yet connected) Peewee database. Without `create`
+    an embedded database file must exist already (R40: a mistyped path opens nothing)."""
+    if problem := url_problem(url):
+        raise ConfigError(f"errors.config.db_url_{problem}", url=redacted(url))
     if is_postgres(url):
         return PostgresBackend.connect(url)
     if url.startswith(("mysql", "cockroach")):
         raise ConfigError("errors.config.unsupported_db", url=url.split(":", 1)[0])
-    return SqliteBackend.connect(url)
+    return SqliteBackend.connect(url, create=create)
 
 
 def backend(db: Database | DatabaseProxy) -> Backend:

@@ -70,7 +70,7 @@ def _verify(conn: sqlite3.Connection, path: Path) -> tuple[int, int]:
 
 def _private_file(path: Path) -> None:
     """Create (or truncate) `path` with mode 0600 before SQLite writes personal data into it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
@@ -84,8 +84,16 @@ def backup(database_url: str, destination: Path) -> BackupReport:
     destination = Path(destination)
     if destination.resolve() == source_path.resolve():
         raise RuleRefused("errors.backup.same_file", field="file")
+    if os.path.lexists(destination):
+        # R40: never over anything: an older backup, the secret key, a device node, a link
+        raise RuleRefused("errors.backup.destination_exists", field="file", path=str(destination))
     partial = destination.with_name(destination.name + ".partial")
-    _private_file(partial)
+    try:
+        _private_file(partial)
+    except OSError as exc:
+        raise ConfigError(
+            "errors.backup.cannot_write", path=str(destination), reason=exc.strerror or str(exc)
+        ) from None
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=15)
     target = sqlite3.connect(partial)
     try:
@@ -101,7 +109,14 @@ def backup(database_url: str, destination: Path) -> BackupReport:
     finally:
         source.close()
     target.close()
-    os.replace(partial, destination)
+    try:
+        os.link(partial, destination)  # fails, unlike a rename, if the name was taken meanwhile
+    except OSError as exc:
+        raise ConfigError(
+            "errors.backup.cannot_write", path=str(destination), reason=exc.strerror or str(exc)
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)
     return BackupReport(str(destination), destination.stat().st_size, version, tables)
 
 

@@ -347,6 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the log file (set up by make_services) gets its refusals, errors and
     the exit code, then is closed."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    # R40: every file and folder this process makes (database, exports, forms, letters, logs)
+    # is its owner's only, whatever the shell's umask.
+    os.umask(0o077)
     out = Output(_language(argv))
     try:
         code = _dispatch(argv, out)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app import logs
 from app.console import EXIT_REFUSED, Output, show_demo
+from app.dburl import redacted
 from app.errors import ConfigError, InvalidInput
 from app.factory import demo_settings, make_services, settings_from_args
 from app.i18n import t
@@ -21,6 +22,7 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
 
     settings = settings_from_args(args)  # a bad setting stops here, before the server starts
     options = web.forwarded_options(args)
+    web.forward_database(getattr(args, "db", None))
     if args.role == "demo":
         from app.services.demo.seed import demo_setup
 
@@ -32,7 +34,8 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
             services.close()
         web.write_demo_info(folder, info)
         show_demo(out, folder, info)
-        options = [*options, "--data-dir", str(folder), "--db", settings.database_url]
+        options = [*options, "--data-dir", str(folder)]
+        web.forward_database(settings.database_url)
     if not web.is_loopback(args.host):
         out.error("web.warn_public", host=args.host)
     try:
@@ -109,6 +112,8 @@ def cmd_config(args: argparse.Namespace, out: Output) -> int:
         value = getattr(settings, f.name)
         if f.name in _HIDDEN_SETTINGS and value:
             print(f"{f.name} = {json.dumps(t('config.hidden', out.lang), ensure_ascii=False)}")
+        elif f.name == "db":  # R40: a password in the URL is never printed
+            print(f"{f.name} = {json.dumps(redacted(str(value)), ensure_ascii=False)}")
         elif isinstance(value, bool):
             print(f"{f.name} = {str(value).lower()}")
         elif isinstance(value, int | float):

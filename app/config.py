@@ -215,7 +215,7 @@ def _school_codes(value: Any, bad: Any) -> tuple[str, ...]:
         if text in _FALSE:
             return ()
         value = [part.strip() for part in value.split(",")]
-    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+    if not isinstance(value, list | tuple) or not all(isinstance(c, str) for c in value):
         raise bad()
     codes = tuple(c.strip() for c in value if c.strip())
     if any(has_control(c, allow_space=False) or len(c) > 16 for c in codes):

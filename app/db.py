@@ -91,10 +91,11 @@ MIGRATIONS: dict[int, Migration] = {
 }
 
 
-def open_database(url: str, *, migrate: bool = True) -> Database:
+def open_database(url: str, *, migrate: bool = True, create: bool = True) -> Database:
     """Open the database named by `url`, bind the models to it and bring its schema up to date.
-    Its backend (app/backend.py) is chosen here, once, and reached later with `backend(db)`."""
-    db = open_backend(url).db
+    Its backend (app/backend.py) is chosen here, once, and reached later with `backend(db)`.
+    Without `create`, a database file that does not exist is refused (R40)."""
+    db = open_backend(url, create=create).db
     database.initialize(db)
     db.connect(reuse_if_open=True)
     if migrate:

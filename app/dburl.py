@@ -13,6 +13,27 @@ HIDDEN = "***"
 _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*")
 
 
+def url_problem(url: str) -> str | None:
+    """What keeps `url` from naming a database, as a word for the message catalog, or None: a
+    PostgreSQL URL without a database name ("no_database"), with a broken host ("bad_host") or a
+    port out of range ("bad_port"), or a sqlite URL with two slashes ("sqlite_slashes":
+    sqlite://x.db is no path, sqlite:///x.db is)."""
+    if is_postgres(url):
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unclosed [IPv6 address
+            return "bad_host"
+        try:
+            parts.port  # noqa: B018 - raises for a port out of range
+        except ValueError:
+            return "bad_port"
+        database = parts.path.lstrip("/") or dict(parse_qsl(parts.query)).get("dbname", "")
+        return None if database else "no_database"
+    if url.startswith("sqlite:") and not url.startswith("sqlite:///"):
+        return "sqlite_slashes"
+    return None
+
+
 def is_postgres(url: str) -> bool:
     return url.startswith(POSTGRES_SCHEMES)
 

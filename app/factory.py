@@ -40,6 +40,11 @@ def database_errors() -> tuple[type[Exception], ...]:
     return DatabaseError, InterfaceError
 
 
+# R40: the commands that fill a database create it; every other one refuses a path that does not
+# exist (a mistyped --db or --data-dir opens nothing instead of an empty database).
+CREATING_COMMANDS = frozenset({"import", "seed", "demo", "restore"})
+
+
 def make_services(
     source: argparse.Namespace | Settings,
     *,
@@ -51,6 +56,8 @@ def make_services(
 ) -> Services:
     """Settings (or the parsed command line) → the log file → open database → wired services."""
     settings = source if isinstance(source, Settings) else settings_from_args(source)
+    if not isinstance(source, Settings):
+        kwargs.setdefault("create", (command or source.command) in CREATING_COMMANDS)
     logs.setup_logging(settings)
     try:
         services = build_services(settings, clock=clock, mail=mail, sms=sms, **kwargs)

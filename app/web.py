@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -49,14 +50,21 @@ def session_command(role: str, options: Sequence[str] = ()) -> str:
 
 
 def forwarded_options(args: argparse.Namespace) -> list[str]:
-    """The command line's database, config, data folder and language, for each session process
-    (the environment, QINZI_* included, is inherited as it is)."""
+    """The command line's config and data folder, for each session process (the environment,
+    QINZI_* included, is inherited as it is). The database goes by `forward_database`."""
     out: list[str] = []
-    for flag, name in (("--db", "db"), ("--config", "config"), ("--data-dir", "data_dir")):
+    for flag, name in (("--config", "config"), ("--data-dir", "data_dir")):
         value = getattr(args, name, None)
         if value:
-            out += [flag, str(Path(value).resolve()) if name != "db" else value]
+            out += [flag, str(Path(value).resolve())]
     return out
+
+
+def forward_database(url: str | None) -> None:
+    """R40: the database URL (maybe with its password) reaches each session process through
+    the environment it inherits (QINZI_DB), never its arguments, which `ps` shows anyone."""
+    if url:
+        os.environ["QINZI_DB"] = url
 
 
 def write_demo_info(folder: Path, info: Any) -> Path:

@@ -168,6 +168,7 @@ def build_services(
     sms: Transport | None = None,
     keyring: Keyring | None = None,
     lazy: bool = False,
+    create: bool = True,
 ) -> Services:
     """Open the database named by the settings and wire every service to it; with `lazy`, at
     the first use of the context instead (database, keyring and outbox modules included)."""
@@ -180,7 +181,7 @@ def build_services(
         from app.services.outbox import OutboxService
         from app.services.transports import StoreOnly, mail_transport_for
 
-        db = open_database(settings.database_url)
+        db = open_database(settings.database_url, create=create)
         keys = keyring or Keyring(
             load_or_create_key(settings.data_dir, os.environ.get("QINZI_SECRET"))
         )

@@ -7,6 +7,7 @@ transaction; this service only reads, and logs its exports."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from app.clock import to_local
@@ -52,13 +53,15 @@ class AuditLogService:
         school = _it_only(staff)
         self.ctx.audit.validate(wanted)
         folder = self.ctx.settings.data_dir / EXPORT_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         stem = f"audit-{to_local(self.ctx.clock()):%Y%m%d-%H%M%S}"
         path, n = folder / f"{stem}.csv", 1
         while path.exists():
             n += 1
             path = folder / f"{stem}-{n}.csv"
-        with path.open("x", encoding="utf-8-sig", newline="") as out:
+        # R40: the log names staff and records: readable by its owner only
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(descriptor, "w", encoding="utf-8-sig", newline="") as out:
             rows = self.ctx.audit.write_csv(out, wanted, school)
         with self.ctx.transaction():
             self.ctx.audit.record(teacher_actor(staff.teacher_id), "audit.exported", path.name,

@@ -16,6 +16,7 @@ import pytest
 from app import cli, console, factory
 from app.clock import FrozenClock
 from app.config import Settings
+from app.db import open_database
 from app.identity import with_check_digit
 from app.models import AuditEvent, School, Student
 from app.resources import data_file
@@ -29,7 +30,8 @@ HEADER = "school_code,school_name,level,class,student_id,student_name,teacher_em
 
 @pytest.fixture
 def base(tmp_path, db_url) -> list[str]:
-    """Global options naming a fresh database, a data folder and cheap Argon2 settings."""
+    """Global options naming a fresh (empty) database, a data folder and cheap Argon2 settings."""
+    open_database(db_url).close()  # R40: only import, seed and demo create a database
     config = tmp_path / "config.toml"
     config.write_text(CHEAP_ARGON2)
     return ["--db", db_url, "--data-dir", str(tmp_path / "data"), "--config", str(config)]

@@ -6,6 +6,7 @@ whole network)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -127,15 +128,19 @@ def fake_server(monkeypatch):
     return made
 
 
-def test_r22_serve_binds_to_loopback_and_warns_otherwise(tmp_path, capsys, fake_server):
+def test_r22_serve_binds_to_loopback_and_warns_otherwise(
+    tmp_path, capsys, fake_server, monkeypatch
+):
     """R22: browser mode listens on 127.0.0.1 unless told; any other address is warned about
     in the user's language, since every browser that reaches it gets a kiosk."""
     db = ["--db", str(tmp_path / "q.db"), "--data-dir", str(tmp_path / "data")]
+    monkeypatch.delenv("QINZI_DB", raising=False)  # restored after the test
     code, _, err = run(capsys, "serve", *db)
     assert code == 0 and err == "" and _FakeServer.served
     assert (fake_server["host"], fake_server["port"]) == ("127.0.0.1", 8000)
     assert " -m app.web kiosk " in str(fake_server["command"])
-    assert str(tmp_path / "q.db") in str(fake_server["command"])
+    assert "q.db" not in str(fake_server["command"])  # R40: in the environment, not in `ps`
+    assert os.environ["QINZI_DB"] == str(tmp_path / "q.db")
 
     code, _, err = run(capsys, "serve", "review", "--host", "0.0.0.0", "--port", "9000", *db)
     assert code == 0

@@ -15,6 +15,7 @@ import pytest
 
 from app import cli, logs
 from app.config import load_settings
+from app.db import open_database
 from app.errors import ConfigError
 from app.identity import with_check_digit
 from app.models import Channel
@@ -36,6 +37,7 @@ def cli_options(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'terminal_id = "office-2"\n{CHEAP}')
     data = tmp_path / "data"
+    open_database(str(data / "qinzi.db")).close()  # R40: only import, seed and demo create one
     return ["--config", str(config), "--data-dir", str(data), "--db", str(data / "qinzi.db")], data
 
 

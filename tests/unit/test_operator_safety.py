@@ -1,0 +1,115 @@
+"""Operator safety (R40): a mistyped path or URL opens, creates or overwrites nothing and is
+answered in one line; every file with personal data is its owner's only; a database URL's
+password is never printed nor put in a process's arguments."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from app.resources import data_file
+
+CHEAP = "argon2_time_cost = 5\nargon2_memory_kib = 7168\nargon2_parallelism = 1\n"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out, captured.err
+
+
+def options(tmp_path: Path, db: Path | str) -> list[str]:
+    config = tmp_path / "config.toml"
+    config.write_text(CHEAP)
+    return ["--db", str(db), "--data-dir", str(tmp_path / "data"), "--config", str(config)]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["check"], ["applications"], ["purge"], ["outbox"],
+     ["letters", "--school", "E001", "-o", "x.pdf"], ["form", "QZ-0000-0000", "-o", "x.pdf"]],
+)  # fmt: skip
+def test_r40_a_command_that_only_uses_a_database_refuses_a_missing_one(
+    tmp_path, capsys, command
+):
+    """`--db /nonexistent/dir/q.db check` used to create the folder and an empty database and
+    call it consistent."""
+    missing = tmp_path / "nonexistent" / "dir" / "q.db"
+    code, out, err = run(capsys, "--lang", "en", *options(tmp_path, missing), *command)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [
+        f"There is no database at {missing}. Check --db and --data-dir; `qinzi import` creates"
+        " a new one."
+    ]
+    assert not (tmp_path / "nonexistent").exists()
+    assert not (tmp_path / "data" / "secret.key").exists()
+
+
+def test_r40_import_creates_the_database_owner_only(tmp_path, capsys):
+    db = tmp_path / "school" / "q.db"
+    code, _, _ = run(capsys, *options(tmp_path, db), "import", str(data_file("demo_roster.csv")))
+    assert code == 0
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    for other in db.parent.iterdir():  # -wal and -shm, if still there, follow the database
+        assert stat.S_IMODE(other.stat().st_mode) & 0o077 == 0, other
+    assert run(capsys, *options(tmp_path, db), "check")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "zh", "en"),
+    [("postgresql://", "沒有資料庫名稱", "names no database"),
+     ("postgresql://u:hunter2@[::1", "主機名稱有誤", "broken host name"),
+     ("postgresql://u@127.0.0.1:99999/test", "連接埠不在", "port outside"),
+     ("sqlite://relative.db", "三個斜線", "three slashes")],
+)  # fmt: skip
+def test_r40_a_broken_database_url_is_one_line_and_creates_nothing(
+    tmp_path, capsys, monkeypatch, url, zh, en
+):
+    monkeypatch.chdir(tmp_path)
+    for lang, words in (("zh-TW", zh), ("en", en)):
+        code, _, err = run(capsys, "--lang", lang, *options(tmp_path, url), "check")
+        assert code == 1 and len(err.strip().splitlines()) == 1 and words in err
+        assert "hunter2" not in err
+    made = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert made <= {"config.toml", "data/logs/qinzi.log"}  # the log says what was refused
+
+
+@pytest.fixture
+def school_db(tmp_path, capsys) -> list[str]:
+    opts = options(tmp_path, tmp_path / "data" / "q.db")
+    assert run(capsys, *opts, "import", str(data_file("demo_roster.csv")))[0] == 0
+    return opts
+
+
+def test_r40_backup_never_writes_over_anything(tmp_path, capsys, school_db):
+    """Over the secret key (it said "Backup written"), an older backup, a device, a link."""
+    key = tmp_path / "data" / "secret.key"
+    before = key.read_bytes()
+    older = tmp_path / "older.db"
+    older.write_bytes(b"yesterday")
+    link = tmp_path / "link.db"
+    link.symlink_to(tmp_path / "elsewhere.db")
+    for target in (key, older, Path("/dev/full"), link):
+        code, out, err = run(capsys, "--lang", "en", *school_db, "backup", str(target))
+        assert code == 1 and out == "" and "already exists" in err, target
+    assert key.read_bytes() == before and older.read_bytes() == b"yesterday"
+    assert not (tmp_path / "elsewhere.db").exists()
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    code, _, err = run(capsys, "--lang", "en", *school_db, "backup", "/proc/nope/x.db")
+    assert code == 1 and err.strip().startswith("Cannot write the backup to /proc/nope/x.db")
+    fresh = tmp_path / "backups" / "b.db"
+    assert run(capsys, *school_db, "backup", str(fresh))[0] == 0
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+def test_r40_config_prints_the_database_url_without_its_password(tmp_path, capsys):
+    url = "postgresql://qinzi:hunter2@db.school.example/qinzi"
+    code, out, _ = run(capsys, "--db", url, "config")
+    assert code == 0 and "hunter2" not in out
+    assert 'db = "postgresql://qinzi:***@db.school.example/qinzi"' in out
