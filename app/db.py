@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
 # its own transaction and is recorded in schema_version, so a later release opens an older file.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 Migration = Callable[[Database, "SchemaMigrator"], None]
 
 
@@ -84,10 +84,18 @@ def _v4_going_live(db: Database, migrator: SchemaMigrator) -> None:
     ).execute()
 
 
+def _v5_key_check(db: Database, migrator: SchemaMigrator) -> None:
+    """R40: the database remembers its secret key's check value (written at the next open)."""
+    from app.models import KeyCheck
+
+    db.create_tables([KeyCheck], safe=True)
+
+
 MIGRATIONS: dict[int, Migration] = {
     2: _v2_audit_target_index,
     3: _v3_outbox_retries,
     4: _v4_going_live,
+    5: _v5_key_check,
 }
 
 

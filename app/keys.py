@@ -29,10 +29,9 @@ def load_or_create_key(data_dir: Path, env_secret: str | None = None) -> bytes:
         return hashlib.sha256(env_secret.encode()).digest()
     path = Path(data_dir) / KEY_FILE
     if path.exists():
-        raw = path.read_text().strip()
         try:
-            key = bytes.fromhex(raw)
-        except ValueError as exc:
+            key = bytes.fromhex(path.read_bytes().decode("ascii").strip())
+        except ValueError as exc:  # not hexadecimal, or not even text: damaged
             raise ConfigError("errors.config.bad_key_file", path=str(path)) from exc
         if len(key) != 32:
             raise ConfigError("errors.config.bad_key_file", path=str(path))
@@ -43,6 +42,12 @@ def load_or_create_key(data_dir: Path, env_secret: str | None = None) -> bytes:
     with os.fdopen(fd, "w") as fh:
         fh.write(key.hex() + "\n")
     return key
+
+
+def key_present(data_dir: Path, env_secret: str | None = None) -> bool:
+    """A key is there to load (QINZI_SECRET or the key file): `load_or_create_key` would not
+    make a new one."""
+    return bool(env_secret) or (Path(data_dir) / KEY_FILE).exists()
 
 
 class Keyring:
@@ -61,6 +66,10 @@ class Keyring:
 
     def _derive(self, purpose: str) -> bytes:
         return hmac.new(self._master, f"qinzi/{purpose}".encode(), hashlib.sha256).digest()
+
+    def check_value(self) -> str:
+        """R40: what the database keeps to recognise this key; it tells nothing of the key."""
+        return self.digest("key-check", "qinzi")
 
     def digest(self, purpose: str, value: str) -> str:
         """A stable keyed digest (hex) for equality lookups without the plain value."""

@@ -247,6 +247,15 @@ class AuditEvent(BaseModel):
     school = ForeignKeyField(School, null=True, on_delete="SET NULL", index=True)
 
 
+class KeyCheck(BaseModel):
+    """R40: which secret key this database belongs to, as a keyed check value (an HMAC of a fixed
+    text under the key, never the key): a wrong --data-dir or QINZI_SECRET is refused before it
+    can write digests no later lookup matches."""
+
+    value = CharField(max_length=64)
+    created_at = DateTimeField()
+
+
 # Schema version 2: an application's history (the audit events about one record number) is looked
 # up by target; without this index that reads every event of the city (app/db.py migrates v1).
 AUDIT_TARGET_INDEX = AuditEvent.index(AuditEvent.target, name="auditevent_target")
@@ -268,4 +277,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     UnbindRequest,
     OutboxMessage,
     AuditEvent,
+    KeyCheck,
 ]

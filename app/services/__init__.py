@@ -160,6 +160,31 @@ SERVICE_NAMES = (
 )  # fmt: skip
 
 
+def _database_key(db: object, settings: Settings, env_secret: str | None) -> Keyring:
+    """R40: the key this database belongs to. A database that remembers a key refuses to open
+    without it (nothing new is created) or with another one; a new database, or one from
+    before the check, remembers the key it is opened with."""
+    from app.db import advisory_lock
+    from app.errors import ConfigError
+    from app.keys import KEY_FILE, Keyring, key_present, load_or_create_key
+    from app.models import KeyCheck
+
+    stored = KeyCheck.select(KeyCheck.value).scalar()
+    path = str(settings.data_dir / KEY_FILE)
+    if stored is not None and not key_present(settings.data_dir, env_secret):
+        raise ConfigError("errors.config.key.missing", path=path)
+    keys = Keyring(load_or_create_key(settings.data_dir, env_secret))
+    if stored is None:
+        with db.atomic():  # type: ignore[attr-defined]
+            advisory_lock(db, "qinzi-key-check")  # two hosts opening a new database at once
+            if KeyCheck.select().count() == 0:
+                KeyCheck.create(value=keys.check_value(), created_at=utcnow())
+            stored = KeyCheck.select(KeyCheck.value).scalar()
+    if stored != keys.check_value():
+        raise ConfigError("errors.config.key.wrong", path=path)
+    return keys
+
+
 def build_services(
     settings: Settings,
     *,
@@ -175,16 +200,13 @@ def build_services(
 
     def build_ctx() -> Context:
         from app.db import open_database
-        from app.keys import Keyring, load_or_create_key
         from app.services.audit import AuditService
         from app.services.context import Context
         from app.services.outbox import OutboxService
         from app.services.transports import StoreOnly, mail_transport_for
 
         db = open_database(settings.database_url, create=create)
-        keys = keyring or Keyring(
-            load_or_create_key(settings.data_dir, os.environ.get("QINZI_SECRET"))
-        )
+        keys = keyring or _database_key(db, settings, os.environ.get("QINZI_SECRET"))
         transport = mail or mail_transport_for(settings)
         outbox = OutboxService(keys, clock, transport, sms or StoreOnly())
         return Context(settings, db, keys, clock, outbox, AuditService(clock, settings.terminal_id))

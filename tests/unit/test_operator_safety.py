@@ -113,3 +113,32 @@ def test_r40_config_prints_the_database_url_without_its_password(tmp_path, capsy
     code, out, _ = run(capsys, "--db", url, "config")
     assert code == 0 and "hunter2" not in out
     assert 'db = "postgresql://qinzi:***@db.school.example/qinzi"' in out
+
+
+def test_r40_a_database_refuses_another_secret_key(tmp_path, capsys, school_db, monkeypatch):
+    """A wrong --data-dir silently made a new key, and an import then duplicated every student
+    (206 → 412). Now: no key there → refused, nothing created; another key → refused."""
+    db = school_db[1]
+    config = school_db[-1]
+    elsewhere = tmp_path / "elsewhere"
+    wrong = ["--db", db, "--data-dir", str(elsewhere), "--config", config]
+    roster = str(data_file("demo_roster.csv"))
+    code, _, err = run(capsys, "--lang", "en", *wrong, "import", roster)
+    assert code == 1 and "belongs to a secret key that is not here" in err
+    assert not (elsewhere / "secret.key").exists()
+    elsewhere.mkdir(exist_ok=True)
+    (elsewhere / "secret.key").write_text(os.urandom(32).hex() + "\n")
+    code, _, err = run(capsys, "--lang", "en", *wrong, "check")
+    assert code == 1 and "belongs to another secret key" in err
+    monkeypatch.setenv("QINZI_SECRET", "x" * 40)
+    code, _, err = run(capsys, *school_db, "check")
+    assert code == 1 and "屬於另一把金鑰" in err
+    monkeypatch.delenv("QINZI_SECRET")
+    assert run(capsys, *school_db, "check")[0] == 0  # its own key still opens it
+
+
+def test_r40_a_damaged_key_file_is_one_line(tmp_path, capsys, school_db):
+    (tmp_path / "data" / "secret.key").write_bytes(os.urandom(40))
+    code, out, err = run(capsys, "--lang", "en", *school_db, "check")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert "secret.key" in err
