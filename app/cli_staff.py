@@ -43,7 +43,7 @@ def cmd_staff_invite(args: argparse.Namespace, out: Output) -> int:
         services.close()
     out("cli.staff.invited", count=len(invited.emails))
     for email in invited.emails:
-        out("cli.staff.invited_line", email=email)
+        print(f"  {email}")
     if invited.already_invited:
         out("cli.staff.already_invited", count=invited.already_invited)
     return 0
