@@ -1,0 +1,103 @@
+"""R32 on the staff terminal: an invited person sets a first password from the login screen and
+is in; a temporary password is changed before the queue opens; a reset ends an open session at
+the next action."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from app.models import Teacher
+from screens.review.invitation import InvitationScreen
+from screens.review.login import StaffLoginScreen
+from screens.review.queue import QueueScreen
+from screens.review.staff_password import StaffPasswordScreen
+from tests.tui.conftest import click, settle, type_into
+from tests.tui.review_kit import field_error, log_in, review_app
+from tests.unit.test_staff_accounts import invitation_code
+
+GOOD = "lantern orchard velvet"
+NEW_IT = "it2@school.example"
+
+
+async def accept(pilot, email: str, code: str, password: str = GOOD) -> None:
+    await type_into(pilot, "#email", email)
+    await type_into(pilot, "#code", code)
+    await type_into(pilot, "#new", password)
+    await type_into(pilot, "#again", password)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_r32_an_invited_it_person_sets_a_password_on_the_login_screen(services, roster):
+    services.staff_accounts.add("E001", NEW_IT, name="王資訊")
+    code = invitation_code(services, NEW_IT)
+    app = review_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await click(pilot, "#has-code")
+        await settle(pilot)
+        assert isinstance(app.screen, InvitationScreen)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        await accept(pilot, NEW_IT, wrong)
+        assert "驗證碼不正確" in field_error(app, "code")
+        assert app.screen.query_one("#email", Input).value == NEW_IT  # kept (R26)
+        await accept(pilot, NEW_IT, code, "short")
+        assert field_error(app, "new_password")
+        await accept(pilot, NEW_IT, code)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.visit.staff is not None and app.visit.staff.is_it
+        assert "王資訊" in app.screen.sub_title
+    assert services.accounts.staff_login(NEW_IT, GOOD).is_it
+
+
+async def test_r32_a_teacher_invited_by_it_sets_a_password_and_logs_in(services, roster):
+    Teacher.update(password_hash=None).where(Teacher.email == "ho@school.example").execute()
+    it = services.accounts.staff_login("it@school.example", "teach-demo-2026")
+    services.staff_accounts.invite(by=it)
+    code = invitation_code(services, "ho@school.example")
+    app = review_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "ho", GOOD)  # no password yet: refused like a wrong one
+        assert isinstance(app.screen, StaffLoginScreen)
+        await click(pilot, "#has-code")
+        await settle(pilot)
+        await accept(pilot, "ho@school.example", code)
+        assert isinstance(app.screen, QueueScreen)
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffLoginScreen) and app.visit.staff is None
+        await log_in(pilot, "ho", GOOD)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_r32_a_temporary_password_is_changed_before_the_queue(services, roster):
+    it = services.accounts.staff_login("it@school.example", "teach-demo-2026")
+    services.staff_accounts.set_temporary_password(it, "ho@school.example", "tulip-harbor-42")
+    app = review_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "ho", "tulip-harbor-42")
+        assert isinstance(app.screen, StaffPasswordScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffPasswordScreen)  # no way around it
+        await type_into(pilot, "#new", "tulip-harbor-42")
+        await type_into(pilot, "#again", "tulip-harbor-42")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "臨時密碼" in field_error(app, "new_password")
+        await type_into(pilot, "#new", GOOD)
+        await type_into(pilot, "#again", GOOD)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+    assert not services.accounts.staff_login("ho@school.example", GOOD).must_change
+
+
+async def test_r32_a_reset_ends_an_open_session_at_the_next_action(services, roster):
+    app = review_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "lee")
+        assert isinstance(app.screen, QueueScreen)
+        services.staff_accounts.reset("lee@school.example")
+        await pilot.press("r")  # reload the queue
+        await settle(pilot)
+        assert isinstance(app.screen, StaffLoginScreen) and app.visit.staff is None
