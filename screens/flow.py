@@ -85,6 +85,7 @@ ROUTES: dict[str, Route] = {
     # staff accounts (R32)
     "staff-invitation": Route("screens.review.invitation", "InvitationScreen"),
     "staff-password": Route("screens.review.staff_password", "StaffPasswordScreen", back=False),
+    "staff-admin": Route("screens.review.staff_admin", "StaffAdminScreen"),
 }
 # The terminal's own questions (R22), imported when first asked like the screens above.
 DIALOGS: dict[str, Route] = {
@@ -311,6 +312,9 @@ class Flow:
 
     def on_queue_screen_open_audit(self, _: QueueScreen.OpenAudit) -> None:
         self.show("audit")
+
+    def on_queue_screen_open_staff(self, _: QueueScreen.OpenStaff) -> None:
+        self.show("staff-admin")
 
     # --- the terminal's own questions (R22) -------------------------------------------------------
 

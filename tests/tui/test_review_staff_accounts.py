@@ -101,3 +101,71 @@ async def test_r32_a_reset_ends_an_open_session_at_the_next_action(services, ros
         await pilot.press("r")  # reload the queue
         await settle(pilot)
         assert isinstance(app.screen, StaffLoginScreen) and app.visit.staff is None
+
+
+def staff_rows(app) -> dict[str, list[str]]:
+    from textual.widgets import DataTable
+
+    table = app.screen.query_one("#staff-table", DataTable)
+    rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    return {row[0]: row for row in rows}
+
+
+async def pick(pilot, email: str) -> None:
+    from textual.widgets import DataTable
+
+    table = pilot.app.screen.query_one("#staff-table", DataTable)
+    table.move_cursor(row=table.get_row_index(email))
+    await pilot.pause()
+
+
+async def test_r32_r33_it_invites_and_manages_its_own_schools_staff(services, roster):
+    from screens.review.staff_admin import StaffAdminScreen
+
+    Teacher.update(password_hash=None).where(Teacher.email == "ho@school.example").execute()
+    app = review_app(services)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await log_in(pilot, "it")
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffAdminScreen)
+        rows = staff_rows(app)
+        assert set(rows) == {"it@school.example", "lee@school.example", "ho@school.example"}
+        assert rows["ho@school.example"][4] == "未設密碼" and rows["lee@school.example"][4] == "啟用中"
+        await click(pilot, "#invite-all")
+        await settle(pilot)
+        assert staff_rows(app)["ho@school.example"][4] == "已邀請"
+        assert invitation_code(services, "ho@school.example")
+
+        await pick(pilot, "lee@school.example")
+        await click(pilot, "#invite")  # an active account needs no invitation
+        await settle(pilot)
+        assert staff_rows(app)["lee@school.example"][4] == "啟用中"
+
+        await pick(pilot, "lee@school.example")
+        await type_into(pilot, "#temporary", "short")
+        await click(pilot, "#set-temporary")
+        await settle(pilot)
+        assert field_error(app, "new_password")
+        await type_into(pilot, "#temporary", "tulip-harbor-42")
+        await click(pilot, "#set-temporary")
+        await settle(pilot)
+        assert services.accounts.staff_login("lee@school.example", "tulip-harbor-42").must_change
+
+        await pick(pilot, "ho@school.example")
+        await click(pilot, "#deactivate")
+        await settle(pilot)
+        assert staff_rows(app)["ho@school.example"][4] == "已停用"
+    assert not Teacher.get(Teacher.email == "ho@school.example").active
+
+
+async def test_r32_a_teacher_has_no_staff_screen(services, roster):
+    from screens.review.staff_admin import StaffAdminScreen
+
+    app = review_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "lee")
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert not isinstance(app.screen, StaffAdminScreen)
