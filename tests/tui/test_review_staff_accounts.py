@@ -131,7 +131,8 @@ async def test_r32_r33_it_invites_and_manages_its_own_schools_staff(services, ro
         assert isinstance(app.screen, StaffAdminScreen)
         rows = staff_rows(app)
         assert set(rows) == {"it@school.example", "lee@school.example", "ho@school.example"}
-        assert rows["ho@school.example"][4] == "未設密碼" and rows["lee@school.example"][4] == "啟用中"
+        assert rows["ho@school.example"][4] == "未設密碼"
+        assert rows["lee@school.example"][4] == "啟用中"
         await click(pilot, "#invite-all")
         await settle(pilot)
         assert staff_rows(app)["ho@school.example"][4] == "已邀請"
