@@ -116,7 +116,7 @@ class StaffAccountService:
     def members(
         self, school_code: str | None = None, by: StaffIdentity | None = None
     ) -> list[StaffRow]:
-        """One row per staff member of a school, by role then e-mail, with the state R32 names:
+        """One row per staff member of a school, IT first, then by e-mail, with the state R32 names:
         no password, invited (a code still valid), active, locked (R20's wait), inactive."""
         if by is not None:
             if not by.is_it:
@@ -127,7 +127,7 @@ class StaffAccountService:
         teachers = list(
             Teacher.select()
             .where(Teacher.school == school)
-            .order_by(Teacher.role.desc(), Teacher.email)
+            .order_by(Teacher.role, Teacher.email)
         )
         rooms: dict[int, list[str]] = {}
         links = (

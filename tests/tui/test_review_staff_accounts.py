@@ -170,3 +170,37 @@ async def test_r32_a_teacher_has_no_staff_screen(services, roster):
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert not isinstance(app.screen, StaffAdminScreen)
+
+
+async def test_r32_from_an_imported_roster_to_a_teacher_in_the_queue(services, tmp_path):
+    """Done means (issue 14): a fresh database, the roster imported, the first IT account made
+    (as `qinzi staff add` does), IT sets its password from the invitation on the login screen
+    and invites the teachers on its staff screen, a teacher sets a password and is in the queue
+    of the own class. No seed, no demo, no hand-made rows."""
+    from app.resources import data_file
+    from screens.review.staff_admin import StaffAdminScreen
+
+    assert services.roster.import_csv(data_file("demo_roster.csv")).ok
+    services.staff_accounts.add("990101", "it@heping.example", name="王資訊")
+    teacher = "heping.301@school.example"
+    app = review_app(services)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await click(pilot, "#has-code")
+        await settle(pilot)
+        await accept(pilot, "it@heping.example", invitation_code(services, "it@heping.example"))
+        assert isinstance(app.screen, QueueScreen) and app.visit.staff.is_it
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffAdminScreen)
+        assert staff_rows(app)[teacher][4] == "未設密碼"
+        await click(pilot, "#invite-all")
+        await settle(pilot)
+        assert staff_rows(app)[teacher][4] == "已邀請"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffLoginScreen) and app.visit.staff is None
+        await click(pilot, "#has-code")
+        await settle(pilot)
+        await accept(pilot, teacher, invitation_code(services, teacher), "copper meadow whistle")
+        assert isinstance(app.screen, QueueScreen)
+        assert app.visit.staff.role == "teacher" and "301" in app.screen.sub_title
