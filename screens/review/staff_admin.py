@@ -15,6 +15,7 @@ from app.services.staff import StaffProfile
 from app.services.staff_accounts import Invited, StaffRow
 from screens.base import Place
 from screens.review.base import ReviewScreen, fill_table
+from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
@@ -110,8 +111,15 @@ class StaffAdminScreen(ReviewScreen):
 
     @on(Button.Pressed, "#reset")
     def reset(self) -> None:
+        """Asked first: the person's password and open session end at once."""
         email = self.chosen()
         if email:
+            confirm = Confirm("label.staff_admin.reset_confirm", "label.staff_admin.reset",
+                              email=email)  # fmt: skip
+            self.app.push_screen(confirm, lambda ok: self._reset(ok, email))
+
+    def _reset(self, ok: bool | None, email: str) -> None:
+        if ok:
             self.call(self.services.staff_accounts.reset, email, self.app.lang, by=self.staff,
                       done=lambda _: self.done("label.staff_admin.reset_done", email))  # fmt: skip
 
@@ -119,6 +127,12 @@ class StaffAdminScreen(ReviewScreen):
     def deactivate(self) -> None:
         email = self.chosen()
         if email:
+            confirm = Confirm("label.staff_admin.deactivate_confirm",
+                              "label.staff_admin.deactivate", email=email)  # fmt: skip
+            self.app.push_screen(confirm, lambda ok: self._deactivate(ok, email))
+
+    def _deactivate(self, ok: bool | None, email: str) -> None:
+        if ok:
             self.call(self.services.staff_accounts.deactivate, self.staff, email,
                       done=lambda _: self.done("label.staff_admin.deactivated", email))  # fmt: skip
 

@@ -153,8 +153,23 @@ async def test_r32_r33_it_invites_and_manages_its_own_schools_staff(services, ro
         await settle(pilot)
         assert services.accounts.staff_login("lee@school.example", "tulip-harbor-42").must_change
 
+        await pick(pilot, "lee@school.example")
+        await click(pilot, "#reset")
+        await settle(pilot)
+        await click(pilot, "#yes")
+        await settle(pilot)
+        assert staff_rows(app)["lee@school.example"][4] == "已邀請"
+        assert invitation_code(services, "lee@school.example")
+
         await pick(pilot, "ho@school.example")
         await click(pilot, "#deactivate")
+        await settle(pilot)
+        await pilot.press("escape")  # asked first; No keeps the account
+        await settle(pilot)
+        assert staff_rows(app)["ho@school.example"][4] == "已邀請"
+        await click(pilot, "#deactivate")
+        await settle(pilot)
+        await click(pilot, "#yes")
         await settle(pilot)
         assert staff_rows(app)["ho@school.example"][4] == "已停用"
     assert not Teacher.get(Teacher.email == "ho@school.example").active
