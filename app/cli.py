@@ -17,6 +17,7 @@ from typing import Any
 
 from app import logs
 from app.cli_deploy import cmd_backup, cmd_config, cmd_restore, cmd_serve, port_number
+from app.cli_staff import add_staff_commands
 from app.console import EXIT_REFUSED, EXIT_USAGE, Output, format_table, show_demo
 from app.errors import QinziError, RuleRefused
 from app.factory import database_errors, demo_app, make_app, make_services, settings_from_args
@@ -302,6 +303,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     p.add_argument("--class", dest="class_name", metavar="NAME", help=h("class_name"))
     p.add_argument("-o", "--output", metavar="FILE.pdf", required=True, help=h("output"))
     p.set_defaults(handler=cmd_letters)
+
+    add_staff_commands(sub, common, h)
 
     p = command("demo", "demo")
     p.add_argument("--dir", metavar="DIR", help=h("demo_dir"))

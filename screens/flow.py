@@ -37,8 +37,10 @@ if TYPE_CHECKING:
     from screens.contact import ContactScreen
     from screens.parent import ParentScreen
     from screens.progress import ProgressScreen
+    from screens.review.invitation import InvitationScreen
     from screens.review.login import StaffLoginScreen
     from screens.review.queue import QueueScreen
+    from screens.review.staff_password import StaffPasswordScreen
     from screens.student import StudentScreen
     from screens.welcome import WelcomeScreen
 
@@ -80,6 +82,10 @@ ROUTES: dict[str, Route] = {
     "detail": Route("screens.review.detail", "DetailScreen"),
     "unbind": Route("screens.review.unbind", "UnbindScreen"),
     "audit": Route("screens.review.audit", "AuditScreen"),
+    # staff accounts (R32)
+    "staff-invitation": Route("screens.review.invitation", "InvitationScreen"),
+    "staff-password": Route("screens.review.staff_password", "StaffPasswordScreen", back=False),
+    "staff-admin": Route("screens.review.staff_admin", "StaffAdminScreen"),
 }
 # The terminal's own questions (R22), imported when first asked like the screens above.
 DIALOGS: dict[str, Route] = {
@@ -279,9 +285,24 @@ class Flow:
     # --- the staff's desk -------------------------------------------------------------------------
 
     def on_staff_login_screen_logged_in(self, message: StaffLoginScreen.LoggedIn) -> None:
+        """A temporary password from school IT is changed first (R32), with no way around."""
         self.visit.staff = message.staff
         self.app.refresh_bindings()
-        self.show("queue")
+        self.show("staff-password" if message.staff.must_change else "queue")
+
+    def on_staff_login_screen_has_invitation(self, _: StaffLoginScreen.HasInvitation) -> None:
+        self.show("staff-invitation")
+
+    def on_invitation_screen_accepted(self, message: InvitationScreen.Accepted) -> None:
+        """The first password is set (R32): the person is in, the invitation page gives way."""
+        self.visit.staff = message.staff
+        self.app.refresh_bindings()
+        self.swap("queue")
+
+    def on_staff_password_screen_saved(self, message: StaffPasswordScreen.Saved) -> None:
+        self.visit.staff = message.staff
+        self.app.refresh_bindings()
+        self.swap("queue")
 
     def on_queue_screen_open(self, message: QueueScreen.Open) -> None:
         self.show("detail", message.number, message.detail)
@@ -291,6 +312,9 @@ class Flow:
 
     def on_queue_screen_open_audit(self, _: QueueScreen.OpenAudit) -> None:
         self.show("audit")
+
+    def on_queue_screen_open_staff(self, _: QueueScreen.OpenStaff) -> None:
+        self.show("staff-admin")
 
     # --- the terminal's own questions (R22) -------------------------------------------------------
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from app.services.review import ReviewService
     from app.services.roster import RosterService
     from app.services.staff import StaffService
+    from app.services.staff_accounts import StaffAccountService
     from app.services.transports import Transport
     from app.services.unbinding import UnbindingService
     from app.services.verification import VerificationService
@@ -74,6 +75,12 @@ class Services:
         from app.services.staff import StaffService
 
         return StaffService(self.ctx)
+
+    @cached_property
+    def staff_accounts(self) -> StaffAccountService:
+        from app.services.staff_accounts import StaffAccountService
+
+        return StaffAccountService(self.ctx, self.verification)
 
     @cached_property
     def unbinding(self) -> UnbindingService:
@@ -156,7 +163,7 @@ class Services:
 
 SERVICE_NAMES = (
     "verification", "review", "staff", "unbinding", "audit_log", "applications", "progress",
-    "accounts", "contact_change", "kiosk_lock", "roster", "retention", "forms",
+    "accounts", "contact_change", "kiosk_lock", "roster", "retention", "forms", "staff_accounts",
 )  # fmt: skip
 
 

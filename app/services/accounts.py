@@ -119,7 +119,11 @@ class AccountService:
             row = model.get_by_id(row.id)
             now = self.ctx.clock()
             self._refuse_if_waiting(row, now, "password")
-            if not verify_hash(self.ctx.hasher, row.password_hash, password):
+            # R32: a staff member without a password yet (imported, invited, reset) is checked
+            # against the dummy hash and fails like a wrong password: the same work, the same
+            # count and wait, the same answer.
+            stored = row.password_hash or self._dummy_hash
+            if not (verify_hash(self.ctx.hasher, stored, password) and row.password_hash):
                 refusal = self._count_failure(
                     row, now, actor, kind, "errors.login.failed", "password"
                 )

@@ -31,7 +31,10 @@ class StaffIdentity:
     school_id: int
     role: str
     classroom_ids: frozenset[int]
-    session_epoch: int = 0  # the row's at login: a reset (R32) ends the session
+    # R32: a temporary password is changed before anything else; a reset (a new epoch) ends
+    # every session opened before it.
+    must_change: bool = False
+    session_epoch: int = 0
 
     @property
     def is_it(self) -> bool:
@@ -48,6 +51,7 @@ class StaffIdentity:
             school_id=teacher.school_id,
             role=teacher.role,
             classroom_ids=frozenset(r.classroom_id for r in rooms),
+            must_change=teacher.must_change_password,
             session_epoch=teacher.session_epoch,
         )
 

@@ -25,7 +25,8 @@ from app.services.context import Context
 PURPOSE_BIND = "bind"
 PURPOSE_RESET = "reset"
 PURPOSE_CONTACT_CHANGE = "contact_change"
-PURPOSES = frozenset({PURPOSE_BIND, PURPOSE_RESET, PURPOSE_CONTACT_CHANGE})
+PURPOSE_STAFF_INVITE = "staff_invite"  # R32: a staff member's first password
+PURPOSES = frozenset({PURPOSE_BIND, PURPOSE_RESET, PURPOSE_CONTACT_CHANGE, PURPOSE_STAFF_INVITE})
 
 CODE_DIGITS = 6
 HOUR = timedelta(hours=1)
@@ -76,11 +77,15 @@ class VerificationService:
         lang: str = DEFAULT_LANGUAGE,
         *,
         notice: str | None = None,
+        ttl_minutes: int | None = None,
+        **mail_params: object,
     ) -> CodeSent:
         """Issue a code. With `notice` (a mail template) the code is stored but the contact gets
         that notice instead: a password reset for an unknown contact must count against the same
         limits, fail the same way and do the same work (one message) as a known one, or the
-        answer or its time would tell a stranger which contacts have accounts (R4)."""
+        answer or its time would tell a stranger which contacts have accounts (R4).
+        `ttl_minutes` overrides the configured validity (R32's invitation: 72 hours);
+        `mail_params` go to the message's template."""
         _check_purpose(purpose)
         value = normalize_contact(channel, raw_contact, field="contact")
         digest = contact_digest(self.ctx.keyring, value)
@@ -96,7 +101,8 @@ class VerificationService:
                 & VerificationCode.voided_at.is_null()
             ).execute()
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-            expires_at = now + timedelta(minutes=settings.code_ttl_minutes)
+            minutes = settings.code_ttl_minutes if ttl_minutes is None else ttl_minutes
+            expires_at = now + timedelta(minutes=minutes)
             row = VerificationCode.create(
                 contact_digest=digest,
                 channel=channel,
@@ -108,7 +114,7 @@ class VerificationService:
             if notice is None:
                 template = f"code_{purpose}" + ("_sms" if channel == Channel.SMS else "")
                 self.ctx.outbox.notify(
-                    channel, value, template, lang, code=code, minutes=settings.code_ttl_minutes
+                    channel, value, template, lang, code=code, minutes=minutes, **mail_params
                 )
                 self.ctx.audit.record(
                     contact_actor(digest), "code.sent", row.id, channel=channel, purpose=purpose

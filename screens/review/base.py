@@ -4,7 +4,9 @@ few ways times and tables are written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -54,6 +56,23 @@ class ReviewScreen(QinziScreen[None]):
     @property
     def review(self) -> ReviewService:
         return self.services.review
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Every action of a logged-in staff member first asks whether the session still stands
+        (R32: a reset, a temporary password or a deactivation since the login ends it); if not,
+        the refusal ends the visit like any ended session."""
+        staff = self.staff
+        if staff is None:
+            super().call(fn, *args, **kwargs)
+            return
+        check = self.services.staff_accounts.check_session
+
+        def checked(*a: Any, **kw: Any) -> Any:
+            check(staff)
+            return fn(*a, **kw)
+
+        checked.__name__ = getattr(fn, "__name__", "call")
+        super().call(checked, *args, **kwargs)
 
 
 def local(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

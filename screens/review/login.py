@@ -30,6 +30,9 @@ class StaffLoginScreen(ReviewScreen):
     class LoggedIn(FlowMessage):
         staff: StaffIdentity
 
+    class HasInvitation(FlowMessage):
+        """R32: the person has an invitation code and no password yet."""
+
     def compose_body(self) -> ComposeResult:
         yield T("label.staff.login_title", classes="title")
         yield T("label.staff.login_lead", classes="lead")
@@ -37,6 +40,7 @@ class StaffLoginScreen(ReviewScreen):
         yield Field("password", "label.staff.password", Input(id="password", password=True))
         with Horizontal(classes="actions"):
             yield TButton("label.staff.login", id="login", variant="primary")
+            yield TButton("label.staff_invite.has_code", id="has-code")
 
     def setup(self) -> None:
         self.watch(self.app, "lang", self._relabel)
@@ -57,6 +61,11 @@ class StaffLoginScreen(ReviewScreen):
         self.call(self.services.accounts.staff_login, self.query_one("#email", Input).value,
                   self.query_one("#password", Input).value, done=self.logged_in,
                   failed=self.refused)  # fmt: skip
+
+    @on(Button.Pressed, "#has-code")
+    def has_code(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.tell(self.HasInvitation())
 
     def refused(self, error: QinziError) -> None:
         """The parents' wording points to 忘記密碼, which staff do not have: same refusal, staff

@@ -58,6 +58,9 @@ class QueueScreen(BulkPicking, ReviewScreen):
     class OpenAudit(FlowMessage):
         """School IT's audit log."""
 
+    class OpenStaff(FlowMessage):
+        """School IT's staff screen (R32)."""
+
     BINDINGS = [
         Binding("escape", "to_table", show=False),
         Binding("enter", "open_current", show=False),  # the table's own Enter is in the footer
@@ -73,6 +76,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
         Binding("pagedown", "page(1)", "label.staff.key_next", key_display="PgDn", priority=True),
         Binding("r", "reload", "label.staff.key_reload", id="reload"),
         Binding("a", "audit", "label.staff.key_audit", id="audit"),
+        Binding("u", "staff_accounts", "label.staff_admin.key_staff", id="staff-accounts"),
         # Checked before any widget sees the key, so the rest of a scan follows into the field.
         *(Binding(ch, f"scan_key('{ch}')", show=False, priority=True) for ch in SCAN_START),
     ]
@@ -350,10 +354,13 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def action_audit(self) -> None:
         self.tell(self.OpenAudit())
 
+    def action_staff_accounts(self) -> None:
+        self.tell(self.OpenStaff())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pick", "bulk", "match", "sort", "direction"):
             return self.view != "unbind"
-        if action == "audit":
+        if action in ("audit", "staff_accounts"):
             return self.staff is not None and self.staff.is_it
         if action == "scan_key":  # inside an input the key is just typed
             return not isinstance(self.focused, Input)

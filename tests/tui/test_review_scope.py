@@ -47,4 +47,4 @@ async def test_r33_a_deactivated_teacher_goes_back_to_the_login_at_the_next_acti
         await settle(pilot)
         await settle(pilot)
         assert isinstance(app.screen, StaffLoginScreen)
-        assert any("帳號已停用" in n for n in notices(app))
+        assert any("帳號已被重設、更換密碼、停用" in n for n in notices(app))

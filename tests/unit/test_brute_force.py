@@ -22,7 +22,7 @@ import pytest
 
 from app.errors import NotFound, QinziError, RateLimited, SessionEnded
 from app.identity import with_check_digit
-from app.models import OutboxMessage, VerificationFailure
+from app.models import OutboxMessage, Teacher, VerificationFailure
 from app.services import build_services
 from app.services.contacts import contact_digest
 from app.services.kiosk import KioskSession
@@ -414,6 +414,9 @@ def test_r20_an_unknown_login_fails_and_waits_exactly_like_a_wrong_password(
         roster.teachers["ho"].active = False
         roster.teachers["ho"].save()
         seen["ho@school.example"] = []
+        # R32: a teacher without a password yet (imported, invited or reset) answers the same.
+        Teacher.update(password_hash=None).where(Teacher.id == roster.teachers["kao"].id).execute()
+        seen["kao@school.example"] = []
     script = ["nope"] * 5 + [right, "+14", "nope", "+1"] + ["nope"] * 5 + ["+15"]
     for step in script:
         if step.startswith("+"):
@@ -561,6 +564,33 @@ def test_r20_a_wrong_password_and_an_unknown_login_take_as_long(timed, clock, ki
         refusal(login, unknown, "wrong password")
     assert_same_time(lambda: login(known, "wrong password"),
                      lambda: login(unknown, "wrong password"),
+                     lambda: clock.advance(minutes=16))  # fmt: skip
+
+
+NO_PASSWORD = {"reset": "ho@school.example", "imported": "lee@s.example"}
+
+
+@pytest.mark.parametrize("who", NO_PASSWORD)
+def test_r32_a_login_without_a_password_takes_as_long_as_a_wrong_one(timed, clock, tmp_path, who):
+    """R32, R20: a staff member who has no password yet, whether reset or freshly imported from
+    the roster, is answered in the time of a wrong password (it once took 1 ms against 126 ms,
+    which told a stranger who is on the roster): the dummy hash is verified and the failure
+    counted on the row, as for a wrong password."""
+    from tests.unit.test_cli import roster_csv, student_line
+
+    if who == "reset":
+        timed.staff_accounts.reset("ho@school.example")
+    else:
+        path = roster_csv(tmp_path / "r.csv", [student_line("A12345001")])
+        assert timed.roster.import_csv(path).ok
+    target = NO_PASSWORD[who]
+    assert Teacher.get(Teacher.email == target).password_hash is None
+    login, known = timed.accounts.staff_login, KINDS["staff"][1]
+    for _ in range(3):
+        assert refusal(login, known, "wrong password").key == "errors.login.failed"
+        assert refusal(login, target, "wrong password").key == "errors.login.failed"
+    assert_same_time(lambda: login(known, "wrong password"),
+                     lambda: login(target, "wrong password"),
                      lambda: clock.advance(minutes=16))  # fmt: skip
 
 
