@@ -43,10 +43,9 @@ class ProgressScreen(KioskScreen):
             yield TButton("label.key_logout", id="logout")
         yield T("label.progress_howto", classes="muted")
 
-    def setup(self) -> None:
-        self.reload()
-
     def on_screen_resume(self) -> None:
+        """Shown first, or again after a cancellation: the rows as they are now (once: a second
+        load from setup raced this one and could leave the page empty for a moment)."""
         self.reload()
 
     @on(Button.Pressed, "#reload")
