@@ -282,3 +282,19 @@ def test_r34_masked_only_in_what_a_plan_shows(services, roster, imported):
     [change] = report.plan.left
     assert change.id_masked.endswith("******") and roster.ids["chen"] not in repr(report)
     assert "陳曉明" not in repr(report)
+
+
+def test_r34_the_grace_period_is_read_from_the_config_file(tmp_path):
+    from app.config import load_settings
+    from app.errors import ConfigError
+
+    assert load_settings(config_file=None, env={}).roster_left_grace_days == 30
+    config = tmp_path / "config.toml"
+    config.write_text("[roster]\nleft_grace_days = 0\n")
+    assert load_settings(config, env={}).roster_left_grace_days == 0
+    config.write_text("[roster]\nleft_grace_days = -1\n")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(config, env={})
+    assert exc.value.params["key"] == "roster_left_grace_days"
+    from_env = load_settings(None, env={"QINZI_ROSTER_LEFT_GRACE_DAYS": "45"})
+    assert from_env.roster_left_grace_days == 45
