@@ -238,6 +238,37 @@ def test_r26_unknown_columns_are_named_in_a_warning_and_the_rest_imports(
     assert count(settings_of, Student) == 1
 
 
+def test_r34_purge_ends_the_bindings_of_students_who_left_and_says_so(
+    capsys, base, tmp_path, settings_of
+):
+    from datetime import datetime
+
+    from app.models import Account, Binding, OutboxMessage
+
+    (tmp_path / "config.toml").write_text(CHEAP_ARGON2 + "[roster]\nleft_grace_days = 0\n")
+    both = [student_line("A12345001"), student_line("A12345002", "吳大寶")]
+    assert run(capsys, *base, "import", str(roster_csv(tmp_path / "a.csv", both)))[0] == 0
+    services = factory.make_services(settings_of())
+    try:
+        account = Account.create(email="dad@home.example", name="吳志明", id_digest="d" * 64,
+                                 id_masked="A123******", password_hash="x",
+                                 created_at=datetime(2026, 1, 1))  # fmt: skip
+        for student in Student.select():
+            Binding.create(account=account, student=student, created_at=datetime(2026, 1, 1))
+    finally:
+        services.close()
+    assert run(capsys, *base, "import", str(roster_csv(tmp_path / "b.csv", both[:1])))[0] == 0
+    code, out, _ = run(capsys, *base, "purge")
+    assert code == 0 and "已解除 1 筆離校學生的親子綁定" in out
+    services = factory.make_services(settings_of())
+    try:
+        assert Binding.select().where(Binding.removed_at.is_null()).count() == 1
+        purposes = [m.purpose for m in OutboxMessage.select()]
+    finally:
+        services.close()
+    assert purposes == ["student_left_binding_ended"]
+
+
 # --- listing ------------------------------------------------------------------------------------
 
 
