@@ -3,7 +3,8 @@ services/roster.py and roster_lifecycle.py; this module only says what happened.
 
 A refused file shows its first problems and a count on the console and writes the full list to a
 file beside the roster (owner-readable, no ID numbers); `--dry-run` shows what would change for
-students and writes nothing at all. Names and IDs on the console are masked (R9)."""
+students and writes nothing at all. Names and IDs on the console are masked (R9). The services
+are imported when the command runs, so that `qinzi kiosk` starts without them (issue 7)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.console import EXIT_REFUSED, Output
 from app.factory import make_services
 from app.i18n import join_list
-from app.services.roster import (
-    MAX_PROBLEMS_SHOWN,
-    ImportReport,
-    problem_line,
-    problem_list_path,
-    write_problem_list,
-)
-from app.services.roster_lifecycle import StudentChange
+
+if TYPE_CHECKING:  # the services load with the database driver: only when a command runs
+    from app.services.roster import ImportReport
+    from app.services.roster_lifecycle import StudentChange
 
 MAX_STUDENTS_SHOWN = 20  # per kind of change on a dry run
 
@@ -63,6 +61,13 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
 
 
 def _refused(report: ImportReport, path: Path, out: Output, dry_run: bool) -> int:
+    from app.services.roster import (
+        MAX_PROBLEMS_SHOWN,
+        problem_line,
+        problem_list_path,
+        write_problem_list,
+    )
+
     out.error("cli.import.refused", count=len({p.line for p in report.problems}))
     for p in report.problems[:MAX_PROBLEMS_SHOWN]:
         print(problem_line(report, p, out.lang), file=sys.stderr)
