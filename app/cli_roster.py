@@ -9,6 +9,7 @@ are imported when the command runs, so that `qinzi kiosk` starts without them (i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,7 +54,7 @@ def cmd_import(args: argparse.Namespace, out: Output) -> int:
         return 0
     out("cli.import.done", **{k: getattr(report, k) for k in _COUNTS})
     done = report.lifecycle
-    if done is not None:
+    if done is not None and any(dataclasses.astuple(done)):  # a first import has nothing to say
         out("cli.import.lifecycle", moved=done.moved, returned=done.returned, left=done.left,
             closed=done.applications_closed, moved_applications=done.applications_moved,
             days=grace)  # fmt: skip
