@@ -17,6 +17,7 @@ from typing import Any
 
 from app import logs
 from app.cli_deploy import cmd_backup, cmd_config, cmd_restore, cmd_serve, port_number
+from app.cli_roster import cmd_import
 from app.cli_staff import add_staff_commands
 from app.console import EXIT_REFUSED, EXIT_USAGE, Output, format_table, show_demo
 from app.errors import QinziError, RuleRefused
@@ -34,34 +35,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # --- commands -----------------------------------------------------------------------------------
-
-
-def cmd_import(args: argparse.Namespace, out: Output) -> int:
-    services = make_services(args)
-    try:
-        report = services.roster.import_csv(Path(args.file))
-    finally:
-        services.close()
-    if not report.ok:
-        out.error("cli.import.refused", count=len({p.line for p in report.problems}))
-        for p in report.problems:
-            key = "cli.import.problem" if p.column else "cli.import.problem_row"
-            out.error(key, line=p.line, column=p.column, message=p.message(out.lang))
-        return EXIT_REFUSED
-    out("cli.import.done", **{k: getattr(report, k) for k in _IMPORT_COUNTS})
-    return 0
-
-
-_IMPORT_COUNTS = (
-    "rows",
-    "schools",
-    "classrooms",
-    "students_added",
-    "students_updated",
-    "teachers",
-    "teachers_added",
-    "guardians",
-)
 
 
 def cmd_seed(args: argparse.Namespace, out: Output) -> int:
@@ -139,8 +112,11 @@ def cmd_purge(args: argparse.Namespace, out: Output) -> int:
     try:
         report = services.retention.purge()
         days = services.settings.retention_days
+        grace = services.settings.roster_left_grace_days
     finally:
         services.close()
+    if report.bindings_ended:
+        out("cli.purge.bindings_ended", count=report.bindings_ended, days=grace)
     out(
         "cli.purge.done",
         days=days,
@@ -272,6 +248,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
 
     p = command("import", "import")
     p.add_argument("file", metavar="ROSTER.csv", help=h("import_file"))
+    p.add_argument("--dry-run", action="store_true", help=h("dry_run"))
     p.set_defaults(handler=cmd_import)
 
     p = command("seed", "seed")

@@ -65,6 +65,9 @@ class Settings:
 
     # Retention (R30).
     retention_days: int = 180
+    # Roster lifecycle (R34): days after a student left the roster before their bindings end
+    # (`qinzi purge`); 0 ends them at the next purge.
+    roster_left_grace_days: int = 30
 
     # Outgoing messages.
     mail_transport: str = "outbox"  # or "smtp"
@@ -129,6 +132,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 _RANGES: dict[str, tuple[float, float | None]] = {
     "login_wait_minutes": (0, None),
+    "roster_left_grace_days": (0, None),
     "smtp_port": (1, 65535),
     "argon2_memory_kib": (8, None),
     "smtp_timeout": (0.1, None),

@@ -3,7 +3,10 @@
 Closed applications (cancelled, voided, rejected) hold a parent's name, contacts and signature;
 used, expired or voided codes, failed-entry records and sent messages hold contacts. They go once
 they are older than the retention period. Pending and approved applications never go, and the
-audit trail stays: it holds record numbers and counts, never personal data (R24)."""
+audit trail stays: it holds record numbers and counts, never personal data (R24).
+
+The same run ends the bindings of students who left the roster longer ago than the grace period
+(R34, roster_lifecycle), so the one daily `qinzi purge` keeps both promises."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from app.models import (
 )
 from app.services.audit import SYSTEM
 from app.services.context import Context
+from app.services.roster_lifecycle import RosterLifecycle
 
 PURGED_STATUSES = (Status.CANCELLED.value, Status.VOIDED.value, Status.REJECTED.value)
 ACTION_PURGE = "retention.purge"
@@ -33,6 +37,7 @@ class PurgeReport:
     codes: int
     failures: int
     messages: int
+    bindings_ended: int = 0  # R34: of students who left the roster, after the grace period
 
     @property
     def total(self) -> int:
@@ -47,6 +52,7 @@ class RetentionService:
         """R30: delete what has been closed for longer than the retention period, in one
         transaction with its audit event."""
         now = now or self.ctx.clock()
+        ended = RosterLifecycle(self.ctx).end_left_bindings(now, actor)
         cutoff = now - timedelta(days=self.ctx.settings.retention_days)
         # A closed application's age counts from when it was closed or decided.
         closed = fn.COALESCE(
@@ -70,7 +76,7 @@ class RetentionService:
             )
             failures = VerificationFailure.delete().where(VerificationFailure.at < cutoff).execute()
             messages = OutboxMessage.delete().where(OutboxMessage.created_at < cutoff).execute()
-            report = PurgeReport(cutoff, applications, codes, failures, messages)
+            report = PurgeReport(cutoff, applications, codes, failures, messages, ended)
             self.ctx.audit.record(
                 actor,
                 ACTION_PURGE,

@@ -2,14 +2,19 @@
 
 Nothing is written unless every row is right (roster_csv checks them); then schools, classes,
 teachers, students and roster guardians are upserted in one transaction, in bulk, because a city
-roster has 250,000 rows. Student ID numbers are kept only as keyed digests and masked forms
-(R23)."""
+roster has 250,000 rows, together with the roster lifecycle of R34 (roster_lifecycle: who left,
+who came back, who changed class). A dry run checks the file and computes the same plan, and
+writes nothing. Student ID numbers are kept only as keyed digests and masked forms (R23)."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.i18n import t
 from app.models import Classroom, RosterGuardian, School, Student, Teacher, TeacherClassroom
 from app.services.audit import SYSTEM
 from app.services.bulk import bulk_insert, chunks, delete_in, id_map, large_cache
@@ -24,6 +29,7 @@ from app.services.roster_csv import (
     check_roster,
     parse_level,
 )
+from app.services.roster_lifecycle import LifecycleReport, RosterLifecycle, RosterPlan
 
 ACTION_IMPORT = "roster.import"
 
@@ -33,6 +39,7 @@ __all__ = [
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "ImportReport",
+    "RosterPlan",
     "RosterService",
     "RowProblem",
     "parse_level",
@@ -52,24 +59,84 @@ class ImportReport:
     teachers_added: int = 0
     guardians: int = 0
     problems: tuple[RowProblem, ...] = ()
+    ignored_columns: tuple[str, ...] = ()  # headers of columns we do not use, as written
+    column_labels: tuple[tuple[str, str], ...] = ()  # our column name -> the file's header
+    plan: RosterPlan | None = None  # R34: what changes for students (also on a dry run)
+    lifecycle: LifecycleReport | None = None  # what the import did about it (not on a dry run)
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def column_label(self, column: str) -> str:
+        """The column as the office's header names it (學生身分證字號 rather than student_id)."""
+        return dict(self.column_labels).get(column, column)
+
+
+MAX_PROBLEMS_SHOWN = 20  # issue 14: the console shows these, the rest go to a file
+
+
+def problem_line(report: ImportReport, problem: RowProblem, lang: str) -> str:
+    """One bad cell or row, in the office's language and with its header. Messages name rows
+    and columns, never the cell's value, so no ID number is repeated (R9)."""
+    message = problem.message(lang)
+    if problem.column:
+        column = report.column_label(problem.column)
+        return t("roster.problems.cell", lang, line=problem.line, column=column, message=message)
+    return t("roster.problems.row", lang, line=problem.line, message=message)
+
+
+def problem_list_path(roster: Path | str) -> Path:
+    roster = Path(roster)
+    return roster.with_name(f"{roster.stem}-problems.txt")
+
+
+def write_problem_list(report: ImportReport, roster: Path | str, lang: str) -> Path:
+    """Every problem of a refused import, in a file beside the roster, readable by its owner
+    only (R40); masked or absent personal data only (R9). Replaces an earlier list."""
+    path = problem_list_path(roster)
+    lines = [t("roster.problems.title", lang, file=Path(roster).name, count=len(report.problems))]
+    lines += [problem_line(report, p, lang) for p in report.problems]
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="\r\n") as fh:
+            fh.write("\n".join(lines) + "\n")
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return path
 
 
 class RosterService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def import_csv(self, path: Path | str, *, actor: str = SYSTEM) -> ImportReport:
-        """R7, R24: validate everything, then upsert schools, classes, teachers, students and
-        roster guardians in one transaction; nothing is written when any row is bad."""
+    def import_csv(
+        self, path: Path | str, *, actor: str = SYSTEM, dry_run: bool = False
+    ) -> ImportReport:
+        """R7, R24, R34: validate everything, then upsert schools, classes, teachers, students
+        and roster guardians and apply the roster lifecycle in one transaction; nothing is
+        written when any row is bad, nor on a dry run (which reports the plan)."""
         check, rows = check_roster(self.ctx, Path(path))
+        header = check.header
+        about = {
+            "ignored_columns": header.ignored if header else (),
+            "column_labels": tuple(header.labels.items()) if header else (),
+        }
         if check.problems:
-            return ImportReport(rows=rows, problems=tuple(check.problems))
+            return ImportReport(rows=rows, problems=tuple(check.problems), **about)
+        lifecycle = RosterLifecycle(self.ctx)
+        students = [(r.digest, r.school_code, r.class_name) for r in check.rows]
+        if dry_run:
+            return ImportReport(rows=rows, plan=lifecycle.plan(students), dry_run=True, **about)
         with large_cache(self.ctx.db), self.ctx.transaction("roster-import"):
+            plan = lifecycle.plan(students)
             report = _Writer(self.ctx, check, rows).write()
+            done = lifecycle.apply(plan, actor)
+            report = dataclasses.replace(report, plan=plan, lifecycle=done, **about)
             self.ctx.audit.record(
                 actor,
                 ACTION_IMPORT,
@@ -82,6 +149,11 @@ class RosterService:
                 teachers=report.teachers,
                 teachers_added=report.teachers_added,
                 guardians=report.guardians,
+                students_left=done.left,
+                students_returned=done.returned,
+                students_moved=done.moved,
+                applications_closed=done.applications_closed,
+                applications_moved=done.applications_moved,
             )
         return report
 
@@ -146,6 +218,7 @@ class _Writer:
             Student.school,
             Student.classroom,
             Student.active,
+            Student.left_at,  # R34: listed again, so no longer left
         ]
         if check.has_email_column:  # without the column, e-mails on file stay (R12)
             fields.append(Student.email)
@@ -159,6 +232,7 @@ class _Writer:
                 school_id,
                 room_ids[(school_id, r.class_name)],
                 True,
+                None,
             ]
             if check.has_email_column:
                 values.append(r.email)

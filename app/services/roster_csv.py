@@ -3,7 +3,11 @@
 Every row is checked, and the rows against each other (R6 levels, R7 checksums, contacts, a
 student twice, a class with two teachers, a school with two names), before anything is written,
 so an office fixes every mistake in one go. Student IDs leave this module only as keyed digests
-and masked forms (R23)."""
+and masked forms (R23).
+
+An office does this alone (issue 14): the headers may be the Chinese ones it already uses
+(`HEADER_ALIASES`), columns we do not use are ignored with a warning, Excel's "Unicode text"
+(UTF-16 with a BOM, tab-separated) is read, and a Big5 file is named as Big5."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from app.models import Level, School, Teacher
 from app.services.bulk import chunks
 from app.services.contacts import normalize_email
 from app.services.context import Context
-from app.text import CONTROL_KEY, has_control
+from app.text import CONTROL_KEY, has_control, printable
 
 REQUIRED_COLUMNS = (
     "school_code",
@@ -50,9 +54,30 @@ LEVEL_LABELS = {
     "高職": Level.VOCATIONAL,
     "特教": Level.SPECIAL,
 }
+# The Chinese headers an office's own sheet uses (full-width digits are folded by NFKC first).
+HEADER_ALIASES = {
+    "學校代碼": "school_code",
+    "學校名稱": "school_name",
+    "校名": "school_name",
+    "學層": "level",
+    "班級": "class",
+    "學生身分證字號": "student_id",
+    "身分證字號": "student_id",
+    "學生姓名": "student_name",
+    "學生信箱": "student_email",
+    "學生電子郵件": "student_email",
+    "導師信箱": "teacher_email",
+    "導師電子郵件": "teacher_email",
+    "導師姓名": "teacher_name",
+    "家長1姓名": "guardian1_name",
+    "家長1手機": "guardian1_mobile",
+    "家長2姓名": "guardian2_name",
+    "家長2手機": "guardian2_mobile",
+}
 MAX_LENGTH = {"school_name": 100, "class": 32, "student_name": 50, "teacher_name": 50}
 NAME_MAX = 50
 _SCHOOL_CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+_LOST_ZERO = re.compile(r"^9\d{8}$")
 FILE_FIELD = "roster_file"
 
 
@@ -95,8 +120,9 @@ def parse_level(value: str) -> Level | None:
 
 
 def read_csv_text(path: Path) -> str:
-    """The file as text; only UTF-8 (with or without Excel's BOM) is accepted, because a Big5
-    file read as anything else would store garbled names."""
+    """The file as text: UTF-8 (with or without Excel's BOM) or UTF-16 with its BOM (Excel's
+    "Unicode text"). Anything else is refused rather than guessed, because a Big5 file read as
+    anything else would store garbled names; a file that reads as Big5 is named as such."""
     try:
         raw = Path(path).read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
@@ -106,41 +132,84 @@ def read_csv_text(path: Path) -> str:
             "errors.roster.file_unreadable", field=FILE_FIELD, path=str(path)
         ) from exc
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InvalidInput("errors.roster.encoding", field=FILE_FIELD)
+        try:
+            return raw.decode("utf-16")  # the BOM says which byte order, and is dropped
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("errors.roster.encoding_utf16", field=FILE_FIELD) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if _reads_as_big5(raw):
+            raise InvalidInput("errors.roster.encoding_big5", field=FILE_FIELD) from exc
         raise InvalidInput("errors.roster.encoding", field=FILE_FIELD) from exc
 
 
-def _header(raw: list[str]) -> list[str]:
-    names = [unicodedata.normalize("NFKC", h).strip().lower() for h in raw]
+def _reads_as_big5(raw: bytes) -> bool:
+    """Big5 (Windows' cp950 in Taiwan) decodes the whole file and gives CJK text."""
+    try:
+        text = raw.decode("cp950")
+    except UnicodeDecodeError:
+        return False
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _delimiter(text: str) -> str:
+    """A comma, or a tab for Excel's "Unicode text" export (judged by the header row)."""
+    first = text.split("\n", 1)[0]
+    return "\t" if first.count("\t") > first.count(",") else ","
+
+
+@dataclass(frozen=True)
+class Header:
+    """The file's columns: our name for each (empty for a column we ignore), the header as the
+    office wrote it for each of ours (so messages name the column it knows), and the headers
+    ignored."""
+
+    names: list[str]
+    labels: dict[str, str]
+    ignored: tuple[str, ...]
+
+
+def _header(raw: list[str]) -> Header:
+    written = [printable(unicodedata.normalize("NFKC", h).strip()) for h in raw]
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
-    for i, name in enumerate(names):
-        if name and name in names[:i]:
-            raise InvalidInput("errors.roster.duplicate_column", field=FILE_FIELD, column=name)
-    unknown = [n for n in names if n and n not in known]
-    if unknown:
-        raise InvalidInput(
-            "errors.roster.unknown_columns",
-            field=FILE_FIELD,
-            columns=", ".join(unknown),
-            accepted=", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
-        )
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    names: list[str] = []
+    ignored: list[str] = []
+    for text in written:
+        name = HEADER_ALIASES.get(text, text.lower())
+        if text and name not in known:
+            ignored.append(text)
+            name = ""
+        names.append(name)
+    labels: dict[str, str] = {}
+    for name, text in zip(names, written, strict=True):
+        if not name:
+            continue
+        if name in labels:
+            raise InvalidInput("errors.roster.duplicate_column", field=FILE_FIELD, column=text)
+        labels[name] = text
+    missing = [c for c in REQUIRED_COLUMNS if c not in labels]
     if missing:
         raise InvalidInput(
             "errors.roster.missing_columns", field=FILE_FIELD, columns=", ".join(missing)
         )
-    return names
+    return Header(names, labels, tuple(ignored))
+
+
+def _mobile_problem(raw: str) -> str:
+    """Excel stores 0912345678 typed in a number cell as 912345678: say exactly that."""
+    if _LOST_ZERO.match(unicodedata.normalize("NFKC", raw).strip()):
+        return "errors.roster.mobile_lost_zero"
+    return "errors.contact.mobile_invalid"
 
 
 class RosterCheck:
     """Checks rows one by one and across rows, remembering the first line that set each fact."""
 
-    def __init__(self, ctx: Context, has_email_column: bool) -> None:
+    def __init__(self, ctx: Context, has_email_column: bool, header: Header | None = None) -> None:
         self.keyring = ctx.keyring
         self.has_email_column = has_email_column
+        self.header = header
         self.problems: list[RowProblem] = []
         self.rows: list[ParsedRow] = []
         self.schools: dict[str, tuple[str, Level, int]] = {}  # code -> name, level, line
@@ -256,7 +325,7 @@ class RosterCheck:
             name, raw_mobile = cells.get(name_col, ""), cells.get(mobile_col, "")
             mobile = normalize_mobile(raw_mobile) if raw_mobile else None
             if raw_mobile and mobile is None:
-                self.problem(line, mobile_col, "errors.contact.mobile_invalid")
+                self.problem(line, mobile_col, _mobile_problem(raw_mobile))
             if raw_mobile and not name:
                 self.problem(line, name_col, "errors.roster.guardian_name_missing")
             elif len(name) > NAME_MAX:
@@ -314,13 +383,14 @@ def check_roster(ctx: Context, path: Path) -> tuple[RosterCheck, int]:
     """Read and check the whole file; raises InvalidInput for a file that cannot be read at
     all (encoding, columns), and collects row problems otherwise."""
     text = read_csv_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
             raise InvalidInput("errors.roster.empty", field=FILE_FIELD)
-        names = _header(header)
-        check = RosterCheck(ctx, "student_email" in names)
+        columns = _header(header)
+        names = columns.names
+        check = RosterCheck(ctx, "student_email" in names, columns)
         rows = 0
         for number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):

@@ -157,6 +157,120 @@ def test_r24_import_and_purge_are_audited(capsys, base, settings_of):
     assert actions == ["roster.import", "retention.purge"]
 
 
+def test_r26_many_bad_rows_show_twenty_and_a_count_and_the_rest_go_to_a_private_file(
+    capsys, base, tmp_path, settings_of
+):
+    bad = [wrong_check_digit(f"A1234{n:04d}") for n in range(25)]
+    path = roster_csv(tmp_path / "roster.csv", [line(i) for i in bad])
+    code, out, err = run(capsys, *base, "import", str(path))
+    assert code == 1 and out == ""
+    shown = [x for x in err.splitlines() if x.startswith("第 ")]
+    assert len(shown) == 20 and shown[-1].startswith("第 21 列（student_id）")
+    assert "另有 5 項問題未列出，共 25 項" in err
+    listing = tmp_path / "roster-problems.txt"
+    assert str(listing) in err
+    assert listing.stat().st_mode & 0o777 == 0o600
+    text = listing.read_text(encoding="utf-8-sig")
+    assert "第 26 列（student_id）" in text
+    assert not [i for i in bad if i in text or i[-6:] in text]  # R9: no ID number in it
+    assert count(settings_of, Student) == 0
+
+
+def test_r34_dry_run_prints_what_would_change_and_writes_nothing(
+    capsys, base, tmp_path, settings_of
+):
+    first = roster_csv(
+        tmp_path / "a.csv",
+        [student_line("A12345001"), student_line("A12345002", "吳大寶"), student_line("A12345003")],
+    )
+    assert run(capsys, *base, "import", str(first))[0] == 0
+    events = count(settings_of, AuditEvent)
+    second = roster_csv(
+        tmp_path / "b.csv",
+        [
+            student_line("A12345001", cls="302").replace("lee@s.", "ho@s.").replace("李", "何"),
+            student_line("A12345003"),
+            student_line("A12345004", "林小美"),
+        ],
+    )
+    code, out, _ = run(capsys, *base, "import", "--dry-run", str(second))
+    assert code == 0
+    assert "試算（--dry-run）" in out and "沒有寫入任何資料" in out
+    assert "學生新增 1 位、更新 2 位（其中換班 1 位、重新回到名冊 0 位）、離校 1 位" in out
+    masked = with_check_digit("A12345002")[:4] + "******"
+    assert f"離校：吳*寶（{masked}）353601 301" in out
+    assert "換班：吳*寶" in out and "301 → 302" in out
+    assert with_check_digit("A12345002") not in out
+    assert count(settings_of, Student) == 3 and count(settings_of, AuditEvent) == events
+    services = factory.make_services(settings_of())
+    try:
+        assert Student.select().where(Student.left_at.is_null(False)).count() == 0
+    finally:
+        services.close()
+    code, out, _ = run(capsys, *base, "--lang", "en", "import", str(second))
+    assert code == 0 and "moved class 1, back on the roster 0, left 1" in out
+
+
+def test_r26_a_dry_run_on_a_broken_file_is_one_line_and_changes_nothing(
+    capsys, base, tmp_path, settings_of
+):
+    path = roster_csv(tmp_path / "big5.csv", [student_line("A12345001")], encoding="big5")
+    code, out, err = run(capsys, *base, "import", "--dry-run", str(path))
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Big5" in err
+    assert count(settings_of, Student) == 0
+
+
+def test_r26_a_dry_run_with_many_bad_rows_writes_no_problem_file(capsys, base, tmp_path):
+    bad = [wrong_check_digit(f"A1234{n:04d}") for n in range(22)]
+    path = roster_csv(tmp_path / "roster.csv", [line(i) for i in bad])
+    code, _, err = run(capsys, *base, "--lang", "en", "import", "--dry-run", str(path))
+    assert code == 1 and "2 more problems not shown, 22 in all" in err and "dry run" in err
+    assert not (tmp_path / "roster-problems.txt").exists()
+
+
+def test_r26_unknown_columns_are_named_in_a_warning_and_the_rest_imports(
+    capsys, base, tmp_path, settings_of
+):
+    path = tmp_path / "r.csv"
+    path.write_text(f"{HEADER},座號,備註\r\n{student_line('A12345001')},7,\r\n", encoding="utf-8")
+    code, out, err = run(capsys, *base, "import", str(path))
+    assert code == 0 and "學生新增 1 位" in out
+    assert "以下欄位不會匯入，已略過：座號、備註" in err
+    assert count(settings_of, Student) == 1
+
+
+def test_r34_purge_ends_the_bindings_of_students_who_left_and_says_so(
+    capsys, base, tmp_path, settings_of
+):
+    from datetime import datetime
+
+    from app.models import Account, Binding, OutboxMessage
+
+    (tmp_path / "config.toml").write_text(CHEAP_ARGON2 + "[roster]\nleft_grace_days = 0\n")
+    both = [student_line("A12345001"), student_line("A12345002", "吳大寶")]
+    assert run(capsys, *base, "import", str(roster_csv(tmp_path / "a.csv", both)))[0] == 0
+    services = factory.make_services(settings_of())
+    try:
+        account = Account.create(email="dad@home.example", name="吳志明", id_digest="d" * 64,
+                                 id_masked="A123******", password_hash="x",
+                                 created_at=datetime(2026, 1, 1))  # fmt: skip
+        for student in Student.select():
+            Binding.create(account=account, student=student, created_at=datetime(2026, 1, 1))
+    finally:
+        services.close()
+    assert run(capsys, *base, "import", str(roster_csv(tmp_path / "b.csv", both[:1])))[0] == 0
+    code, out, _ = run(capsys, *base, "purge")
+    assert code == 0 and "已解除 1 筆離校學生的親子綁定" in out
+    services = factory.make_services(settings_of())
+    try:
+        assert Binding.select().where(Binding.removed_at.is_null()).count() == 1
+        purposes = [m.purpose for m in OutboxMessage.select()]
+    finally:
+        services.close()
+    assert purposes == ["student_left_binding_ended"]
+
+
 # --- listing ------------------------------------------------------------------------------------
 
 

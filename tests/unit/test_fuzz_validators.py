@@ -343,12 +343,19 @@ def test_config_file_is_loaded_or_refused(tmp_path_factory, content):
 @FAST
 @given(st.one_of(st.binary(max_size=300), user_text().map(lambda s: s.encode("utf-8"))))
 def test_roster_file_bytes_are_read_or_refused(tmp_path_factory, content):
-    """A roster file is UTF-8 text, or refused with the encoding message (never garbled)."""
+    """A roster file is UTF-8 text, or UTF-16 with its BOM (Excel's "Unicode text"), or refused
+    with an encoding message, Big5 named as such (issue 14); never garbled."""
     path = tmp_path_factory.mktemp("roster") / "roster.csv"
     path.write_bytes(content)
     text, error = attempt(read_csv_text, path)
     if error:
-        assert error.key in {"errors.roster.encoding"}
+        assert error.key in {
+            "errors.roster.encoding",
+            "errors.roster.encoding_big5",
+            "errors.roster.encoding_utf16",
+        }
+    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        assert text == content.decode("utf-16")
     else:
         assert text.encode("utf-8") in (content, content.removeprefix(b"\xef\xbb\xbf"))
 

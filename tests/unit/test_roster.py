@@ -264,11 +264,12 @@ def test_r7_blank_rows_at_the_end_are_ignored_and_bom_is_optional(services, tmp_
     "content, key",
     [
         ("school_code,school_name\r\n".encode("big5"), "errors.roster.missing_columns"),
-        ("學校\r\n臺北市\r\n".encode("big5"), "errors.roster.encoding"),
-        ("﻿x".encode("utf-16"), "errors.roster.encoding"),
+        ("學校\r\n臺北市\r\n".encode("big5"), "errors.roster.encoding_big5"),
+        (b"\xff\xfe" + "x".encode("utf-16-le") + b"\x00\xd8", "errors.roster.encoding_utf16"),
+        (b"\x81\xff\xfe", "errors.roster.encoding"),
         (b"", "errors.roster.empty"),
         (",".join(COLUMNS).encode() + b"\r\n", "errors.roster.no_rows"),
-        ((",".join(COLUMNS) + ",seat_no\r\n").encode(), "errors.roster.unknown_columns"),
+        ((",".join(COLUMNS) + ",seat_no\r\n").encode(), "errors.roster.no_rows"),
         ((",".join(COLUMNS) + ",level\r\n").encode(), "errors.roster.duplicate_column"),
         ((",".join(COLUMNS) + '\r\n"unclosed,x\r\n').encode(), "errors.roster.bad_csv"),
     ],
@@ -333,3 +334,102 @@ def test_r23_the_demo_roster_imports_whole(services):
         "vocational",
         "special",
     }
+
+
+# --- issue 14: imports an office can do alone ------------------------------------------------
+
+CHINESE = {
+    "school_code": "學校代碼",
+    "school_name": "學校名稱",
+    "level": "學層",
+    "class": "班級",
+    "student_id": "學生身分證字號",
+    "student_name": "學生姓名",
+    "student_email": "學生信箱",
+    "teacher_email": "導師信箱",
+    "teacher_name": "導師姓名",
+    "guardian1_name": "家長１姓名",  # full-width digits, as a Chinese input method types them
+    "guardian1_mobile": "家長1手機",
+    "guardian2_name": "家長2姓名",
+    "guardian2_mobile": "家長2手機",
+}
+
+
+def chinese_csv(path, rows, *, extra=(), encoding="utf-8-sig", delimiter=","):
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow([CHINESE[c] for c in COLUMNS] + [name for name, _ in extra])
+        for r in rows:
+            writer.writerow([r[c] for c in COLUMNS] + [value for _, value in extra])
+    return path
+
+
+def test_r26_chinese_column_headers_import_like_the_english_ones(services, tmp_path):
+    """Issue 14: an office keeps the headers of its own sheet (學校代碼, 學生身分證字號 …)."""
+    report = services.roster.import_csv(chinese_csv(tmp_path / "名冊.csv", good_rows()))
+    assert report.ok, report.problems
+    assert (report.students_added, report.guardians, report.ignored_columns) == (3, 3, ())
+    wu = Student.get(Student.id_digest == id_digest(services.ctx.keyring, ID1))
+    assert (wu.name, wu.classroom.name, wu.school.code) == ("吳三寶", "301", "353601")
+
+
+def test_r26_a_problem_names_the_column_as_the_office_wrote_it(services, tmp_path):
+    from app.services.roster import problem_line
+
+    bad = [row(guardian1_name="吳志明", guardian1_mobile="912345678")]
+    report = services.roster.import_csv(chinese_csv(tmp_path / "r.csv", bad))
+    [problem] = report.problems
+    assert (problem.column, problem.key) == ("guardian1_mobile", "errors.roster.mobile_lost_zero")
+    line = problem_line(report, problem, "zh-TW")
+    assert line.startswith("第 2 列（家長1手機）：手機號碼少了開頭的 0")
+    assert "Excel" in line and "文字" in line
+    assert "lost its leading 0" in problem.message("en")
+
+
+def test_r26_unknown_extra_columns_are_ignored_with_a_warning(services, tmp_path):
+    extra = [("座號", "7"), ("note", "x")]
+    report = services.roster.import_csv(chinese_csv(tmp_path / "r.csv", good_rows(), extra=extra))
+    assert report.ok
+    assert report.ignored_columns == ("座號", "note")
+    assert report.students_added == 3
+
+
+def test_r26_excel_unicode_text_utf16_with_tabs_imports(services, tmp_path):
+    """Excel's "Unicode text" export: UTF-16 LE with a BOM, tab-separated."""
+    path = tmp_path / "roster.txt"
+    table = [[CHINESE[c] for c in COLUMNS], *([r[c] for c in COLUMNS] for r in good_rows())]
+    text = "\r\n".join("\t".join(cells) for cells in table)
+    path.write_bytes(b"\xff\xfe" + (text + "\r\n").encode("utf-16-le"))
+    report = services.roster.import_csv(path)
+    assert report.ok, report.problems
+    assert report.students_added == 3
+    assert {s.name for s in Student.select()} == {"吳三寶", "吳大寶", "王大同"}
+
+
+def test_r26_a_big5_file_is_named_as_big5(services, tmp_path):
+    path = chinese_csv(tmp_path / "big5.csv", good_rows(), encoding="big5")
+    with pytest.raises(InvalidInput) as exc:
+        services.roster.import_csv(path)
+    assert exc.value.key == "errors.roster.encoding_big5"
+    assert "Big5 編碼" in exc.value.message("zh-TW") and "is in Big5" in exc.value.message("en")
+    assert "not UTF-8" not in exc.value.message("en")
+    assert School.select().count() == 0
+
+
+def test_r9_the_full_problem_list_is_private_and_holds_no_id_number(services, tmp_path):
+    from app.services.roster import problem_list_path, write_problem_list
+
+    ids = [with_check_digit(f"A1234{n:04d}") for n in range(30)]
+    bad = [row(student_id=i[:-1] + str((int(i[-1]) + 1) % 10)) for i in ids]
+    source = write_csv(tmp_path / "roster.csv", bad)
+    report = services.roster.import_csv(source)
+    assert len(report.problems) == 30
+    path = write_problem_list(report, source, "zh-TW")
+    assert path == problem_list_path(source) == tmp_path / "roster-problems.txt"
+    assert path.stat().st_mode & 0o777 == 0o600
+    text = path.read_text(encoding="utf-8-sig")
+    assert len(text.splitlines()) == 31 and "第 31 列（student_id）：號碼的檢查碼不對" in text
+    assert not [i for i in ids + [r["student_id"] for r in bad] if i in text or i[-6:] in text]
+    write_problem_list(report, source, "en")  # a second run replaces the list, still private
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "Row 2 (student_id)" in path.read_text(encoding="utf-8-sig")
