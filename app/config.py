@@ -132,6 +132,10 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 _RANGES: dict[str, tuple[float, float | None]] = {
     "login_wait_minutes": (0, None),
+    # Beyond these a password check takes seconds or the kiosk's memory (issue 15: 4 GiB and a
+    # parallelism of 100000 were accepted).
+    "argon2_time_cost": (1, 20),
+    "argon2_parallelism": (1, 64),
     "roster_left_grace_days": (0, None),
     "smtp_port": (1, 65535),
     "argon2_memory_kib": (8, None),
@@ -140,7 +144,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
 # Beyond this no count, duration or size makes sense, and larger ones overflow the date
 # arithmetic that uses them (a retention of 10**6 days reaches before year 1).
 NUMBER_MAX = 100_000
-_BIG_RANGES = {"argon2_memory_kib": 4 * 1024 * 1024}
+_BIG_RANGES = {"argon2_memory_kib": 1024 * 1024}  # 1 GiB
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -174,6 +178,8 @@ def _coerce(name: str, value: Any) -> Any:
 
     if kind == "tuple[str, ...]":
         return _school_codes(value, bad)
+    if kind in ("Path", "str") and isinstance(value, list | dict):
+        raise bad()  # terminal_id = ["a", "b"] is no name
     if kind in ("Path", "str") and has_control(str(value), allow_space=False):
         raise bad()  # a NUL in a path or in terminal_id would fail later, far from the cause
     try:
@@ -264,6 +270,7 @@ def load_settings(
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**{name: _coerce(name, value) for name, value in values.items()})
     _check_password_hashing(settings)
+    _check_staff_pin(settings)
     return settings
 
 
@@ -275,6 +282,26 @@ OWASP_ARGON2ID_MIN_KIB = {1: 47104, 2: 19456, 3: 12288, 4: 9216, 5: 7168}
 
 def argon2_floor_kib(time_cost: int) -> int:
     return OWASP_ARGON2ID_MIN_KIB[min(max(time_cost, 1), max(OWASP_ARGON2ID_MIN_KIB))]
+
+
+STAFF_PIN_MIN_DIGITS = 6
+
+
+def _check_staff_pin(settings: Settings) -> None:
+    """R22: the PIN that leaves a kiosk is at least six digits, and its hash is an Argon2id
+    hash (`qinzi config --hash-pin` makes one), not text that no PIN ever matches."""
+    pin = settings.staff_pin
+    if pin and (not pin.isascii() or not pin.isdigit() or len(pin) < STAFF_PIN_MIN_DIGITS):
+        raise ConfigError(
+            "errors.config.bad_value", key="staff_pin", value="***",
+            allowed=f"≥ {STAFF_PIN_MIN_DIGITS} digits",
+        )  # fmt: skip
+    hashed = settings.staff_pin_hash
+    if hashed and not hashed.startswith("$argon2id$"):
+        raise ConfigError(
+            "errors.config.bad_value", key="staff_pin_hash", value=printable(hashed[:20]),
+            allowed="$argon2id$… (qinzi config --hash-pin)",
+        )  # fmt: skip
 
 
 def _check_password_hashing(settings: Settings) -> None:

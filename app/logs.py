@@ -46,11 +46,15 @@ log = logging.getLogger(LOGGER)
 # --- redaction ------------------------------------------------------------------------------------
 
 _ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+# An ID as typed: A123456789, or with spaces or dashes between its groups (A 123 456 789).
 _ID_LIKE = re.compile(
-    rf"(?<![{_ALNUM}])[A-Za-zＡ-Ｚａ-ｚ][0-9A-Za-zＡ-Ｚａ-ｚ０-９][0-9０-９]{{8}}(?![{_ALNUM}])"
+    rf"(?<![{_ALNUM}])[A-Za-zＡ-Ｚａ-ｚ][ -]?[0-9A-Za-zＡ-Ｚａ-ｚ０-９](?:[ -]?[0-9０-９]){{8}}"
+    rf"(?![{_ALNUM}])"
 )
 _SIX_DIGITS = re.compile(r"(?<![0-9０-９])[0-9０-９]{6}(?![0-9０-９])")
-_SECRET_CONTEXT = re.compile(r"code|otp|pin\b|passw|secret|驗證碼|認證碼|密碼", re.IGNORECASE)
+_SECRET_CONTEXT = re.compile(
+    r"code|otp|pin\b|passw|secret|verif|invit|token|驗證|認證碼|密碼|邀請", re.IGNORECASE
+)
 _KEY_VALUE = re.compile(r"(?i)\b(password|passwd|pwd|pin|secret|token)(\s*[=:]\s*)[^\s,;'\"]+")
 # A database role before host:port/ is not an address: the log names the database it used.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?![A-Za-z0-9.-]*:\d+/)")
@@ -58,7 +62,7 @@ _MOBILE = re.compile(r"(?<![0-9])(?:\+886[ -]?|0)9[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9
 
 
 def _mask_id_like(match: re.Match[str]) -> str:
-    normalized = normalize_id(match.group())
+    normalized = normalize_id(re.sub(r"[ -]", "", match.group()))
     return mask_id(normalized) if check_id(normalized).reason != "format" else match.group()
 
 

@@ -101,11 +101,11 @@ def test_r26_good_values_of_every_kind_still_load(tmp_path):
 
 def test_config_shows_the_settings_in_force_without_secrets(tmp_path, capsys):
     path = tmp_path / "config.toml"
-    path.write_text('staff_pin = "4321"\n[smtp]\npassword = "s3cret"\nport = 587\n')
+    path.write_text('staff_pin = "864321"\n[smtp]\npassword = "s3cret"\nport = 587\n')
     code, out, _ = run(capsys, "--lang", "en", "--config", str(path), "config")
     assert code == 0
     assert "smtp_port = 587" in out
-    assert "4321" not in out and "s3cret" not in out
+    assert "864321" not in out and "s3cret" not in out
     assert out.count(t("config.hidden", "en")) == 2
 
 
@@ -174,10 +174,11 @@ def test_every_setting_can_come_from_the_environment(tmp_path):
     from app.config import load_settings
 
     cfg = tmp_path / "config.toml"
-    cfg.write_text('staff_pin = "1111"\n[smtp]\nhost = "from-file"\nport = 25\n')
-    env = {"QINZI_STAFF_PIN": "2468", "QINZI_SMTP_HOST": "relay.example", "QINZI_SMTP_PORT": "587",
-           "QINZI_CODE_TTL_MINUTES": "10", "QINZI_AUTO_APPROVE_ROSTER_MATCH": "true"}  # fmt: skip
+    cfg.write_text('staff_pin = "111111"\n[smtp]\nhost = "from-file"\nport = 25\n')
+    env = {"QINZI_STAFF_PIN": "246802", "QINZI_SMTP_HOST": "relay.example",
+           "QINZI_SMTP_PORT": "587", "QINZI_CODE_TTL_MINUTES": "10",
+           "QINZI_AUTO_APPROVE_ROSTER_MATCH": "true"}  # fmt: skip
     s = load_settings(cfg, env=env)
-    assert (s.staff_pin, s.smtp_host, s.smtp_port) == ("2468", "relay.example", 587)
+    assert (s.staff_pin, s.smtp_host, s.smtp_port) == ("246802", "relay.example", 587)
     assert s.code_ttl_minutes == 10 and s.auto_approve_roster_match is True
     assert load_settings(cfg, env=env, smtp_host="flag.example").smtp_host == "flag.example"

@@ -142,3 +142,30 @@ def test_r40_a_damaged_key_file_is_one_line(tmp_path, capsys, school_db):
     code, out, err = run(capsys, "--lang", "en", *school_db, "check")
     assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
     assert "secret.key" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [('staff_pin = "1"\n', "staff_pin"),
+     ('[staff]\npin_hash = "notahash"\n', "staff_pin_hash"),
+     ('terminal_id = ["a", "b"]\n', "terminal_id"),
+     ("[argon2]\nmemory_kib = 4194304\n", "argon2_memory_kib"),
+     ("[argon2]\nparallelism = 100000\n", "argon2_parallelism")],
+)  # fmt: skip
+def test_r22_r20_config_refuses_values_that_would_fail_later(tmp_path, capsys, text, key):
+    """Issue 15: each of these was accepted; each now stops every command with one line that
+    names the setting (a PIN is never echoed)."""
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    code, out, err = run(capsys, "--lang", "en", "--config", str(config), "config")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert f'"{key}"' in err and '"1"' not in err
+
+
+def test_r9_the_log_masks_a_spaced_id_and_a_code_after_verification():
+    from app.logs import redact
+
+    assert redact("lookup A 123 456 789 failed") == "lookup A123****** failed"
+    assert redact("verification 123456 sent") == "verification ****** sent"
+    assert redact("邀請碼 459089") == "邀請碼 ******"
+    assert redact("roster of 206 rows, order 123456") == "roster of 206 rows, order 123456"
