@@ -49,6 +49,9 @@ class Settings:
     lookup_failures_per_session: int = 5
     privacy_statement_version: str = "2026-09"
     auto_approve_roster_match: bool = False
+    # The seed asks for the signed paper form: with this on, no application is approved before
+    # its paper was marked received (a config file's `[review] require_paper_form = true`).
+    review_require_paper_form: bool = False
 
     # Accounts (R19, R20).
     initial_password: str = "id_last6"  # or "random": sent in the approval e-mail (NIST)
