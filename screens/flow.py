@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from screens.contact import ContactScreen
     from screens.parent import ParentScreen
     from screens.progress import ProgressScreen
+    from screens.review.detail import DetailScreen
     from screens.review.login import StaffLoginScreen
     from screens.review.queue import QueueScreen
     from screens.student import StudentScreen
@@ -80,6 +81,7 @@ ROUTES: dict[str, Route] = {
     "detail": Route("screens.review.detail", "DetailScreen"),
     "unbind": Route("screens.review.unbind", "UnbindScreen"),
     "audit": Route("screens.review.audit", "AuditScreen"),
+    "unbound": Route("screens.review.unbound", "UnboundScreen"),
 }
 # The terminal's own questions (R22), imported when first asked like the screens above.
 DIALOGS: dict[str, Route] = {
@@ -291,6 +293,14 @@ class Flow:
 
     def on_queue_screen_open_audit(self, _: QueueScreen.OpenAudit) -> None:
         self.show("audit")
+
+    def on_queue_screen_open_unbound(self, _: QueueScreen.OpenUnbound) -> None:
+        self.show("unbound")
+
+    def on_detail_screen_open_next(self, message: DetailScreen.OpenNext) -> None:
+        """Approve and open next: the next application takes the decided one's place, so Esc
+        still goes back to the queue."""
+        self.swap("detail", message.number)
 
     # --- the terminal's own questions (R22) -------------------------------------------------------
 
