@@ -14,7 +14,11 @@ from app.models import AuditEvent, Binding, OutboxMessage, Status, Student
 from app.services.reports import list_applications, parse_status
 from app.services.staff import StaffIdentity
 from tests.factories import submit_application
-from tests.unit.test_forms import page_texts
+from tests.unit.test_forms import (
+    cli_db,  # noqa: F401 - a fixture
+    page_texts,
+    run,
+)
 
 
 @pytest.fixture
@@ -216,3 +220,34 @@ def test_r18_approve_and_open_next_offers_the_oldest_pending_of_the_own_classes(
 def test_cli_statuses_follow_the_seed_words():
     assert [parse_status(w) for w in ("申請", "認證", "不通過", "approved")] == [
         Status.PENDING, Status.APPROVED, Status.REJECTED, Status.APPROVED]  # fmt: skip
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_cli_letters_unbound_prints_just_the_students_not_yet_bound(cli_db, tmp_path, capsys):  # noqa: F811
+    """wu applied, wu2 is bound: of 301 only Ali Chen gets a letter."""
+    base, _, _ = cli_db
+    out_file = tmp_path / "letters.pdf"
+    code, _, _ = run(capsys, "letters", "--school", "E001", "--class", "301", "--unbound",
+                       "-o", str(out_file), *base)  # fmt: skip
+    assert code == 0
+    [text] = page_texts(out_file.read_bytes())
+    assert "A** C***" in text
+
+
+def test_cli_applications_shows_and_filters_by_the_seed_words(cli_db, capsys):  # noqa: F811
+    base, pending, approved = cli_db
+    code, out, _ = run(capsys, "applications", "--status", "認證", *base)
+    assert code == 0 and approved in out and pending not in out and "認證" in out
+    code, out, _ = run(capsys, "applications", "--status", "申請", *base)
+    assert code == 0 and pending in out and approved not in out
+
+
+def test_config_file_review_require_paper_form(tmp_path):
+    from app.config import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text("[review]\nrequire_paper_form = true\n")
+    assert load_settings(config, env={}).review_require_paper_form is True
+    assert load_settings(None, env={}).review_require_paper_form is False
