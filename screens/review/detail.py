@@ -18,11 +18,11 @@ from textual.widgets import Button, Input, Select, Static
 from app.errors import InvalidInput, QinziError, RuleRefused
 from app.models import Status
 from app.services.review_views import ApplicationDetail, BindingState, Decision
-from app.services.unbinding import END_REASONS
 from app.tui import FlowMessage
 from screens.base import Place
 from screens.review.base import Fact, ReviewScreen, fact, local
 from screens.widgets.confirm import Confirm
+from screens.widgets.end_binding import EndBinding, binding_line
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton, TCheckbox
 
@@ -81,12 +81,7 @@ class DetailScreen(ReviewScreen):
                               variant="success")  # fmt: skip
                 yield TButton("label.staff.reject", id="reject", variant="error")
                 yield TButton("label.staff.paper", id="paper")
-        with Vertical(id="ending"):
-            yield T("label.review_day.end_title", classes="side-title")
-            yield Field("end_reason", "label.review_day.end_reason",
-                        Select([], id="end-reason", compact=True))  # fmt: skip
-            with Horizontal(classes="actions"):
-                yield TButton("label.review_day.end_button", id="end", variant="error")
+        yield EndBinding(id="ending")
 
     def setup(self) -> None:
         self.query_one("#documents").display = False
@@ -101,9 +96,6 @@ class DetailScreen(ReviewScreen):
         preset = self.query_one("#reason-preset", Select)
         preset.set_options([(tr(f"label.staff.reason_short_{k}"), k) for k in REASONS])
         preset.prompt = tr("label.staff.reason_pick")
-        ending = self.query_one("#end-reason", Select)
-        ending.set_options([(tr(f"label.review_day.end_reason_{k}"), k) for k in END_REASONS])
-        ending.prompt = tr("label.review_day.end_reason_pick")
         self.query_one("#reason", Input).placeholder = tr("label.staff.reason_placeholder")
         if self.detail is not None:
             self.show(self.detail)
@@ -193,18 +185,7 @@ class DetailScreen(ReviewScreen):
         """R35: whether the approval's binding is live, or who ended it, when and why."""
         if b is None:
             return []
-        tr = self.tr
-        if b.active:
-            return [("label.review_day.f_binding", tr("label.review_day.binding_active"), "ok")]
-        reason = tr(f"label.review_day.end_reason_{b.end_reason}") if b.end_reason else ""
-        when = local(b.ended_at)
-        if b.ended_by:
-            text = tr("label.review_day.binding_ended", when=when, who=b.ended_by, reason=reason)
-        elif b.end_reason:
-            text = tr("label.review_day.binding_ended_system", when=when, reason=reason)
-        else:
-            text = tr("label.review_day.binding_ended_by_parent", when=when)
-        return [("label.review_day.f_binding", text, "bad")]
+        return [("label.review_day.f_binding", *binding_line(self.tr, b, local(b.ended_at)))]
 
     def roster_facts(self, d: ApplicationDetail) -> list[Fact]:
         tr = self.tr
@@ -257,9 +238,6 @@ class DetailScreen(ReviewScreen):
     def approve_next_pressed(self) -> None:
         self.action_approve(True)
 
-    @on(Button.Pressed, "#end")
-    def end_pressed(self) -> None:
-        self.action_end_binding()
 
     @on(Button.Pressed, "#reject")
     @on(Input.Submitted, "#reason")
@@ -325,16 +303,14 @@ class DetailScreen(ReviewScreen):
     # --- ending the binding (R35) ---------------------------------------------------------------
 
     def action_end_binding(self) -> None:
-        d = self.detail
-        if d is None or self.check_action("end_binding", ()) is not True:
+        if self.check_action("end_binding", ()) is True:
+            self.query_one(EndBinding).submit()
+
+    @on(EndBinding.Chosen)
+    def end_chosen(self, message: EndBinding.Chosen) -> None:
+        if self.check_action("end_binding", ()) is not True:
             return
-        self.clear_errors()
-        reason = self.query_one("#end-reason", Select).value
-        if not isinstance(reason, str):
-            self.show_error(InvalidInput("errors.review_day.end_reason_invalid",
-                                         field="end_reason"))  # fmt: skip
-            self.query_one("#end-reason").focus()
-            return
+        reason = message.reason
         text = self.tr(f"label.review_day.end_reason_{reason}")
         confirm = Confirm("label.review_day.end_confirm", "label.review_day.end_yes",
                           reason=text, **self.who())  # fmt: skip
