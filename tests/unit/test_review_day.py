@@ -251,3 +251,30 @@ def test_config_file_review_require_paper_form(tmp_path):
     config.write_text("[review]\nrequire_paper_form = true\n")
     assert load_settings(config, env={}).review_require_paper_form is True
     assert load_settings(None, env={}).review_require_paper_form is False
+
+
+def test_r35_the_binding_ended_mail_goes_out_over_smtp(settings, clock, keyring):
+    """R35 through the real path: the outbox hands the mail to an SMTP relay (aiosmtpd)."""
+    from app.services import build_services
+    from tests.factories import make_roster
+    from tests.smtp_server import Inbox, start_server
+
+    inbox = Inbox()
+    controller = start_server(inbox)
+    mail_settings = settings.replace(mail_transport="smtp", mail_from="office@school.example",
+                                     smtp_host="127.0.0.1", smtp_port=controller.port)  # fmt: skip
+    svc = build_services(mail_settings, clock=clock, keyring=keyring)
+    try:
+        roster = make_roster(svc)
+        lee = StaffIdentity.of(roster.teachers["lee"])
+        [done] = submit_application(svc, roster, ("wu",))
+        svc.review.approve(lee, done.number)
+        svc.unbinding.end(lee, done.number, "mistaken_approval")
+        [mail] = [m for m in inbox.messages if m["Subject"] == "親子綁定已由學校結束"]
+        assert mail["To"] == "father@home.example"
+        body = mail.get_content()
+        assert "誤核" in body and "吳*寶" in body and "臺北市大安區和平國小" in body
+        assert OutboxMessage.get(OutboxMessage.purpose == "binding_ended").status == "sent"
+    finally:
+        svc.close()
+        controller.stop()
