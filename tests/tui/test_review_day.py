@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import Select
 
 from app.models import AuditEvent, Binding
+from app.services.staff import StaffIdentity
 from screens.review.detail import DetailScreen
 from screens.review.queue import QueueScreen
 from screens.review.unbound import UnboundScreen
@@ -192,3 +193,23 @@ async def test_r9_r18_the_not_yet_bound_list_and_its_csv(services, roster, appli
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_r9_r33_school_it_lists_every_class_masked_and_picks_one(services, roster, applied):
+    """Every student of 和平國小 has applied; once two are rejected, school IT finds them in
+    the list, masked (R9), of every class of its school, or of the class it picks."""
+    app = review_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "it")
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UnboundScreen)
+        assert rows(app) == []  # everyone of 和平國小 has an application waiting
+        services.review.reject(StaffIdentity.of(roster.teachers["ho"]), applied["chen"], "請補正")
+        services.review.reject(StaffIdentity.of(roster.teachers["lee"]), applied["ali"], "請補正")
+        await pilot.press("r")
+        await settle(pilot)
+        assert [(r[0], r[1]) for r in rows(app)] == [("301", "A** C***"), ("302", "陳*明")]
+        app.screen.query_one("#unbound-class", Select).value = roster.classrooms["E001-302"].id
+        await settle(pilot)
+        assert [(r[0], r[1]) for r in rows(app)] == [("302", "陳*明")]
