@@ -171,7 +171,9 @@ def cmd_form(args: argparse.Namespace, out: Output) -> int:
 def cmd_letters(args: argparse.Namespace, out: Output) -> int:
     services = make_services(args)
     try:
-        pdf = services.forms.letters(args.school, args.class_name, lang=out.lang)
+        pdf = services.forms.letters(
+            args.school, args.class_name, lang=out.lang, unbound_only=args.unbound
+        )
     finally:
         services.close()
     return _write_pdf(Path(args.output), pdf, out)
@@ -278,6 +280,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     p = command("letters", "letters")
     p.add_argument("--school", metavar="CODE", required=True, help=h("school"))
     p.add_argument("--class", dest="class_name", metavar="NAME", help=h("class_name"))
+    p.add_argument("--unbound", action="store_true", help=h("unbound"))
     p.add_argument("-o", "--output", metavar="FILE.pdf", required=True, help=h("output"))
     p.set_defaults(handler=cmd_letters)
 

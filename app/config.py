@@ -49,6 +49,9 @@ class Settings:
     lookup_failures_per_session: int = 5
     privacy_statement_version: str = "2026-09"
     auto_approve_roster_match: bool = False
+    # The seed asks for the signed paper form: with this on, no application is approved before
+    # its paper was marked received (a config file's `[review] require_paper_form = true`).
+    review_require_paper_form: bool = False
 
     # Review (R33): the schools (their codes, or "*" for all) where school IT may decide
     # applications as well as the homeroom teacher; `[review] it_may_decide = true` is "*".

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from screens.contact import ContactScreen
     from screens.parent import ParentScreen
     from screens.progress import ProgressScreen
+    from screens.review.detail import DetailScreen
     from screens.review.invitation import InvitationScreen
     from screens.review.login import StaffLoginScreen
     from screens.review.queue import QueueScreen
@@ -86,6 +87,7 @@ ROUTES: dict[str, Route] = {
     "staff-invitation": Route("screens.review.invitation", "InvitationScreen"),
     "staff-password": Route("screens.review.staff_password", "StaffPasswordScreen", back=False),
     "staff-admin": Route("screens.review.staff_admin", "StaffAdminScreen"),
+    "unbound": Route("screens.review.unbound", "UnboundScreen"),
 }
 # The terminal's own questions (R22), imported when first asked like the screens above.
 DIALOGS: dict[str, Route] = {
@@ -315,6 +317,13 @@ class Flow:
 
     def on_queue_screen_open_staff(self, _: QueueScreen.OpenStaff) -> None:
         self.show("staff-admin")
+    def on_queue_screen_open_unbound(self, _: QueueScreen.OpenUnbound) -> None:
+        self.show("unbound")
+
+    def on_detail_screen_open_next(self, message: DetailScreen.OpenNext) -> None:
+        """Approve and open next: the next application takes the decided one's place, so Esc
+        still goes back to the queue."""
+        self.swap("detail", message.number)
 
     # --- the terminal's own questions (R22) -------------------------------------------------------
 

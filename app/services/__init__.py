@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from app.services.staff_accounts import StaffAccountService
     from app.services.transports import Transport
     from app.services.unbinding import UnbindingService
+    from app.services.unbound import UnboundService
     from app.services.verification import VerificationService
 
 
@@ -87,6 +88,12 @@ class Services:
         from app.services.unbinding import UnbindingService
 
         return UnbindingService(self.ctx)
+
+    @cached_property
+    def unbound(self) -> UnboundService:
+        from app.services.unbound import UnboundService
+
+        return UnboundService(self.ctx)
 
     @cached_property
     def audit_log(self) -> AuditLogService:

@@ -33,6 +33,14 @@ def ensure_pending(app: Application) -> None:
         raise Conflict("errors.review.already_decided", field="number")
 
 
+def ensure_paper(app: Application, required: bool) -> None:
+    """The seed's signed paper form (簽名切結) as a condition of approval, where the school's
+    `require_paper_form` asks for it: every way of approving (the teacher's, bulk, automatic)
+    waits until the paper was marked received. Off by default."""
+    if required and app.paper_received_at is None:
+        raise RuleRefused("errors.review_day.paper_required", field="paper", number=app.number)
+
+
 class Approver:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -50,6 +58,7 @@ class Approver:
         with self.ctx.transaction(*sorted(keys)):
             app = Application.get_by_id(app.id)
             ensure_pending(app)
+            ensure_paper(app, self.ctx.settings.review_require_paper_form)
             now = self.ctx.clock()
             account = Account.get_or_none(Account.id_digest == app.parent_id_digest)
             password = None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from app.errors import InvalidInput
+from app.i18n import LANGUAGES, t
 from app.identity import mask_name
 from app.models import Application, Classroom, School, Status, Student
 
@@ -39,10 +40,14 @@ class ApplicationRow:
 
 
 def parse_status(value: str | None) -> Status | None:
+    """A status code (pending …) or its word in any catalog language: the seed's 申請 / 認證 /
+    不通過, as the queue and the table show them, are accepted as typed."""
     if value is None or value == "":
         return None
+    text = value.strip().lower()
+    words = {t(f"cli.status.{s}", lang).lower(): s for s in Status for lang in LANGUAGES}
     try:
-        return Status(value.strip().lower())
+        return words.get(text) or Status(text)
     except ValueError:
         raise InvalidInput(
             "errors.reports.unknown_status",

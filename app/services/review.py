@@ -15,6 +15,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleRefused
 from app.identity import mask_name, national_mobile
 from app.models import (
     Application,
+    Binding,
     Channel,
     Classroom,
     RosterGuardian,
@@ -32,13 +33,21 @@ from app.services.numbers import parse_number
 from app.services.paging import page_bounds
 from app.services.review_views import (
     ApplicationDetail,
+    BindingState,
     Decision,
     GuardianOnFile,
     QueuePage,
     QueueRow,
     RosterRecord,
 )
-from app.services.staff import StaffIdentity, current, may_decide, may_see, scope
+from app.services.staff import (
+    StaffIdentity,
+    current,
+    may_decide,
+    may_see,
+    scope,
+    shown_student_name,
+)
 from app.text import drop_control, refuse_control
 
 REASON_MAX = 200
@@ -69,6 +78,32 @@ def roster_record(app: Application) -> RosterRecord:
         school_matches=student.school_id == app.school_id,
         classroom_matches=student.classroom_id == app.classroom_id,
         level_matches=school.level == app.level,
+    )
+
+
+def binding_state(app: Application) -> BindingState | None:
+    """The binding the approval of `app` made: the live one if there is one, else the latest
+    that ended (R29, R34, R35). None before approval."""
+    if app.status != Status.APPROVED or app.account_id is None:
+        return None
+    binding = (
+        Binding.select()
+        .where(
+            (Binding.application == app.id)
+            | ((Binding.account == app.account_id) & (Binding.student == app.student_id))
+        )
+        .order_by(Binding.removed_at.is_null(False), Binding.removed_at.desc(), Binding.id.desc())
+        .first()
+    )
+    if binding is None:
+        return None
+    ender = Teacher.get_or_none(Teacher.id == binding.ended_by_id) if binding.ended_by_id else None
+    return BindingState(
+        binding_id=binding.id,
+        active=binding.removed_at is None,
+        ended_at=binding.removed_at,
+        ended_by=ender.name if ender else None,
+        end_reason=binding.end_reason,
     )
 
 
@@ -162,7 +197,7 @@ class ReviewService:
         order = SORTS[sort].desc() if descending else SORTS[sort].asc()
         tiebreak = Application.id.desc() if descending else Application.id.asc()
         query = (
-            Application.select(Application, Student.name, Classroom.name)
+            Application.select(Application, Student.name, Classroom.id, Classroom.name)
             .join(Student, on=Application.student == Student.id)
             .switch(Application)
             .join(Classroom, on=Application.classroom == Classroom.id)
@@ -174,6 +209,7 @@ class ReviewService:
             QueueRow(
                 number=a.number,
                 student_name_masked=mask_name(a.student.name),
+                student_name_shown=shown_student_name(staff, a.classroom.id, a.student.name),
                 classroom_name=a.classroom.name,
                 parent_name_masked=mask_name(a.parent_name),
                 relationship=a.relationship,
@@ -239,7 +275,25 @@ class ReviewService:
             reject_reason=app.reject_reason,
             roster=roster_record(app),
             may_decide=self._may_decide(staff, app),
+            paper_required=self.ctx.settings.review_require_paper_form,
+            binding=binding_state(app),
         )
+
+    def next_pending(self, staff: StaffIdentity, after: str) -> str | None:
+        """The application to open after deciding `after` ("approve and open next"): the pending
+        one of this staff member's scope that has waited longest, or None when none is left."""
+        query = (
+            Application.select(Application.number)
+            .where(
+                scope(staff),
+                Application.status == Status.PENDING,
+                Application.number != (parse_number(after) or ""),
+            )
+            .order_by(Application.submitted_at, Application.id)
+            .limit(1)
+        )
+        row = query.first()
+        return row.number if row else None
 
     def find(self, staff: StaffIdentity, raw_number: str) -> ApplicationDetail:
         """A number typed by hand or by a USB QR scanner, under the same authorisation."""
@@ -269,6 +323,8 @@ class ReviewService:
             return False
         if application.status != Status.PENDING or required_documents(application.relationship):
             return False
+        if self.ctx.settings.review_require_paper_form and application.paper_received_at is None:
+            return False  # the paper comes later, to the teacher
         self._approver.approve(application, SYSTEM, None, False)
         return True
 

@@ -23,6 +23,9 @@ class QueueRow:
     paper_received: bool
     submitted_at: datetime
     documents_checked: bool = False  # R27: a guardian's papers were seen (bulk may approve it)
+    # The name as this staff member's list shows it: full for the class's homeroom teacher,
+    # masked for everyone else (staff.sees_full_names).
+    student_name_shown: str = ""
 
     @property
     def bulk_approvable(self) -> bool:
@@ -100,7 +103,20 @@ class ApplicationDetail:
     decided_automatically: bool
     reject_reason: str | None
     roster: RosterRecord | None = None
+    paper_required: bool = False  # the school's `require_paper_form`: no approval without it
+    binding: BindingState | None = None  # an approved application's binding, live or ended (R35)
     may_decide: bool = True  # R33: false for school IT where teachers alone decide
+
+
+@dataclass(frozen=True)
+class BindingState:
+    """The binding an approval made, as staff see it: live, or ended by whom, when and why."""
+
+    binding_id: int
+    active: bool
+    ended_at: datetime | None = None
+    ended_by: str | None = None  # the staff member's name; None for a parent's own unbinding
+    end_reason: str | None = None  # an END_REASONS code (R35), or "left" (R34)
 
 
 @dataclass(frozen=True)
@@ -121,3 +137,4 @@ class UnbindRow:
     requested_at: datetime
     student_name_masked: str  # for list rows (R9); the full name is for the request's page
     status: str
+    student_name_shown: str = ""  # as this staff member's list shows it (staff.sees_full_names)

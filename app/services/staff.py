@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from peewee import Expression, Field
 
 from app.errors import SessionEnded
+from app.identity import mask_name
 from app.models import Application, Classroom, School, Teacher, TeacherClassroom
 
 if TYPE_CHECKING:
@@ -127,6 +128,21 @@ def may_decide(
         return False
     code = School.select(School.code).where(School.id == school_id).scalar()
     return school_switch(it_may_decide, code or "")
+def sees_full_names(staff: StaffIdentity, classroom_id: int) -> bool:
+    """R9 beside R18/R33: whose list rows show a student's full name. The class's own homeroom
+    teacher does: they know the children, and two 張*彥 in one class queue are two different
+    children they must tell apart. Everyone else sees list rows masked (吳*寶) as R9 asks:
+    another class's teacher, and school IT too. IT manages the whole school's records (R33) but
+    is responsible for no class's children, and decides only where the school allows it; the
+    application's own page, opened one at a time under `may_see`, still shows IT the full name
+    to compare with the paper form. An IT person who is also a homeroom teacher sees their own
+    class in full. Parents' names and contacts stay masked in lists for everyone (R9)."""
+    return classroom_id in staff.classroom_ids
+
+
+def shown_student_name(staff: StaffIdentity, classroom_id: int, name: str) -> str:
+    """A student's name as a list row shows it to this staff member (see `sees_full_names`)."""
+    return name if sees_full_names(staff, classroom_id) else mask_name(name)
 
 
 class StaffService:

@@ -1,22 +1,38 @@
 """Unbinding (解除綁定, R29), both sides: a logged-in parent asks to remove a binding, and the
-homeroom teacher or school IT confirms or declines it; the parent is told either way.
+homeroom teacher or school IT confirms or declines it; the parent is told either way. And staff
+ending a binding on their own (R35): a custody order, a mistaken approval.
 
 Staff see and decide only the requests of students they may see (R18), listed a page at a time
 like the queue, oldest first since those have waited longest."""
 
 from __future__ import annotations
 
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.i18n import t
 from app.identity import mask_email, mask_name
-from app.models import Account, Binding, Channel, Classroom, Status, Student, UnbindRequest
+from app.models import (
+    Account,
+    Application,
+    Binding,
+    Channel,
+    Classroom,
+    Status,
+    Student,
+    UnbindRequest,
+)
 from app.services.audit import account_actor, teacher_actor
 from app.services.context import Context
+from app.services.numbers import parse_number
 from app.services.paging import Page, page_bounds
 from app.services.review_views import UnbindRow
-from app.services.staff import StaffIdentity, may_see, scope
+from app.services.staff import StaffIdentity, may_see, scope, shown_student_name
+
+# R35: why staff end a binding. Codes, so the audit names why without personal data, the
+# parent's e-mail says it in their language, and Binding.end_reason reads like R34's "left".
+END_REASONS = ("custody_order", "mistaken_approval", "not_guardian", "other")
 
 
-def _row(r: UnbindRequest) -> UnbindRow:
+def _row(r: UnbindRequest, staff: StaffIdentity | None = None) -> UnbindRow:
     student = r.binding.student
     return UnbindRow(
         request_id=r.id,
@@ -28,6 +44,11 @@ def _row(r: UnbindRequest) -> UnbindRow:
         requested_at=r.requested_at,
         student_name_masked=mask_name(student.name),
         status=r.status,
+        student_name_shown=(
+            shown_student_name(staff, student.classroom_id, student.name)
+            if staff
+            else mask_name(student.name)
+        ),
     )
 
 
@@ -93,7 +114,7 @@ class UnbindingService:
             .order_by(UnbindRequest.requested_at, UnbindRequest.id)
             .paginate(page, page_size)
         )
-        rows = [_row(r) for r in query]
+        rows = [_row(r, staff) for r in query]
         return Page(rows, self._pending(staff).count(), page, page_size)
 
     def _authorized(self, staff: StaffIdentity, request_id: int) -> UnbindRequest:
@@ -107,7 +128,7 @@ class UnbindingService:
 
     def get(self, staff: StaffIdentity, request_id: int) -> UnbindRow:
         """One request, decided or not, under the same check as deciding it."""
-        return _row(self._authorized(staff, request_id))
+        return _row(self._authorized(staff, request_id), staff)
 
     def decide(self, staff: StaffIdentity, request_id: int, confirm: bool) -> str:
         """Confirmed, the binding ends (removed_at, kept for the record); either way the parent
@@ -142,3 +163,67 @@ class UnbindingService:
                 f"binding:{binding.id}",
             )
         return status
+
+    # --- staff end a binding (R35) ------------------------------------------------------------
+
+    def end(self, staff: StaffIdentity, number: str, reason: str) -> int:
+        """R35: the homeroom teacher or school IT ends the binding an approved application made,
+        with one of END_REASONS. One transaction: the binding ends (kept, with who and why), a
+        parent's pending request for it is settled, the parent is told by e-mail, and the audit
+        names the staff member and the reason code. Returns the binding's id."""
+        if reason not in END_REASONS:
+            raise InvalidInput("errors.review_day.end_reason_invalid", field="end_reason")
+        parsed = parse_number(number or "")
+        if parsed is None:
+            raise InvalidInput("errors.review.number_invalid", field="number")
+        app = Application.get_or_none(Application.number == parsed)
+        if app is None:
+            raise NotFound("errors.review.not_found", field="number")
+        if not may_see(staff, app.school_id, app.classroom_id):
+            raise Forbidden(field="number")
+        with self.ctx.transaction(f"application:{app.number}"):
+            binding = (
+                Binding.select()
+                .where(
+                    (Binding.application == app.id)
+                    | ((Binding.account == app.account_id) & (Binding.student == app.student_id)),
+                    Binding.removed_at.is_null(),
+                )
+                .first()
+                if app.status == Status.APPROVED and app.account_id is not None
+                else None
+            )
+            if binding is None:
+                raise Conflict("errors.review_day.not_bound", field="end_reason")
+            now = self.ctx.clock()
+            changed = (
+                Binding.update(removed_at=now, ended_by=staff.teacher_id, end_reason=reason)
+                .where(Binding.id == binding.id, Binding.removed_at.is_null())
+                .execute()
+            )
+            if not changed:
+                raise Conflict("errors.review_day.not_bound", field="end_reason")
+            UnbindRequest.update(
+                status=Status.APPROVED, decided_by=staff.teacher_id, decided_at=now
+            ).where(
+                UnbindRequest.binding == binding.id, UnbindRequest.status == Status.PENDING
+            ).execute()
+            account = binding.account
+            self.ctx.outbox.notify(
+                Channel.EMAIL,
+                account.email,
+                "binding_ended",
+                account.lang,
+                student=mask_name(binding.student.name),
+                school=binding.student.school.name,
+                reason=t(f"label.review_day.end_reason_{reason}", account.lang),
+            )
+            self.ctx.audit.record(
+                teacher_actor(staff.teacher_id),
+                "binding.ended",
+                f"binding:{binding.id}",
+                application=app.number,
+                reason=reason,
+                role=staff.role,
+            )
+        return binding.id

@@ -42,7 +42,7 @@ class BulkConfirm(Dialog[bool]):
             yield T("label.staff.bulk_confirm", id="bulk-question", count=n)
             with VerticalScroll(id="bulk-rows"):
                 for r in self.rows[:SHOWN]:
-                    yield T("label.staff.bulk_row", number=r.number, student=r.student_name_masked,
+                    yield T("label.staff.bulk_row", number=r.number, student=r.student_name_shown,
                             classroom=r.classroom_name, parent=r.parent_name_masked)  # fmt: skip
                 if n > SHOWN:
                     yield T("label.staff.bulk_more", count=n - SHOWN, classes="muted")

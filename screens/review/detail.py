@@ -1,9 +1,13 @@
 """One application beside the roster's record (R18, R28): what matches is marked ✓, what does not
 ✗, in colour and in words. A guardian's application lists the papers to see (R27). Approve (R19),
-or reject with a reason picked from a list or typed; each asks first, naming the student and the
-applicant. A decided application is read-only."""
+or approve and open the next one waiting, or reject with a reason picked from a list or typed;
+each asks first, naming the student and the applicant, and approving warns when the signed paper
+form has not arrived (where the school requires it, approval waits for it). A decided
+application is read-only, except that staff can end the binding an approval made (R35)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,10 +17,12 @@ from textual.widgets import Button, Input, Select, Static
 
 from app.errors import InvalidInput, QinziError, RuleRefused
 from app.models import Status
-from app.services.review_views import ApplicationDetail, Decision
+from app.services.review_views import ApplicationDetail, BindingState, Decision
+from app.tui import FlowMessage
 from screens.base import Place
 from screens.review.base import Fact, ReviewScreen, fact, local
 from screens.widgets.confirm import Confirm
+from screens.widgets.end_binding import EndBinding, binding_line
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton, TCheckbox
 
@@ -27,10 +33,18 @@ WITHDRAWN = (Status.CANCELLED, Status.VOIDED)
 class DetailScreen(ReviewScreen):
     BINDINGS = [
         Binding("a", "approve", "label.staff.key_approve", id="approve"),
+        Binding("n", "approve(True)", "label.review_day.key_approve_next", id="approve-next"),
         Binding("r", "reject", "label.staff.key_reject", id="reject"),
         Binding("p", "paper", "label.staff.key_paper", id="paper"),
+        Binding("e", "end_binding", "label.review_day.key_end_binding", id="end-binding"),
         Binding("escape", "back", "label.key_back", id="back"),
     ]
+
+    @dataclass
+    class OpenNext(FlowMessage):
+        """Approved; the next application waiting for this staff member is `number`."""
+
+        number: str
 
     def __init__(self, place: Place, number: str, detail: ApplicationDetail | None = None) -> None:
         super().__init__(place)
@@ -61,15 +75,20 @@ class DetailScreen(ReviewScreen):
                 Input(id="reason", compact=True, max_length=200),
                 hint_key="label.staff.reason_hint",
             )
+            yield T("label.review_day.paper_required_hint", id="paper-required", classes="muted")
             with Horizontal(classes="actions"):
                 yield TButton("label.staff.approve", id="approve", variant="success")
+                yield TButton("label.review_day.approve_next", id="approve-next",
+                              variant="success")  # fmt: skip
                 yield TButton("label.staff.reject", id="reject", variant="error")
                 yield TButton("label.staff.paper", id="paper")
+        yield EndBinding(id="ending")
 
     def setup(self) -> None:
         self.query_one("#documents").display = False
         self.query_one("#decision").display = False
         self.query_one("#it-may-not-decide").display = False
+        self.query_one("#ending").display = False
         self.watch(self.app, "lang", self._relabel)
         if self.detail is None:
             self.load()
@@ -114,6 +133,8 @@ class DetailScreen(ReviewScreen):
         box.disabled = not pending or d.documents_checked
         self.query_one("#decision").display = pending and d.may_decide
         self.query_one("#it-may-not-decide").display = pending and not d.may_decide
+        self.query_one("#paper-required").display = pending and d.paper_required
+        self.query_one("#ending").display = self.check_action("end_binding", ()) is True
         self.query_one("#paper").display = self.check_action("paper", ()) is True
         self.refresh_bindings()
 
@@ -160,7 +181,14 @@ class DetailScreen(ReviewScreen):
                                         when=local(d.signed_at)),
              "ok" if d.content_intact else "bad"),
             ("label.staff.f_paper", paper, "ok" if d.paper_received_at else ""),
+            *self.binding_facts(d.binding),
         ]  # fmt: skip
+
+    def binding_facts(self, b: BindingState | None) -> list[Fact]:
+        """R35: whether the approval's binding is live, or who ended it, when and why."""
+        if b is None:
+            return []
+        return [("label.review_day.f_binding", *binding_line(self.tr, b, local(b.ended_at)))]
 
     def roster_facts(self, d: ApplicationDetail) -> list[Fact]:
         tr = self.tr
@@ -199,6 +227,8 @@ class DetailScreen(ReviewScreen):
         d = self.detail
         if action in ("approve", "reject"):
             return d is not None and d.status == Status.PENDING and d.may_decide
+        if action == "end_binding":
+            return d is not None and d.binding is not None and d.binding.active
         if action == "paper":
             return d is not None and d.status not in WITHDRAWN and d.paper_received_at is None
         return super().check_action(action, parameters)
@@ -206,6 +236,11 @@ class DetailScreen(ReviewScreen):
     @on(Button.Pressed, "#approve")
     def approve_pressed(self) -> None:
         self.action_approve()
+
+    @on(Button.Pressed, "#approve-next")
+    def approve_next_pressed(self) -> None:
+        self.action_approve(True)
+
 
     @on(Button.Pressed, "#reject")
     @on(Input.Submitted, "#reason")
@@ -230,23 +265,68 @@ class DetailScreen(ReviewScreen):
         return {"number": d.number, "student": d.student_name, "parent": d.parent_name,
                 "relationship": relationship, "classroom": d.classroom_name}  # fmt: skip
 
-    def action_approve(self) -> None:
-        if self.check_action("approve", ()) is not True:
+    def action_approve(self, then_next: bool = False) -> None:
+        d = self.detail
+        if d is None or self.check_action("approve", ()) is not True:
             return
         self.clear_errors()
         checked = self.query_one("#documents-checked", TCheckbox).value
-        if self.detail.required_documents and not (checked or self.detail.documents_checked):
+        if d.required_documents and not (checked or d.documents_checked):
             self.show_error(RuleRefused("errors.review.documents_unchecked",
                                         field="documents_checked"))  # fmt: skip
             self.query_one("#documents-checked").focus()
             return
-        confirm = Confirm("label.staff.approve_confirm", "label.staff.approve_yes", **self.who())
-        self.app.push_screen(confirm, lambda ok: self._approve(ok, checked))
+        if d.paper_required and d.paper_received_at is None:
+            # The service refuses too; asking it first would only cost a round trip.
+            self.show_error(RuleRefused("errors.review_day.paper_required", number=d.number))
+            return
+        key = "label.staff.approve_confirm"
+        if d.paper_received_at is None:  # the seed asks for the signed paper: say it is missing
+            key = "label.review_day.approve_confirm_no_paper"
+        confirm = Confirm(key, "label.staff.approve_yes", **self.who())
+        self.app.push_screen(confirm, lambda ok: self._approve(ok, checked, then_next))
 
-    def _approve(self, ok: bool | None, checked: bool) -> None:
+    def _approve(self, ok: bool | None, checked: bool, then_next: bool = False) -> None:
         if ok:
+            done = self.decided_then_next if then_next else self.decided
             self.call(self.review.approve, self.staff, self.number, documents_checked=checked,
-                      done=self.decided)  # fmt: skip
+                      done=done)  # fmt: skip
+
+    def decided_then_next(self, decision: Decision) -> None:
+        self.notify(self.tr("label.staff.approved", **self.who()))
+        self.call(self.review.next_pending, self.staff, decision.number, done=self._next)
+
+    def _next(self, number: str | None) -> None:
+        if number is None:
+            self.notify(self.tr("label.review_day.next_none"))
+            self.leave()
+        else:
+            self.tell(self.OpenNext(number))
+
+    # --- ending the binding (R35) ---------------------------------------------------------------
+
+    def action_end_binding(self) -> None:
+        if self.check_action("end_binding", ()) is True:
+            self.query_one(EndBinding).submit()
+
+    @on(EndBinding.Chosen)
+    def end_chosen(self, message: EndBinding.Chosen) -> None:
+        if self.check_action("end_binding", ()) is not True:
+            return
+        reason = message.reason
+        text = self.tr(f"label.review_day.end_reason_{reason}")
+        confirm = Confirm("label.review_day.end_confirm", "label.review_day.end_yes",
+                          reason=text, **self.who())  # fmt: skip
+        self.app.push_screen(confirm, lambda ok: self._end(ok, reason))
+
+    def _end(self, ok: bool | None, reason: str) -> None:
+        if ok:
+            self.call(self.services.unbinding.end, self.staff, self.number, reason,
+                      done=lambda _: self._ended())  # fmt: skip
+
+    def _ended(self) -> None:
+        self.notify(self.tr("label.review_day.ended", **self.who()))
+        self.load()
 
     def action_reject(self) -> None:
         if self.check_action("reject", ()) is not True:

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static, Tab, Tabs
 
+from app.errors import QinziError
 from app.models import Status
 from app.services.paging import Page
 from app.services.review_views import ApplicationDetail, QueuePage, QueueRow, UnbindRow
@@ -29,10 +30,14 @@ from screens.widgets.field import Field
 PAGE_SIZE = 50
 SEARCH_DELAY = 0.25  # seconds of quiet typing before the query runs
 VIEWS = ("all", Status.PENDING, Status.APPROVED, Status.REJECTED, "unbind")
-APP_COLUMNS = ("pick", "number", "student", "classroom", "relationship", "roster_match", "status",
-               "submitted_at")  # fmt: skip
+APP_COLUMNS = ("pick", "number", "student", "classroom", "relationship", "roster_match", "paper",
+               "documents", "status", "submitted_at")  # fmt: skip
 UNBIND_COLUMNS = ("request", "student", "classroom", "parent", "email", "requested_at")
-SORTABLE = APP_COLUMNS[1:]
+SORTABLE = tuple(c for c in APP_COLUMNS[1:] if c not in ("paper", "documents"))
+# The start-of-term columns (the seed's signed paper, R27's papers) have their labels in
+# review_day.toml; the others in staff.toml.
+COLUMN_LABELS = {"paper": "label.review_day.col_paper",
+                 "documents": "label.review_day.col_documents"}  # fmt: skip
 MATCHES = (None, True, False)
 
 
@@ -60,6 +65,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
 
     class OpenStaff(FlowMessage):
         """School IT's staff screen (R32)."""
+    class OpenUnbound(FlowMessage):
+        """The students not yet bound, of the own classes (school IT: the school)."""
 
     BINDINGS = [
         Binding("escape", "to_table", show=False),
@@ -76,7 +83,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
         Binding("pagedown", "page(1)", "label.staff.key_next", key_display="PgDn", priority=True),
         Binding("r", "reload", "label.staff.key_reload", id="reload"),
         Binding("a", "audit", "label.staff.key_audit", id="audit"),
-        Binding("u", "staff_accounts", "label.staff_admin.key_staff", id="staff-accounts"),
+        Binding("t", "staff_accounts", "label.staff_admin.key_staff", id="staff-accounts"),
+        Binding("u", "unbound", "label.review_day.key_unbound", id="unbound"),
         # Checked before any widget sees the key, so the rest of a scan follows into the field.
         *(Binding(ch, f"scan_key('{ch}')", show=False, priority=True) for ch in SCAN_START),
     ]
@@ -183,12 +191,13 @@ class QueueScreen(BulkPicking, ReviewScreen):
         keep = self.current_key()
         if self.view == "unbind":
             columns = [(key, tr(f"label.staff.col_{key}")) for key in UNBIND_COLUMNS]
-            rows = [(str(r.request_id), [f"#{r.request_id}", r.student_name_masked,
+            rows = [(str(r.request_id), [f"#{r.request_id}", r.student_name_shown,
                      r.classroom_name, r.parent_name_masked, r.email_masked,
                      short(r.requested_at)]) for r in unbind.rows]  # fmt: skip
         else:
-            columns = [(key, self.header(key)) for key in APP_COLUMNS]
-            rows = [(r.number, self.cells(r)) for r in queue.rows]
+            keys = self.app_columns()
+            columns = [(key, self.header(key)) for key in keys]
+            rows = [(r.number, [self.cells(r)[key] for key in keys]) for r in queue.rows]
         fill_table(table, columns, rows)
         self.shown = self.view
         if keep is not None and keep in table.rows:
@@ -198,17 +207,29 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def header(self, key: str) -> Text:
         if key == "pick":
             return Text("✓")
-        label = self.tr(f"label.staff.col_{key}")
+        label = self.tr(COLUMN_LABELS.get(key, f"label.staff.col_{key}"))
         if key == self.sort:
             label += " ↓" if self.descending else " ↑"
         return Text(label, style="bold" if key == self.sort else "")
 
-    def cells(self, r: QueueRow) -> list[str]:
+    def app_columns(self) -> tuple[str, ...]:
+        """A homeroom teacher of one class has no use for the class column (the header names
+        the class): leaving it out keeps the paper and documents columns visible at 80."""
+        staff = self.staff
+        if staff is not None and not staff.is_it and len(staff.classroom_ids) == 1:
+            return tuple(key for key in APP_COLUMNS if key != "classroom")
+        return APP_COLUMNS
+
+    def cells(self, r: QueueRow) -> dict[str, str]:
         tr = self.tr
-        mark = "✓" if r.number in self.picked else ""
-        return [mark, r.number, r.student_name_masked, r.classroom_name,
-                tr(f"label.staff.rel_{r.relationship}"), "✓" if r.roster_match else "",
-                tr(f"label.staff.status_{r.status}"), short(r.submitted_at)]  # fmt: skip
+        documents = "" if not r.needs_documents else "✓" if r.documents_checked else "✗"
+        return {"pick": "✓" if r.number in self.picked else "", "number": r.number,
+                "student": r.student_name_shown, "classroom": r.classroom_name,
+                "relationship": tr(f"label.staff.rel_{r.relationship}"),
+                "roster_match": "✓" if r.roster_match else "",
+                "paper": "✓" if r.paper_received else "", "documents": documents,
+                "status": tr(f"label.staff.status_{r.status}"),
+                "submitted_at": short(r.submitted_at)}  # fmt: skip
 
     def show_status(self) -> None:
         if self.result is None:
@@ -259,7 +280,12 @@ class QueueScreen(BulkPicking, ReviewScreen):
     def scanned(self, message: ScanField.Scanned) -> None:
         """A scanned number opens through the same check as a row (R18)."""
         self.clear_errors()
-        self.call(self.review.find, self.staff, message.number, done=self._scan_found)
+        self.call(self.review.find, self.staff, message.number, done=self._scan_found,
+                  failed=self._scan_refused)  # fmt: skip
+
+    def _scan_refused(self, error: QinziError) -> None:
+        self.show_error(error)
+        self.query_one(ScanField).ready_again()
 
     def _scan_found(self, detail: ApplicationDetail) -> None:
         self.query_one(ScanField).opened()
@@ -356,6 +382,8 @@ class QueueScreen(BulkPicking, ReviewScreen):
 
     def action_staff_accounts(self) -> None:
         self.tell(self.OpenStaff())
+    def action_unbound(self) -> None:
+        self.tell(self.OpenUnbound())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("pick", "bulk", "match", "sort", "direction"):

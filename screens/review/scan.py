@@ -58,6 +58,13 @@ class ScanField(Field):
         if event.value.strip():
             self.post_message(self.Scanned(event.value))
 
+    def ready_again(self) -> None:
+        """The number opened nothing (mistyped, not found, another class): with its reason
+        shown beside the field, the field is emptied and focused again, so the next scan is
+        read on its own instead of appended to the number that failed."""
+        self.input.value = ""
+        self.screen.set_focus(self.input)
+
     def opened(self) -> None:
         """The number opened its application: ready for the next scan."""
         self.input.value = ""

@@ -33,6 +33,11 @@ def rows(app) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def cell(app, number: str, column: str) -> str:
+    """What the queue's row of `number` shows in `column` (a column key: "status", "paper" …)."""
+    return str(app.screen.query_one(DataTable).get_cell(number, column))
+
+
 def numbers(app) -> list[str]:
     return [row[1] for row in rows(app)]
 

@@ -581,6 +581,11 @@ async def unbind(pilot, world):
     await open_screen(pilot, "unbind", request.id)
 
 
+async def unbound(pilot, world):
+    await staff_in(pilot, world)
+    await open_screen(pilot, "unbound")
+
+
 async def audit(pilot, world):
     await staff_in(pilot, world, "it")
     await open_screen(pilot, "audit")
@@ -615,6 +620,7 @@ FAMILIES: dict[str, tuple[str, Setup, tuple[str, ...]]] = {
     "scan": ("review", scan, IDLE),
     "unbind": ("review", unbind, F10),
     "audit": ("review", audit, IDLE),
+    "unbound": ("review", unbound, F10),
 }
 
 

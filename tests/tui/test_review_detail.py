@@ -16,6 +16,7 @@ from screens.widgets.i18n import T, TCheckbox
 from tests.tui.conftest import settle, type_into
 from tests.tui.review_kit import (
     apply_all,
+    cell,
     field_error,
     go_to,
     log_in,
@@ -67,7 +68,7 @@ async def test_r28_the_detail_shows_the_roster_beside_with_the_matches_marked(se
         assert school["班級"] == ("✓ 301", "-ok")
         assert school["名冊家長"] == ("✓ 吳志明  0912345678", "-ok")
         assert school["比對結果"][1] == "-ok"
-        assert "待審" in text_of(app, "#detail-state")
+        assert "申請" in text_of(app, "#detail-state")  # the seed's word
         await pilot.press("escape")
         await settle(pilot)
         await open_detail(pilot, applied["wu2"])  # no guardian on file: nothing to match
@@ -95,7 +96,7 @@ async def test_r19_approval_asks_first_then_writes_the_account_and_the_mail(
         await pilot.click("#yes")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
-        assert next(r for r in rows(app) if r[1] == applied["wu"])[6] == "已核准"
+        assert cell(app, applied["wu"], "status") == "認證"
         assert any(applied["wu"] in n and "已通知家長" in n for n in notices(app))
     assert status_of(applied["wu"]) == Status.APPROVED
     account = Account.get()
@@ -232,7 +233,7 @@ async def test_r19_a_fault_between_the_steps_changes_nothing(services, applied, 
         monkeypatch.undo()
         await pilot.press("escape")
         await settle(pilot)
-        assert next(r for r in rows(app) if r[1] == applied["wu"])[6] == "待審"
+        assert cell(app, applied["wu"], "status") == "申請"
     assert status_of(applied["wu"]) == Status.PENDING
     assert Account.select().count() == 0 and Binding.select().count() == 0
     assert mails(services, "application_approved") == []

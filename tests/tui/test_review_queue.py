@@ -13,6 +13,7 @@ from screens.review import queue as queue_module
 from tests.tui.conftest import settle, type_into
 from tests.tui.review_kit import (
     apply_all,
+    cell,
     log_in,
     numbers,
     review_app,
@@ -36,25 +37,32 @@ async def test_r18_each_teacher_sees_only_the_own_class_with_counts(services, ap
             await log_in(pilot, who)
             assert numbers(app) == [applied[s] for s in expected], who
             n = len(expected)
-            assert tab_labels(app) == [f"全部 {n}", f"待審 {n}", "已核准 0", "不通過 0",
+            assert tab_labels(app) == [f"全部 {n}", f"申請 {n}", "認證 0", "不通過 0",
                                        "解除綁定 0"]  # fmt: skip
             assert f"共 {n} 筆" in text_of(app, "#queue-status")
 
 
-async def test_r9_queue_rows_are_masked(services, applied):
+async def test_r9_queue_rows_name_the_own_class_in_full_and_mask_the_rest(services, applied):
+    """R9 with R18/R33: the homeroom teacher tells 吳三寶 and 吳大寶 apart (both 吳*寶 masked);
+    school IT's list rows stay masked; parents are masked for everyone."""
     app = review_app(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await log_in(pilot, "lee")
         row = next(r for r in rows(app) if r[1] == applied["wu"])
-        assert row[2:8] == ["吳*寶", "301", "父親", "✓", "待審", "09-01 16:00"]
-        assert "吳三寶" not in str(rows(app))
+        # one class: no class column (R9 full name, the seed's 申請)
+        assert row[2:9] == ["吳三寶", "父親", "✓", "", "", "申請", "09-01 16:00"]
+        assert "吳大寶" in str(rows(app)) and "吳志明" not in str(rows(app))
+    app = review_app(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await log_in(pilot, "it")
+        assert "吳三寶" not in str(rows(app)) and "吳*寶" in str(rows(app))
 
 
 async def test_r18_r28_filters_by_status_and_roster_match(services, staff_decided):
     app, applied = review_app(services), staff_decided
     async with app.run_test(size=(100, 30)) as pilot:
         await log_in(pilot, "lee")
-        assert tab_labels(app)[:4] == ["全部 3", "待審 1", "已核准 1", "不通過 1"]
+        assert tab_labels(app)[:4] == ["全部 3", "申請 1", "認證 1", "不通過 1"]
         await pilot.press("f")  # next tab: pending
         await settle(pilot)
         assert app.screen.query_one(Tabs).active == "tab-pending"
@@ -68,7 +76,7 @@ async def test_r18_r28_filters_by_status_and_roster_match(services, staff_decide
         await settle(pilot)
         assert numbers(app) == [applied["wu"]]
         assert "名冊比對：相符" in text_of(app, "#queue-status")
-        assert tab_labels(app)[:2] == ["全部 1", "待審 0"]  # the counts follow the filter
+        assert tab_labels(app)[:2] == ["全部 1", "申請 0"]  # the counts follow the filter
         await pilot.press("m")  # no
         await settle(pilot)
         assert sorted(numbers(app)) == sorted([applied["ali"], applied["wu2"]])
@@ -192,6 +200,8 @@ async def test_the_queue_follows_the_language_at_80x24(services, applied):
         await pilot.pause()
         assert tab_labels(app)[:2] == ["All 3", "Pending 3"]
         assert "Page 1/1 · 3 in all" in text_of(app, "#queue-status")
-        assert rows(app)[0][4] == "Father" and rows(app)[0][6] == "Pending"
+        first = numbers(app)[0]
+        assert cell(app, first, "relationship") == "Father"
+        assert cell(app, first, "status") == "Pending"
         table = app.screen.query_one(DataTable)
         assert table.virtual_size.width <= table.size.width  # no column cut off at 80

@@ -126,7 +126,7 @@ async def test_r32_r33_it_invites_and_manages_its_own_schools_staff(services, ro
     app = review_app(services)
     async with app.run_test(size=(110, 40)) as pilot:
         await log_in(pilot, "it")
-        await pilot.press("u")
+        await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, StaffAdminScreen)
         rows = staff_rows(app)
@@ -181,7 +181,7 @@ async def test_r32_a_teacher_has_no_staff_screen(services, roster):
     app = review_app(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await log_in(pilot, "lee")
-        await pilot.press("u")
+        await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert not isinstance(app.screen, StaffAdminScreen)
@@ -204,7 +204,7 @@ async def test_r32_from_an_imported_roster_to_a_teacher_in_the_queue(services, t
         await settle(pilot)
         await accept(pilot, "it@heping.example", invitation_code(services, "it@heping.example"))
         assert isinstance(app.screen, QueueScreen) and app.visit.staff.is_it
-        await pilot.press("u")
+        await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, StaffAdminScreen)
         assert staff_rows(app)[teacher][4] == "未設密碼"

@@ -56,7 +56,8 @@ async def test_r29_an_unbinding_request_is_decided_from_the_queue(
         assert tab_labels(app)[4] == "解除綁定 1"
         await to_unbind_tab(pilot)
         [row] = rows(app)
-        assert row[:4] == [f"#{requests['wu'].id}", "吳*寶", "301", "吳*明"]
+        # the class's own teacher sees the student by name; the parent stays masked (R9)
+        assert row[:4] == [f"#{requests['wu'].id}", "吳三寶", "301", "吳*明"]
         assert "#" + str(requests["chen"].id) not in str(rows(app))  # 何老師's class
         await pilot.press("enter")
         await settle(pilot)

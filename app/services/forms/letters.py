@@ -18,6 +18,7 @@ from app.models import Classroom, School, Student
 from app.services.forms import layout
 from app.services.forms.layout import CONTENT_WIDTH, MARGIN_X, MUTED, PAGE_WIDTH
 from app.services.forms.qr import class_qr_text, draw_qr, quiet_margin
+from app.services.unbound import unbound_students
 
 QR_SIZE = 38.0
 BODY = 11.5  # pt: a letter is read by parents of every age
@@ -49,18 +50,19 @@ def letter_pages(
     lang: str,
     printed_at: datetime,
     initial_password: str,
+    unbound_only: bool = False,
 ) -> tuple[list[LetterPage], list[layout.Bookmark]]:
-    """The pages of every enrolled student of `rooms`, class by class in roster order, and a
+    """The pages of every enrolled student of `rooms` (with `unbound_only`, of those not yet
+    bound: no live binding, no pending application), class by class in roster order, and a
     bookmark per class with one per (masked) student under it."""
 
     def tr(key: str, **params: object) -> str:
         return t(key, lang, **params)
 
-    students = list(
-        Student.select()
-        .where(Student.classroom.in_([r.id for r in rooms]), Student.active == True)  # noqa: E712
-        .order_by(Student.id)
-    )
+    conditions = [Student.classroom.in_([r.id for r in rooms]), Student.active == True]  # noqa: E712
+    if unbound_only:
+        conditions.append(unbound_students())
+    students = list(Student.select().where(*conditions).order_by(Student.id))
     by_room = {r.id: [s for s in students if s.classroom_id == r.id] for r in rooms}
     after = "after_random" if initial_password == "random" else "after_id_last6"
     common = {

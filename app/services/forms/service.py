@@ -151,9 +151,16 @@ class FormService:
 
     # --- class letters ------------------------------------------------------------------------
 
-    def letters(self, school_code: str, class_name: str | None = None, lang: str = "") -> bytes:
+    def letters(
+        self,
+        school_code: str,
+        class_name: str | None = None,
+        lang: str = "",
+        unbound_only: bool = False,
+    ) -> bytes:
         """One page per enrolled student of the class (or of every class of the school): how to
-        bind at the kiosk, and a QR code of the school and class for the kiosk's step 2."""
+        bind at the kiosk, and a QR code of the school and class for the kiosk's step 2. With
+        `unbound_only`, just the students not yet bound (the start-of-term chase)."""
         from app.services.forms import layout
         from app.services.forms.letters import letter_pages, render_letters
 
@@ -175,8 +182,10 @@ class FormService:
         lang = lang if lang in LANGUAGES else self.ctx.settings.language
         now = self.ctx.clock()
         pages, marks = letter_pages(
-            school, list(rooms), lang, now, self.ctx.settings.initial_password
+            school, list(rooms), lang, now, self.ctx.settings.initial_password, unbound_only
         )
+        if not pages and unbound_only:
+            raise RuleRefused("errors.review_day.no_unbound", field="class_name")
         if not pages:
             raise RuleRefused("errors.forms.no_students", field="class_name")
         meta = layout.Metadata(
