@@ -8,7 +8,6 @@ message and an exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,7 +18,7 @@ from app import logs
 from app.cli_deploy import cmd_backup, cmd_config, cmd_restore, cmd_serve, port_number
 from app.cli_roster import cmd_import
 from app.cli_staff import add_staff_commands
-from app.console import EXIT_REFUSED, EXIT_USAGE, Output, format_table, show_demo
+from app.console import EXIT_REFUSED, EXIT_USAGE, Output, print_rows, show_demo
 from app.errors import QinziError, RuleRefused
 from app.factory import database_errors, demo_app, make_app, make_services, settings_from_args
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -81,27 +80,15 @@ def cmd_applications(args: argparse.Namespace, out: Output) -> int:
         rows = list_applications(args.status, args.limit)
     finally:
         services.close()
-    if args.format == "json":
-        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
-        return 0
-    if not rows:
-        out("cli.list.empty")
-        return 0
-    headers = [t(f"cli.list.{h}", out.lang) for h in _LIST_COLUMNS]
-    cells = [
-        [
-            r.number,
-            r.student_masked,
-            r.school,
-            r.classroom,
+    return print_rows(
+        out, rows, as_json=args.format == "json", empty_key="cli.list.empty",
+        headers=[t(f"cli.list.{h}", out.lang) for h in _LIST_COLUMNS],
+        cells=lambda r: [
+            r.number, r.student_masked, r.school, r.classroom,
             t(f"cli.relationship.{r.relationship}", out.lang),
-            t(f"cli.status.{r.status}", out.lang),
-            r.submitted_local,
-        ]
-        for r in rows
-    ]
-    print(format_table(headers, cells))
-    return 0
+            t(f"cli.status.{r.status}", out.lang), r.submitted_local,
+        ],
+    )  # fmt: skip
 
 
 _LIST_COLUMNS = ("number", "student", "school", "classroom", "relationship", "state", "submitted")

@@ -5,12 +5,11 @@ in services/staff_accounts.py; this module only parses, calls and prints."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from typing import Any
 
 from app.clock import to_local
-from app.console import Output, format_table
+from app.console import Output, print_rows
 from app.factory import make_services
 from app.i18n import t
 from app.services.contacts import normalize_email
@@ -65,25 +64,14 @@ def cmd_staff_list(args: argparse.Namespace, out: Output) -> int:
         rows = services.staff_accounts.members(args.school)
     finally:
         services.close()
-    if args.format == "json":
-        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
-        return 0
-    if not rows:
-        out("cli.staff.empty")
-        return 0
-    headers = [t(f"cli.staff.col_{c}", out.lang) for c in _COLUMNS]
-    cells = [
-        [
-            r.email,
-            r.name,
-            t(f"cli.staff.role_{r.role}", out.lang),
-            " ".join(r.classes),
+    return print_rows(
+        out, rows, as_json=args.format == "json", empty_key="cli.staff.empty",
+        headers=[t(f"cli.staff.col_{c}", out.lang) for c in _COLUMNS],
+        cells=lambda r: [
+            r.email, r.name, t(f"cli.staff.role_{r.role}", out.lang), " ".join(r.classes),
             t(f"cli.staff.state_{r.state.replace('-', '_')}", out.lang),
-        ]
-        for r in rows
-    ]
-    print(format_table(headers, cells))
-    return 0
+        ],
+    )  # fmt: skip
 
 
 def add_staff_commands(

@@ -3,9 +3,10 @@ whose Chinese columns line up, the demo's logins, and the exit codes."""
 
 from __future__ import annotations
 
+import json
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +55,24 @@ def show_demo(out: Output, folder: Path, info: Any) -> None:
     out("cli.demo.where", path=str(folder), database=info.database)
     for line in demo_lines(info, lambda key, /, **params: t(key, out.lang, **params)):
         print(line)
+
+
+def print_rows(
+    out: Output,
+    rows: Sequence[Any],
+    *,
+    as_json: bool,
+    empty_key: str,
+    headers: Sequence[str],
+    cells: Callable[[Any], Sequence[str]],
+) -> int:
+    """A listing command's answer: the rows as JSON (each row's `as_dict()`), or a table of
+    `headers` with `cells(row)` per row, or the line `empty_key` says when there are none."""
+    if as_json:
+        print(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        out(empty_key)
+        return 0
+    print(format_table(headers, [cells(r) for r in rows]))
+    return 0

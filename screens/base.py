@@ -6,7 +6,7 @@ kiosk frame (step bar, scrolling body, outbox pane, keys)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -256,6 +256,18 @@ class QinziScreen(Screen[ResultT]):
         screen, half built, which crashed the kiosk (issue 9's monkey)."""
         if self.is_active:
             self.dismiss(result)
+
+    def enter_moves_on(
+        self, order: Sequence[str], event: Input.Submitted, submit: Callable[[], Any]
+    ) -> None:
+        """Enter in a form of several fields: on to the next field of `order`, and from the
+        last one, `submit`."""
+        event.stop()
+        index = list(order).index(event.input.id or order[-1])
+        if index < len(order) - 1:
+            self.query_one(f"#{order[index + 1]}").focus()
+        else:
+            submit()
 
     def tell(self, message: FlowMessage) -> None:
         """Report to the flow, if this screen is still on the terminal."""

@@ -42,12 +42,7 @@ class ChangePasswordScreen(KioskScreen):
 
     @on(Input.Submitted)
     def typed(self, event: Input.Submitted) -> None:
-        event.stop()
-        index = ORDER.index(event.input.id or "again")
-        if index < len(ORDER) - 1:
-            self.query_one(f"#{ORDER[index + 1]}").focus()
-        else:
-            self.save()
+        self.enter_moves_on(ORDER, event, self.save)
 
     @on(Button.Pressed, "#cancel")
     def cancel(self) -> None:
