@@ -12,6 +12,10 @@ import unicodedata
 from app.errors import InvalidInput
 
 CONTROL_KEY = "errors.text.control"
+UNREADABLE_KEY = "errors.text.unreadable"
+# Combining marks in a row that any script's name needs (Vietnamese stacks two, some Indic
+# clusters three); 49 of them paint over the lines above and below (issue 15).
+MAX_COMBINING_RUN = 3
 
 
 def has_control(value: str | None, *, allow_space: bool = True) -> bool:
@@ -26,6 +30,33 @@ def has_control(value: str | None, *, allow_space: bool = True) -> bool:
 def refuse_control(value: str, field: str, *, allow_space: bool = True) -> str:
     if has_control(value, allow_space=allow_space):
         raise InvalidInput(CONTROL_KEY, field=field)
+    return value
+
+
+def unreadable(value: str | None) -> bool:
+    """R42: a name a person could not read or tell apart as shown: format characters
+    (right-to-left overrides such as U+202E, zero-width spaces and joiners), more than
+    MAX_COMBINING_RUN combining marks on one letter, or nothing visible at all."""
+    text = value or ""
+    run = 0
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            return True
+        run = run + 1 if category in ("Mn", "Me") else 0
+        if run > MAX_COMBINING_RUN:
+            return True
+    return bool(text) and not any(
+        not ch.isspace() and unicodedata.category(ch)[0] not in "MC" for ch in text
+    )
+
+
+def refuse_unreadable(value: str, field: str) -> str:
+    """`value`, or InvalidInput beside `field` for control characters (R22) or an unreadable
+    name (R42)."""
+    refuse_control(value, field)
+    if unreadable(value):
+        raise InvalidInput(UNREADABLE_KEY, field=field)
     return value
 
 
@@ -45,3 +76,13 @@ def lookup_key(value: str | None) -> str:
     value becomes "", which names nothing."""
     text = (value or "").strip()
     return "" if has_control(text, allow_space=False) else text
+
+
+# OWASP's CSV injection rule: a cell a spreadsheet would read as a formula (or as a command, after
+# a tab or a line break) starts with one of these.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """R42: a CSV cell that a spreadsheet would run as a formula is prefixed with ' (text)."""
+    return "'" + value if value.startswith(FORMULA_START) else value

@@ -59,7 +59,7 @@ from app.services.session_limits import (
     refuse_if_contact_spent,
     refuse_if_ended,
 )
-from app.text import lookup_key, refuse_control
+from app.text import lookup_key, refuse_control, refuse_unreadable
 
 NAME_MAX = 50
 NOTE_MAX = 20
@@ -260,7 +260,7 @@ class ApplicationService:
             name, email = account.name, account.email
             mobile = account.mobile or normalize_phone(parent.mobile)
         else:
-            name = refuse_control(clean_name(parent.name), "name")
+            name = refuse_unreadable(clean_name(parent.name), "name")
             if not name:
                 raise InvalidInput("errors.application.name_empty", field="name")
             if len(name) > NAME_MAX:
@@ -269,7 +269,7 @@ class ApplicationService:
                 )
             email = normalize_email(parent.email)
             mobile = normalize_phone(parent.mobile)
-        signed = refuse_control(clean_name(signature), "signature")
+        signed = refuse_unreadable(clean_name(signature), "signature")
         if not signed:
             raise InvalidInput("errors.application.signature_empty", field="signature")
         if signed != name:

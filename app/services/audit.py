@@ -22,7 +22,7 @@ from app.errors import InvalidInput
 from app.models import Application, AuditEvent, Binding, Student, Teacher
 from app.services.numbers import PREFIX
 from app.services.paging import Page, page_bounds
-from app.text import refuse_control
+from app.text import refuse_control, safe_cell
 
 SYSTEM = "system"
 log = logging.getLogger("qinzi.audit")
@@ -257,10 +257,10 @@ class AuditService:
         for e in self._query(wanted, school).iterator():
             if e.actor.startswith("staff:") and e.actor not in names:
                 names.update(self.staff_names({e.actor}) or {e.actor: ""})
-            writer.writerow([
+            writer.writerow([safe_cell(cell) for cell in (
                 e.at.isoformat(timespec="seconds") + "Z",
                 f"{to_local(e.at):%Y-%m-%d %H:%M:%S}",
                 e.actor, names.get(e.actor, ""), e.action, e.target, e.terminal, e.detail,
-            ])  # fmt: skip
+            )])  # fmt: skip R42: a name or a reason is never a formula in IT's spreadsheet
             count += 1
         return count

@@ -27,7 +27,7 @@ from app.models import Level, School, Teacher
 from app.services.bulk import chunks
 from app.services.contacts import normalize_email
 from app.services.context import Context
-from app.text import CONTROL_KEY, has_control, printable
+from app.text import CONTROL_KEY, UNREADABLE_KEY, has_control, printable, unreadable
 
 REQUIRED_COLUMNS = (
     "school_code",
@@ -74,6 +74,10 @@ HEADER_ALIASES = {
     "家長2姓名": "guardian2_name",
     "家長2手機": "guardian2_mobile",
 }
+# Columns that hold a person's or a school's name, shown to staff and parents (R42).
+NAME_COLUMNS = frozenset(
+    {"school_name", "student_name", "teacher_name", "guardian1_name", "guardian2_name"}
+)
 MAX_LENGTH = {"school_name": 100, "class": 32, "student_name": 50, "teacher_name": 50}
 NAME_MAX = 50
 _SCHOOL_CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
@@ -406,7 +410,10 @@ def check_roster(ctx: Context, path: Path) -> tuple[RosterCheck, int]:
             bad = [name for name, value in cells.items() if has_control(value, allow_space=False)]
             for name in bad:  # NUL, ESC, a line break inside a cell: never stored
                 check.problem(number, name, CONTROL_KEY)
-            if bad:
+            odd = [n for n, value in cells.items() if n in NAME_COLUMNS and unreadable(value)]
+            for name in odd:  # R42: U+202E, only zero-width spaces, 49 stacked marks
+                check.problem(number, name, UNREADABLE_KEY)
+            if bad or odd:
                 continue
             check.row(number, cells)
     except csv.Error as exc:

@@ -26,10 +26,10 @@ from app.models import Application, Binding, Classroom, Status, Student
 from app.services.audit import teacher_actor
 from app.services.context import Context
 from app.services.staff import StaffIdentity, scope, shown_student_name
+from app.text import safe_cell
 
 EXPORT_FOLDER = "exports"
 CSV_COLUMNS = ("classroom", "student", "student_id", "last_application")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def unbound_students() -> Expression:
@@ -42,11 +42,6 @@ def unbound_students() -> Expression:
         & Student.id.not_in(bound)
         & Student.id.not_in(pending)
     )
-
-
-def safe_cell(value: str) -> str:
-    """R42: a cell that would start a spreadsheet formula is quoted as text."""
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 @dataclass(frozen=True)
