@@ -150,9 +150,13 @@ def cmd_form(args: argparse.Namespace, out: Output) -> int:
     services = make_services(args)
     try:
         pdf = services.forms.build(args.numbers, approved=args.approved)
+        code = _write_pdf(Path(args.output), pdf, out)
+        if code == 0:
+            numbers = [a.number for a in services.forms.applications(args.numbers)]
+            services.forms.exported("form.exported", numbers, args.output)
     finally:
         services.close()
-    return _write_pdf(Path(args.output), pdf, out)
+    return code
 
 
 def cmd_letters(args: argparse.Namespace, out: Output) -> int:
@@ -161,9 +165,13 @@ def cmd_letters(args: argparse.Namespace, out: Output) -> int:
         pdf = services.forms.letters(
             args.school, args.class_name, lang=out.lang, unbound_only=args.unbound
         )
+        code = _write_pdf(Path(args.output), pdf, out)
+        if code == 0:
+            target = f"{args.school}/{args.class_name or '*'}"
+            services.forms.exported("letters.exported", [target], args.output, args.school)
     finally:
         services.close()
-    return _write_pdf(Path(args.output), pdf, out)
+    return code
 
 
 def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:

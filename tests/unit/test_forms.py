@@ -552,6 +552,31 @@ def test_r31_qinzi_form_writes_the_pdf(cli_db, tmp_path, capsys):
     assert code == 0 and "已認證" in page_texts(out_file.read_bytes())[0]
 
 
+def test_r24_forms_and_letters_written_from_the_command_line_are_audited(
+    cli_db, tmp_path, capsys
+):
+    """Issue 15: `qinzi form` and `qinzi letters` wrote parents' full contacts with no trace."""
+    from app.db import open_database
+    from app.models import AuditEvent
+
+    base, pending, approved = cli_db
+    assert run(capsys, "form", pending, approved, "-o", str(tmp_path / "f.pdf"), *base)[0] == 0
+    letters = tmp_path / "l.pdf"
+    assert run(capsys, "letters", "--school", "E001", "-o", str(letters), *base)[0] == 0
+    db = open_database(base[1])
+    try:
+        events = {(e.action, e.target, e.detail) for e in AuditEvent.select().where(
+            AuditEvent.action.in_(["form.exported", "letters.exported"]))}  # fmt: skip
+        schools = {e.school_id for e in AuditEvent.select().where(
+            AuditEvent.action == "letters.exported")}  # fmt: skip
+    finally:
+        db.close()
+    assert {(a, t) for a, t, _ in events} == {
+        ("form.exported", pending), ("form.exported", approved), ("letters.exported", "E001/*")
+    }
+    assert all('"file"' in d for _, _, d in events) and None not in schools
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

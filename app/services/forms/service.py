@@ -151,6 +151,25 @@ class FormService:
 
     # --- class letters ------------------------------------------------------------------------
 
+    def exported(
+        self, action: str, targets: list[str], path: str, school_code: str | None = None
+    ) -> None:
+        """A PDF of personal data written from the command line (`qinzi form`, `qinzi letters`)
+        is recorded like one saved at a kiosk (issue 15): which records, which file; class
+        letters under their school (R33)."""
+        from app.models import School
+
+        school = (
+            School.select(School.id).where(School.code == school_code).scalar()
+            if school_code
+            else None
+        )
+        with self.ctx.transaction():
+            for target in targets:
+                self.ctx.audit.record(
+                    SYSTEM, action, target, school=school, file=Path(path).name
+                )
+
     def letters(
         self,
         school_code: str,
