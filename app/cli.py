@@ -214,10 +214,13 @@ def _run_app(kiosk: bool, mode: str = "kiosk") -> Callable[[argparse.Namespace, 
 # --- the command line -----------------------------------------------------------------------------
 
 
+NUMBER_MAX = 10**9  # beyond any roster or queue; a database refuses a LIMIT past 2**63
+
+
 def number(text: str) -> int:
-    """A whole number ≥ 0; argparse turns the ValueError into a usage error."""
+    """A whole number from 0 to NUMBER_MAX; argparse turns the ValueError into a usage error."""
     value = int(text)
-    if value < 0:
+    if not 0 <= value <= NUMBER_MAX:
         raise ValueError(text)
     return value
 

@@ -169,3 +169,9 @@ def test_r9_the_log_masks_a_spaced_id_and_a_code_after_verification():
     assert redact("verification 123456 sent") == "verification ****** sent"
     assert redact("邀請碼 459089") == "邀請碼 ******"
     assert redact("roster of 206 rows, order 123456") == "roster of 206 rows, order 123456"
+
+
+def test_r40_a_huge_limit_is_a_usage_error_not_a_traceback(tmp_path, capsys, school_db):
+    code, out, err = run(capsys, "--lang", "en", *school_db, "applications", "--limit",
+                         "99999999999999999999")  # fmt: skip
+    assert code == 2 and out == "" and "invalid number value" in err
