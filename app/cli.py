@@ -343,6 +343,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+# What an operator can do something about, found anywhere in an error's chain: a full disk
+# shows first as "cannot rollback - no transaction is active" when the rollback fails too.
+_DATABASE_TROUBLE = (
+    ("disk is full", "errors.cli.disk_full"),
+    ("readonly database", "errors.cli.db_readonly"),
+    ("read-only", "errors.cli.db_readonly"),
+)
+
+
+def _database_trouble(exc: BaseException) -> str | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current).lower()
+        for words, key in _DATABASE_TROUBLE:
+            if words in text:
+                return key
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _dispatch(argv: list[str], out: Output) -> int:
     try:
         args = build_parser(out.lang).parse_args(argv)
@@ -360,7 +382,7 @@ def _dispatch(argv: list[str], out: Output) -> int:
         reason = (str(exc).strip().splitlines() or ["?"])[0]
         if logs.active():
             logs.log.error("database error: %s", reason)
-        out.error("errors.cli.db_failed", reason=reason)
+        out.error(_database_trouble(exc) or "errors.cli.db_failed", reason=reason)
         return EXIT_REFUSED
     except KeyboardInterrupt:
         out.error("errors.cli.interrupted")

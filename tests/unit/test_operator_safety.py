@@ -175,3 +175,30 @@ def test_r40_a_huge_limit_is_a_usage_error_not_a_traceback(tmp_path, capsys, sch
     code, out, err = run(capsys, "--lang", "en", *school_db, "applications", "--limit",
                          "99999999999999999999")  # fmt: skip
     assert code == 2 and out == "" and "invalid number value" in err
+
+
+def test_r40_a_full_disk_during_an_import_says_so_and_keeps_the_database(tmp_path, settings):
+    """SQLite stops at a page limit just as at a full disk (SQLITE_FULL); the error that reaches
+    the command line is "cannot rollback" or the like, with the full disk in its chain."""
+    if not settings.database_url.endswith(".db"):
+        pytest.skip("SQLite's page limit stands in for a full disk")
+    from app.cli import _database_trouble
+    from app.factory import database_errors
+    from app.services import build_services
+
+    services = build_services(settings)
+    try:
+        db = services.ctx.db
+        (pages,) = db.execute_sql("PRAGMA page_count").fetchone()
+        db.execute_sql(f"PRAGMA max_page_count = {pages + 2}")
+        with pytest.raises(database_errors()) as err:
+            services.roster.import_csv(data_file("demo_roster.csv"))
+        assert _database_trouble(err.value) == "errors.cli.disk_full"
+        db.execute_sql("PRAGMA max_page_count = 1073741823")
+        (check,) = db.execute_sql("PRAGMA integrity_check").fetchone()
+        assert check == "ok"
+    finally:
+        services.close()
+    from app.i18n import t
+
+    assert "full" in t("errors.cli.disk_full", "en") and "磁碟已滿" in t("errors.cli.disk_full")
