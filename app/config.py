@@ -21,6 +21,19 @@ from app.text import has_control, printable
 APP_NAME = "qinzi"
 
 
+# The role a command plays, as the audit trail's terminal names it when none is configured.
+_ROLES = {None: "kiosk", "kiosk": "kiosk", "review": "review", "serve": "browser", "demo": "demo"}
+
+
+def default_terminal(command: str | None) -> str:
+    """This computer's name and the program's role, e.g. `office-pc-review`: without one set, a
+    review desk no longer records its decisions as `kiosk-1` (issue 15)."""
+    import socket
+
+    host = socket.gethostname().split(".")[0][:40] or "host"
+    return f"{host}-{_ROLES.get(command, 'cli')}"
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
@@ -34,7 +47,7 @@ class Settings:
     # Where things are kept.
     data_dir: Path = field(default_factory=default_data_dir)
     db: str = ""  # a path, sqlite:///…, or postgresql://…; empty: <data_dir>/qinzi.db
-    terminal_id: str = "kiosk-1"
+    terminal_id: str = ""  # empty: this computer's name and the program's role (default_terminal)
     mode: str = "production"  # or "demo": the outbox pane shows bodies and codes (R25)
     language: str = DEFAULT_LANGUAGE
 

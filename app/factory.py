@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import logs
 from app.clock import Clock, utcnow
-from app.config import Settings, load_settings
+from app.config import Settings, default_terminal, load_settings
 from app.dburl import redacted
 from app.errors import ConfigError
 from app.services import Services, build_services
@@ -25,11 +25,14 @@ if TYPE_CHECKING:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return load_settings(
+    settings = load_settings(
         Path(args.config) if getattr(args, "config", None) else None,
         db=getattr(args, "db", None),
         data_dir=getattr(args, "data_dir", None),
     )
+    if not settings.terminal_id:
+        settings = settings.replace(terminal_id=default_terminal(getattr(args, "command", None)))
+    return settings
 
 
 def database_errors() -> tuple[type[Exception], ...]:

@@ -165,6 +165,10 @@ def session_main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(
             Path(args.config) if args.config else None, db=args.db, data_dir=args.data_dir
         )
+        if not settings.terminal_id:
+            from app.config import default_terminal
+
+            settings = settings.replace(terminal_id=f"{default_terminal('serve')}-{args.role}")
         info = None
         if args.role == "demo":
             settings = settings.replace(mode="demo", mail_transport="outbox")

@@ -211,6 +211,10 @@ def build_services(
 ) -> Services:
     """Open the database named by the settings and wire every service to it; with `lazy`, at
     the first use of the context instead (database, keyring and outbox modules included)."""
+    if not settings.terminal_id:
+        from app.config import default_terminal
+
+        settings = settings.replace(terminal_id=default_terminal(None))
 
     def build_ctx() -> Context:
         from app.db import open_database

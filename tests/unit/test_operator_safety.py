@@ -202,3 +202,23 @@ def test_r40_a_full_disk_during_an_import_says_so_and_keeps_the_database(tmp_pat
     from app.i18n import t
 
     assert "full" in t("errors.cli.disk_full", "en") and "磁碟已滿" in t("errors.cli.disk_full")
+
+
+def test_r24_a_review_desk_is_not_named_kiosk_1_in_the_audit_trail(tmp_path):
+    """Issue 15: without a terminal_id the review desk recorded its decisions as `kiosk-1`.
+    Unset, each program names itself by host and role; a configured name is kept."""
+    import socket
+
+    from app.factory import settings_from_args
+
+    host = socket.gethostname().split(".")[0]
+    for command, role in (("review", "review"), ("kiosk", "kiosk"), ("purge", "cli"),
+                          (None, "kiosk")):  # fmt: skip
+        args = cli.build_parser("en").parse_args(
+            ["--data-dir", str(tmp_path), *([command] if command else [])]
+        )
+        assert settings_from_args(args).terminal_id == f"{host}-{role}"
+    config = tmp_path / "c.toml"
+    config.write_text('terminal_id = "office-desk"\n')
+    args = cli.build_parser("en").parse_args(["--config", str(config), "review"])
+    assert settings_from_args(args).terminal_id == "office-desk"
