@@ -143,6 +143,28 @@ class SqliteBackend(Backend):
         return [line for line in plan if line.startswith("SCAN ")]
 
 
+def _reconnecting_postgres() -> type[PostgresqlDatabase]:
+    """PostgreSQL that opens a new connection when the server or the network dropped the old
+    one (R41: a restarted server or proxy made every later action fail until the program was
+    restarted). Peewee's ReconnectMixin retries a statement once on a new connection, never
+    inside a transaction, where the work so far is lost with the connection and the error goes
+    to the caller."""
+    from peewee import InterfaceError, OperationalError
+    from playhouse.shortcuts import ReconnectMixin
+
+    class ReconnectingPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
+        reconnect_errors = (
+            (OperationalError, "server closed the connection"),
+            (OperationalError, "terminating connection"),
+            (OperationalError, "connection to server"),
+            (OperationalError, "could not receive data"),
+            (OperationalError, "ssl connection has been closed"),
+            (InterfaceError, "connection already closed"),
+        )
+
+    return ReconnectingPostgresqlDatabase
+
+
 class PostgresBackend(Backend):
     name = "postgresql"
 
@@ -150,7 +172,8 @@ class PostgresBackend(Backend):
     def connect(cls, url: str) -> PostgresBackend:
         from playhouse.db_url import connect as connect_url  # with all of playhouse: PG only
 
-        return cls(connect_url(url), url)
+        parsed = connect_url(url)  # the URL's parameters, in Peewee's own reading of it
+        return cls(_reconnecting_postgres()(parsed.database, **parsed.connect_params), url)
 
     def advisory_lock(self, key: str) -> None:
         """A transaction-scoped lock on the key's CRC-32, released at COMMIT or ROLLBACK."""
