@@ -96,6 +96,7 @@ def settings_for(plan: Plan, terminal: str) -> Settings:
         db=plan.url,
         terminal_id=terminal,
         mail_transport="outbox",
+        review_it_may_decide=("*",),  # the staff terminal is school IT's (R33: allowed to decide)
         **plan.argon2,
     )
 
@@ -241,6 +242,7 @@ def teacher(plan: Plan, index: int, barrier, done, results) -> None:
                     break
                 time.sleep(0.05)
                 continue
+            progress = False
             for row in rows:
                 decisions += 1
                 try:
@@ -250,10 +252,13 @@ def teacher(plan: Plan, index: int, barrier, done, results) -> None:
                     else:
                         services.review.approve(staff, row.number, documents_checked=True)
                         out["approved"] += 1
+                    progress = True
                 except Exception as exc:
                     # Cancelled by the kiosk or decided by another teacher first: a refusal.
                     bucket = "refusals" if getattr(exc, "key", None) else "errors"
                     _count(out[bucket], exc)
+            if finished and not progress:
+                break  # what is left cannot be decided here: counted above, never spun on
         services.close()
     except Exception:
         out["errors"][traceback.format_exc(limit=3)[-300:]] += 1
