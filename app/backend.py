@@ -247,6 +247,18 @@ def _copy(cursor: Any, table: str, columns: str, rows: Sequence[Sequence[Any]]) 
 # --- choosing one ---------------------------------------------------------------------------------
 
 
+def driver_errors() -> tuple[type[Exception], ...]:
+    """The database drivers' own errors: the bulk paths write through the driver's cursor
+    (`insert_rows`), so they reach the caller unwrapped by Peewee."""
+    import sqlite3
+
+    try:
+        from psycopg2 import Error as PostgresError
+    except ImportError:
+        return (sqlite3.Error,)
+    return (sqlite3.Error, PostgresError)
+
+
 def open_backend(url: str, *, create: bool = True) -> Backend:
     """The backend a URL names, with its (not yet connected) Peewee database. Without `create`
     an embedded database file must exist already (R40: a mistyped path opens nothing)."""

@@ -38,16 +38,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def database_errors() -> tuple[type[Exception], ...]:
     """Peewee's errors, imported only when an exception is being matched: `qinzi demo` draws its
     first frame before peewee is loaded (issue 7)."""
-    import sqlite3
-
     from peewee import DatabaseError, InterfaceError
 
-    errors: tuple[type[Exception], ...] = (DatabaseError, InterfaceError, sqlite3.Error)
-    try:  # the bulk paths write through the driver's own cursor (app/backend.py)
-        from psycopg2 import Error as PostgresError
-    except ImportError:
-        return errors
-    return (*errors, PostgresError)
+    from app.backend import driver_errors
+
+    return (DatabaseError, InterfaceError, *driver_errors())
 
 
 # R40: the commands that fill a database create it; every other one refuses a path that does not

@@ -103,6 +103,7 @@ async def test_r22_f10_logs_out_and_forgets_the_teacher(services, roster):
 
 def test_the_review_command_starts_the_staff_terminal(monkeypatch, tmp_path):
     from app import cli
+    from app.db import open_database
 
     started = []
 
@@ -116,6 +117,9 @@ def test_the_review_command_starts_the_staff_terminal(monkeypatch, tmp_path):
 
     monkeypatch.setattr(cli, "make_app", fake_make_app)
     db = str(tmp_path / "q.db")
+    assert cli.main(["--db", db, "--data-dir", str(tmp_path), "review"]) == 1  # R40: none yet
+    assert started == []
+    open_database(db).close()
     assert cli.main(["--db", db, "--data-dir", str(tmp_path), "review"]) == 0
     assert started == [(False, "review"), True]
     parser = cli.build_parser("en")

@@ -45,7 +45,7 @@ def site(tmp_path):
     config.write_text(CHEAP_ARGON2)
     argv = ["--config", str(config), "--db", str(tmp_path / "live.db"),
             "--data-dir", str(tmp_path / "data")]  # fmt: skip
-    services = cli.make_services(cli.build_parser("en").parse_args(argv))
+    services = cli.make_services(cli.build_parser("en").parse_args(argv), create=True)
     try:
         demo_setup(services)
     finally:

@@ -88,7 +88,7 @@ class DemoRun:
 
     def open(self):
         args = cli.build_parser("zh-TW").parse_args(self.base)
-        self.services = cli.make_services(args, clock=self.clock)
+        self.services = cli.make_services(args, clock=self.clock, create=True)  # as demo does
         return self.services
 
     def close(self) -> None:
