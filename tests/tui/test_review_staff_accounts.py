@@ -191,11 +191,24 @@ async def test_r32_from_an_imported_roster_to_a_teacher_in_the_queue(services, t
     """Done means (issue 14): a fresh database, the roster imported, the first IT account made
     (as `qinzi staff add` does), IT sets its password from the invitation on the login screen
     and invites the teachers on its staff screen, a teacher sets a password and is in the queue
-    of the own class. No seed, no demo, no hand-made rows."""
+    of the own class and approves a parent's application there. No seed, no demo, no hand-made
+    rows."""
+    from app.identity import id_digest, with_check_digit
+    from app.models import Application, Status, Student
     from app.resources import data_file
+    from screens.review.detail import DetailScreen
     from screens.review.staff_admin import StaffAdminScreen
+    from tests.factories import Roster, submit_application
+    from tests.tui.review_kit import go_to
 
     assert services.roster.import_csv(data_file("demo_roster.csv")).ok
+    kid = "M255976276"  # 黃歆承 of 和平國小 301, the first row of the demo roster
+    roster = Roster(
+        students={kid: Student.get(Student.id_digest == id_digest(services.ctx.keyring, kid))},
+        ids={"kid": kid},
+        parent_ids={"father": with_check_digit("A10000000")},
+    )
+    [applied] = submit_application(services, roster, ("kid",), name="黃信婷")
     services.staff_accounts.add("990101", "it@heping.example", name="王資訊")
     teacher = "heping.301@school.example"
     app = review_app(services)
@@ -219,3 +232,15 @@ async def test_r32_from_an_imported_roster_to_a_teacher_in_the_queue(services, t
         await accept(pilot, teacher, invitation_code(services, teacher), "copper meadow whistle")
         assert isinstance(app.screen, QueueScreen)
         assert app.visit.staff.role == "teacher" and "301" in app.screen.sub_title
+        await go_to(pilot, applied.number)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("a")
+        await settle(pilot)
+        await click(pilot, "#yes")
+        await settle(pilot)
+        if not isinstance(app.screen, QueueScreen):  # the paper-form warning asks once more
+            await click(pilot, "#yes")
+            await settle(pilot)
+    assert Application.get(Application.number == applied.number).status == Status.APPROVED
