@@ -259,6 +259,23 @@ def driver_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.Error, PostgresError)
 
 
+def unavailable(exc: BaseException) -> bool:
+    """R41: the database is away (a dropped or refused connection, a server restarting, SQLite
+    busy past its timeout or its disk full), as opposed to a refusal of the statement itself (a
+    constraint): what a terminal waits out instead of failing."""
+    from peewee import IntegrityError, InterfaceError, OperationalError
+
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, InterfaceError | OperationalError):
+        return True
+    try:
+        import psycopg2
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
+
+
 def open_backend(url: str, *, create: bool = True) -> Backend:
     """The backend a URL names, with its (not yet connected) Peewee database. Without `create`
     an embedded database file must exist already (R40: a mistyped path opens nothing)."""

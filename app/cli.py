@@ -203,10 +203,12 @@ def _run_app(kiosk: bool, mode: str = "kiosk") -> Callable[[argparse.Namespace, 
     def run(args: argparse.Namespace, out: Output) -> int:
         services = make_services(args)
         try:
-            make_app(services, mode=mode, kiosk=kiosk).run()
+            app = make_app(services, mode=mode, kiosk=kiosk)
+            app.run()
         finally:
             services.close()
-        return 0
+        # R41: 75 when the database stayed away, for the service manager to restart it
+        return getattr(app, "return_code", None) or 0
 
     return run
 

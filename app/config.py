@@ -47,6 +47,9 @@ class Settings:
     # Where things are kept.
     data_dir: Path = field(default_factory=default_data_dir)
     db: str = ""  # a path, sqlite:///…, or postgresql://…; empty: <data_dir>/qinzi.db
+    # R41: a terminal that has waited this long for its database exits non-zero, so that its
+    # service manager starts it again (`[db] give_up_after_minutes`; `[db] url` is `db`).
+    db_give_up_after_minutes: float = 10.0
     terminal_id: str = ""  # empty: this computer's name and the program's role (default_terminal)
     mode: str = "production"  # or "demo": the outbox pane shows bodies and codes (R25)
     language: str = DEFAULT_LANGUAGE
@@ -156,6 +159,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "smtp_port": (1, 65535),
     "argon2_memory_kib": (8, None),
     "smtp_timeout": (0.1, None),
+    "db_give_up_after_minutes": (0.01, None),
 }
 # Beyond this no count, duration or size makes sense, and larger ones overflow the date
 # arithmetic that uses them (a retention of 10**6 days reaches before year 1).
@@ -280,6 +284,8 @@ def load_settings(
             raise ConfigError("errors.config.missing_file", path=str(path)) from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError("errors.config.bad_file", path=str(path), reason=str(exc)) from exc
+    if "db_url" in values:  # `[db] url = "…"` beside `[db] give_up_after_minutes`
+        values.setdefault("db", values.pop("db_url"))
     for var, name in _env_names().items():
         if env.get(var):
             values[name] = env[var]

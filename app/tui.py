@@ -311,6 +311,32 @@ class QinziApp(App[None]):
         if self.services.settings.demo:
             self.outbox_shown = not self.outbox_shown
 
+    # --- the database away (R41) -----------------------------------------------------------------
+
+    # Exit status when the database stayed away too long: EX_TEMPFAIL, for the service manager
+    # to start the terminal again (deploy/ units restart it always).
+    EXIT_DATABASE_GONE = 75
+    _db_waiting = 0  # service calls now waiting for the database
+
+    def database_waiting(self, waiting: bool) -> None:
+        """A service call found the database away (True) or got through again (False): the
+        first says so on every screen and keeps what was typed; the last says it is back."""
+        before = self._db_waiting
+        self._db_waiting = max(0, before + (1 if waiting else -1))
+        if before == 0 and self._db_waiting:
+            log.warning("waiting for the database")
+            self.notify(self.tr("label.db_waiting"), severity="warning", timeout=24 * 3600)
+        elif before and not self._db_waiting:
+            log.info("the database is back")
+            self.clear_notifications()
+            self.notify(self.tr("label.db_back"), timeout=5)
+
+    def give_up_on_database(self) -> None:
+        """Waited `db_give_up_after_minutes`: leave with a status the service manager restarts."""
+        minutes = self.services.settings.db_give_up_after_minutes
+        log.error("the database stayed away for %s minutes: exiting to be restarted", minutes)
+        self.exit(return_code=self.EXIT_DATABASE_GONE, message=self.tr("label.db_gone"))
+
     # --- language, theme -------------------------------------------------------------------------
 
     def action_toggle_language(self) -> None:

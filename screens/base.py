@@ -6,6 +6,7 @@ kiosk frame (step bar, scrolling body, outbox pane, keys)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from app.services.staff import StaffIdentity
     from app.tui import QinziApp
 
+DATABASE_RETRY_SECONDS = 2.0  # R41: how often a call waiting for the database tries again
 log = logging.getLogger("qinzi.ui")
 ResultT = TypeVar("ResultT")
 
@@ -225,15 +227,33 @@ class QinziScreen(Screen[ResultT]):
                 return answer
 
         def job() -> None:
-            try:
-                result = run()
-            except QinziError as error:
-                app.call_from_thread(deliver, failed or self.show_error, error)
-            except Exception:  # the person sees a plain message; the log keeps the detail
-                log.exception("service call %s failed", getattr(fn, "__name__", fn))
-                app.call_from_thread(deliver, self.show_error, QinziError("errors.generic"))
-            else:
-                app.call_from_thread(deliver, done, result)
+            waited_since: float | None = None
+            give_up = app.services.settings.db_give_up_after_minutes * 60
+            while True:
+                try:
+                    result = run()
+                except QinziError as error:
+                    app.call_from_thread(deliver, failed or self.show_error, error)
+                except Exception as exc:
+                    from app.backend import unavailable  # peewee: not before the first frame
+
+                    if unavailable(exc):  # R41: wait for it, keeping what was typed
+                        if waited_since is None:
+                            waited_since = time.monotonic()
+                            app.call_from_thread(app.database_waiting, True)
+                        if time.monotonic() - waited_since >= give_up:
+                            app.call_from_thread(app.give_up_on_database)
+                            return
+                        time.sleep(DATABASE_RETRY_SECONDS)
+                        continue
+                    # The person sees a plain message; the log keeps the detail.
+                    log.exception("service call %s failed", getattr(fn, "__name__", fn))
+                    app.call_from_thread(deliver, self.show_error, QinziError("errors.generic"))
+                else:
+                    app.call_from_thread(deliver, done, result)
+                if waited_since is not None:
+                    app.call_from_thread(app.database_waiting, False)
+                return
 
         # Never exclusive: a new call must not cancel a write still waiting to run.
         self.run_worker(job, thread=True, group="service", exit_on_error=False)

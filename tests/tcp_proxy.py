@@ -16,6 +16,7 @@ class TcpProxy:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._paused = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -24,6 +25,9 @@ class TcpProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self._paused:  # the server is "down": every connection is cut at once
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target)
             except OSError:
@@ -54,7 +58,39 @@ class TcpProxy:
                 end.close()
         return len(pairs)
 
+    def pause(self) -> None:
+        """The server goes away: every connection is cut and new ones are closed at once."""
+        self._paused = True
+        self.drop()
+
+    def resume(self) -> None:
+        self._paused = False
+
     def close(self) -> None:
         self._closed = True
         self.listener.close()
         self.drop()
+
+
+@contextlib.contextmanager
+def proxied_postgres(settings):
+    """`settings` on a fresh schema of $QINZI_TEST_PG reached through a TcpProxy: (proxy,
+    settings)."""
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    from tests.conftest import drop_pg_schema, fresh_pg_schema, pg_schema_url
+
+    base = os.environ["QINZI_TEST_PG"]
+    parts = urlsplit(base)
+    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    schema = fresh_pg_schema()
+    user = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    url = pg_schema_url(schema).replace(
+        base, urlunsplit(parts._replace(netloc=f"{user}127.0.0.1:{proxy.port}"))
+    )
+    try:
+        yield proxy, settings.replace(db=url)
+    finally:
+        proxy.close()
+        drop_pg_schema(schema)

@@ -84,6 +84,11 @@ class KioskLock:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # R41: tries made while the database was away, written to the audit trail once it is
+        # back; the wrong ones count towards the waits meanwhile.
+        self._offline: list[tuple[str, dict[str, object]]] = []
+        self._offline_failures = 0
+        self._offline_wait_until: datetime | None = None
 
     @property
     def configured(self) -> bool:
@@ -136,15 +141,62 @@ class KioskLock:
 
     def unlock(self, typed: str) -> None:
         """Return when `typed` is the staff PIN; otherwise raise why not. A wrong PIN and the
-        wait it starts are written to the audit trail before the refusal is raised."""
+        wait it starts are written to the audit trail before the refusal is raised. Without the
+        database the PIN is still checked (R41: a kiosk can always be left)."""
+        from app.backend import unavailable
+
         if not self.configured:
             raise ConfigError("errors.kiosk.pin_not_set", field=FIELD)
-        state = self.refuse_if_waiting()
+        try:
+            state = self.refuse_if_waiting()
+            self._write_offline()
+        except QinziError:
+            raise
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            return self._unlock_offline(typed)
         if self._matches(typed):
             with self.ctx.transaction():
                 self.ctx.audit.record(KIOSK, UNLOCKED, self.ctx.terminal, after=state.failures)
             return
         raise self._count_failure()
+
+    def _unlock_offline(self, typed: str) -> None:
+        """R41: the PIN lives in the configuration, so it is checked without the database; wrong
+        ones count and wait as usual, in memory, and every try is audited once it is back."""
+        now = self.ctx.clock()
+        if self._offline_wait_until is not None and now < self._offline_wait_until:
+            minutes = math.ceil((self._offline_wait_until - now).total_seconds() / 60)
+            raise RateLimited("errors.kiosk.pin_wait", field=FIELD, minutes=minutes,
+                              failures=self._offline_failures,
+                              retry_at=self._offline_wait_until)  # fmt: skip
+        at = now.isoformat(timespec="seconds")
+        if self._matches(typed):
+            self._offline.append((UNLOCKED, {"after": self._offline_failures, "offline_at": at}))
+            self._offline_failures, self._offline_wait_until = 0, None
+            return
+        self._offline_failures += 1
+        failures = self._offline_failures
+        self._offline.append((PIN_FAILED, {"failures": failures, "offline_at": at}))
+        wait = self.wait_after(failures)
+        if wait is None:
+            raise RuleRefused("errors.kiosk.pin_wrong", field=FIELD,
+                              left=self.FAILURES_BEFORE_WAIT - failures)  # fmt: skip
+        self._offline_wait_until = now + wait
+        raise RateLimited("errors.kiosk.pin_wait", field=FIELD, failures=failures,
+                          minutes=math.ceil(wait.total_seconds() / 60),
+                          retry_at=self._offline_wait_until)  # fmt: skip
+
+    def _write_offline(self) -> None:
+        """The database is back: what happened without it goes to the audit trail."""
+        if not self._offline:
+            return
+        with self.ctx.transaction():
+            for action, detail in self._offline:
+                self.ctx.audit.record(KIOSK, action, self.ctx.terminal, **detail)
+        self._offline.clear()
+        self._offline_failures, self._offline_wait_until = 0, None
 
     def _count_failure(self) -> QinziError:
         with self.ctx.transaction(f"kiosk-pin:{self.ctx.terminal}"):

@@ -182,3 +182,10 @@ def test_every_setting_can_come_from_the_environment(tmp_path):
     assert (s.staff_pin, s.smtp_host, s.smtp_port) == ("246802", "relay.example", 587)
     assert s.code_ttl_minutes == 10 and s.auto_approve_roster_match is True
     assert load_settings(cfg, env=env, smtp_host="flag.example").smtp_host == "flag.example"
+
+
+def test_r41_the_db_table_names_the_url_and_the_give_up_time(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[db]\nurl = "/srv/qinzi/q.db"\ngive_up_after_minutes = 3\n')
+    settings = load_settings(path, env={})
+    assert (settings.db, settings.db_give_up_after_minutes) == ("/srv/qinzi/q.db", 3.0)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -12,9 +11,8 @@ from app.errors import QinziError
 from app.factory import database_errors
 from app.models import Channel
 from app.services import build_services
-from tests.conftest import drop_pg_schema, fresh_pg_schema, pg_schema_url
 from tests.factories import make_roster, submit_application
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import proxied_postgres
 
 PG = os.environ.get("QINZI_TEST_PG")
 pytestmark = pytest.mark.skipif(not PG, reason="needs QINZI_TEST_PG")
@@ -23,15 +21,8 @@ pytestmark = pytest.mark.skipif(not PG, reason="needs QINZI_TEST_PG")
 @pytest.fixture
 def through_proxy(settings):
     """The test's PostgreSQL schema, reached through a proxy that can drop the connection."""
-    parts = urlsplit(PG)
-    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-    schema = fresh_pg_schema()
-    netloc = parts.netloc.rsplit("@", 1)
-    host = f"{netloc[0]}@127.0.0.1:{proxy.port}" if len(netloc) == 2 else f"127.0.0.1:{proxy.port}"
-    url = pg_schema_url(schema).replace(PG, urlunsplit(parts._replace(netloc=host)))
-    yield proxy, settings.replace(db=url)
-    proxy.close()
-    drop_pg_schema(schema)
+    with proxied_postgres(settings) as found:
+        yield found
 
 
 def test_r41_a_dropped_connection_is_replaced_at_the_next_action(through_proxy, clock, keyring):
@@ -69,4 +60,34 @@ def test_r41_a_drop_inside_a_transaction_fails_that_action_only(through_proxy, c
         [done] = submit_application(services, roster, ("wu",))
         assert done.number
     finally:
+        services.close()
+
+
+def test_r41_the_staff_pin_works_without_the_database_and_is_audited_when_it_returns(
+    through_proxy, clock, keyring
+):
+    """Ctrl+Q with the right PIN failed while PostgreSQL was away, so the kiosk could be
+    neither used nor left. The PIN is in the configuration: checked without the database, the
+    wrong ones count as usual, and every try reaches the audit trail once it is back."""
+    from app.errors import RuleRefused
+    from app.models import AuditEvent
+
+    proxy, settings = through_proxy
+    services = build_services(settings.replace(staff_pin="864209"), clock=clock, keyring=keyring)
+    try:
+        lock = services.kiosk_lock
+        lock.state()  # connected once
+        proxy.pause()
+        with pytest.raises(RuleRefused) as err:
+            lock.unlock("000000")
+        assert err.value.params["left"] == 4
+        lock.unlock("864209")  # no database, and still the kiosk can be left
+        proxy.resume()
+        lock.unlock("864209")
+        actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
+        assert actions[-3:] == ["kiosk.pin_failed", "kiosk.unlocked", "kiosk.unlocked"]
+        offline = [e for e in AuditEvent.select() if "offline_at" in e.detail]
+        assert len(offline) == 2
+    finally:
+        proxy.resume()
         services.close()
