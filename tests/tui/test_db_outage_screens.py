@@ -27,16 +27,48 @@ def outage(settings, clock, keyring, monkeypatch):
     monkeypatch.setattr(screens.base, "DATABASE_RETRY_SECONDS", 0.1)
     with proxied_postgres(settings) as (proxy, proxied):
         services = build_services(proxied, clock=clock, keyring=keyring)
-        make_roster(services)
+        roster = make_roster(services)
         try:
-            yield proxy, services
+            yield proxy, services, roster
         finally:
             proxy.resume()
             services.close()
 
 
+async def wait_for_notice(pilot, words: str, tries: int = 50) -> bool:
+    for _ in range(tries):
+        await pilot.pause(0.1)
+        if any(words in n for n in notices(pilot.app)):
+            return True
+    return False
+
+
+async def test_r41_a_submission_at_the_kiosk_waits_and_is_kept_exactly_once(outage):
+    """Step 4 sent while PostgreSQL is down: the kiosk says it is waiting, the parent's typing
+    stays, and when the server is back the application is stored once and confirmed."""
+    from app.factory import make_app
+    from app.models import Application
+    from screens.completion import CompletionScreen
+    from tests.tui.wizard_kit import fill_parent, open_step4, value
+
+    proxy, services, roster = outage
+    app = make_app(services, mode="kiosk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_step4(pilot, services, roster)
+        await fill_parent(pilot, roster)
+        proxy.pause()
+        app.screen.query_one("#submit").press()
+        assert await wait_for_notice(pilot, "等待資料庫")
+        assert value(app, "#name") == "吳志明" and value(app, "#email") == "father@home.example"
+        proxy.resume()
+        assert await wait_for_notice(pilot, "已恢復")
+        await settle(pilot)
+        assert isinstance(app.screen, CompletionScreen)
+    assert Application.select().count() == 1
+
+
 async def test_r41_the_review_terminal_waits_keeps_the_typing_and_goes_on(outage):
-    proxy, services = outage
+    proxy, services, _ = outage
     app = review_app(services)
     async with app.run_test(size=(100, 30)) as pilot:
         await log_in(pilot, "lee")
@@ -63,7 +95,7 @@ async def test_r41_the_review_terminal_waits_keeps_the_typing_and_goes_on(outage
 
 
 async def test_r41_after_the_set_time_the_terminal_exits_to_be_restarted(outage):
-    proxy, services = outage
+    proxy, services, _ = outage
     services.settings.db_give_up_after_minutes = 0.01  # 0.6 seconds
     app = review_app(services)
     async with app.run_test(size=(100, 30)) as pilot:
