@@ -44,6 +44,7 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
             host=args.host,
             port=args.port,
             lang=settings.language,
+            max_sessions=settings.serve_max_sessions,
         )
     except ModuleNotFoundError as exc:
         raise ConfigError("errors.cli.no_serve") from exc

@@ -107,6 +107,9 @@ class Settings:
     staff_pin_hash: str = ""  # Argon2id of the PIN (qinzi config --hash-pin); wins over staff_pin
     printer: str = ""
 
+    # Browser mode (R45): at most this many tabs at once, each a process of about 50 MB.
+    serve_max_sessions: int = 8
+
     # The log file for school IT (app/logs.py): masked data only (R9).
     log_level: str = "info"  # debug, info, warning, error, or off
     log_dir: str = ""  # empty: <data_dir>/logs
@@ -160,6 +163,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "argon2_memory_kib": (8, None),
     "smtp_timeout": (0.1, None),
     "db_give_up_after_minutes": (0.01, None),
+    "serve_max_sessions": (1, 1000),
 }
 # Beyond this no count, duration or size makes sense, and larger ones overflow the date
 # arithmetic that uses them (a retention of 10**6 days reaches before year 1).

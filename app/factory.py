@@ -83,6 +83,7 @@ def make_app(
     kiosk: bool = False,
     demo_info: Any = None,
     prepare: Callable[[], Any] | None = None,
+    own_outbox: bool = False,
 ) -> QinziApp:
     """The Textual app on these services, in `mode` ("kiosk": the parents' welcome screen,
     "review": the staff login), with the flow that routes its screens. A `kiosk` can be left
@@ -95,7 +96,7 @@ def make_app(
             raise ConfigError("errors.cli.no_tui") from exc
         raise
     return QinziApp(services, Flow(), mode=mode, kiosk=kiosk, demo_info=demo_info,
-                    prepare=prepare)  # fmt: skip
+                    prepare=prepare, own_outbox=own_outbox)  # fmt: skip
 
 
 def demo_settings(settings: Settings, folder: Path | None) -> tuple[Settings, Path]:

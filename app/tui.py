@@ -151,6 +151,7 @@ class QinziApp(App[None]):
         kiosk: bool = False,
         demo_info: Any = None,
         prepare: Callable[[], Any] | None = None,
+        own_outbox: bool = False,
     ) -> None:
         """`mode` "kiosk" starts at the parents' welcome screen, "review" at the staff login; a
         `kiosk` offers no way out but the staff PIN (R22). `demo_info` (from the demo set-up)
@@ -158,6 +159,8 @@ class QinziApp(App[None]):
         behind the first frame (issue 7), whose result becomes `demo_info`."""
         self.kiosk = kiosk
         self.prepare = prepare
+        # R45: a browser tab's demo outbox shows its own messages, never another tab's codes.
+        self.own_outbox = own_outbox
         # Read once by App.__init__: the terminal opens in the mode it was started for.
         self.DEFAULT_MODE = mode
         self.ENABLE_COMMAND_PALETTE = not kiosk  # R22: no palette on a kiosk
@@ -299,7 +302,9 @@ class QinziApp(App[None]):
 
     @work(thread=True, exclusive=True, group="outbox", exit_on_error=False)
     def refresh_outbox(self) -> None:
-        messages = self.services.outbox.recent(demo=self.services.settings.demo, limit=20)
+        messages = self.services.outbox.recent(
+            demo=self.services.settings.demo, limit=20, own_only=self.own_outbox
+        )
         if [m.id for m in messages] != [m.id for m in self.outbox_messages]:
             self.call_from_thread(self._set_outbox, messages)
 

@@ -92,7 +92,23 @@ def noto_font_path() -> Path:
     return font_path()
 
 
-def make_server(command: str, *, host: str, port: int, lang: str) -> Any:
+def same_origin(origin: str | None, host: str) -> bool:
+    """R45: a browser's WebSocket comes from our own page: its Origin names the host and port
+    the page was served from. (A client that sends no Origin is no browser, so no other site
+    can drive it: it is let through.)"""
+    if origin is None:
+        return True
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(origin).netloc.lower() == host.lower()
+    except ValueError:
+        return False
+
+
+def make_server(
+    command: str, *, host: str, port: int, lang: str, max_sessions: int = 8
+) -> Any:
     """A textual-serve Server with our page; textual-serve is imported only here."""
     import aiohttp_jinja2
     import textual_serve
@@ -105,6 +121,21 @@ def make_server(command: str, *, host: str, port: int, lang: str) -> Any:
     stock_static = Path(textual_serve.__file__).parent / "static"
 
     class QinziServer(Server):
+        sessions = 0  # browser tabs running now, each its own process
+
+        async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+            """R45: only our own page may open a session (a page of another site gets 403), and
+            at most `max_sessions` run at once (then 503, and the page says to try later)."""
+            if not same_origin(request.headers.get("Origin"), request.host):
+                return web.Response(status=403, text=t("web.refused_origin", lang))
+            if QinziServer.sessions >= max_sessions:
+                return web.Response(status=503, text=t("web.too_many", lang))
+            QinziServer.sessions += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                QinziServer.sessions -= 1
+
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.router.add_get(NOTO_URL, self.handle_noto)
@@ -179,7 +210,8 @@ def session_main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         mode = "review" if args.role == "review" else "kiosk"
-        make_app(services, mode=mode, kiosk=args.role == "kiosk", demo_info=info).run()
+        make_app(services, mode=mode, kiosk=args.role == "kiosk", demo_info=info,
+                 own_outbox=args.role == "demo").run()  # fmt: skip
     finally:
         services.close()
         end_logging()

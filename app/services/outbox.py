@@ -71,6 +71,7 @@ class OutboxService:
             Channel.SMS: sms or StoreOnly(),
         }
         self._local = threading.local()
+        self._own: set[int] = set()  # what this process enqueued (R45: a browser tab's own)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -92,6 +93,7 @@ class OutboxService:
             next_attempt_at=now + OWN_TURN,
         )
         self._pending().append(message.id)
+        self._own.add(message.id)
         return message
 
     def notify(
@@ -191,14 +193,20 @@ class OutboxService:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def recent(self, *, demo: bool, limit: int = 50, since_id: int = 0) -> list[OutboxView]:
-        """Newest first. Bodies (and so codes) are revealed only when `demo` is true (R25)."""
+    def recent(
+        self, *, demo: bool, limit: int = 50, since_id: int = 0, own_only: bool = False
+    ) -> list[OutboxView]:
+        """Newest first. Bodies (and so codes) are revealed only when `demo` is true (R25);
+        with `own_only`, only what this process sent (R45: a browser tab never sees another
+        tab's codes)."""
         query = (
             OutboxMessage.select()
             .where(OutboxMessage.id > since_id)
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )
+        if own_only:
+            query = query.where(OutboxMessage.id.in_(sorted(self._own)))
         return [
             OutboxView(
                 id=m.id,
