@@ -272,7 +272,22 @@ def print_table(rows: list[dict]) -> None:
               f"{r['target'] or '':>7}  {r['verdict']:<7}  {r['note']}")  # fmt: skip
 
 
-PARTS = ("startup", "city", "submission", "forms", "stress")
+PARTS = ("startup", "sessions", "city", "submission", "forms", "stress")
+
+
+def sessions(runs: int) -> list[dict]:
+    """One browser tab of `qinzi serve` beside one of a bare textual-serve app (R45)."""
+    from tests.bench.sessions import session_memory
+
+    ours, bare = session_memory(max(3, runs // 2))
+    ratio = statistics.median(ours) / statistics.median(bare)
+    return [
+        _row("browser tab: bare textual-serve app", bare, unit="MB",
+             note="VmRSS of the session process, first screen drawn"),
+        _row("browser tab: qinzi serve (kiosk)", ours, unit="MB"),
+        _row("browser tab ratio qinzi/bare", value=ratio, unit="×", target="≤ 1.3",
+             ok=ratio <= 1.3),
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     if "startup" in args.only:
         rows += startup(runs)
+    if "sessions" in args.only:
+        rows += sessions(runs)
     if "city" in args.only:
         with tempfile.TemporaryDirectory(prefix="qinzi-bench-") as tmp:
             rows += city(str(Path(tmp) / "city.db"), "SQLite", sizes, runs)
