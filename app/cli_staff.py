@@ -48,6 +48,17 @@ def cmd_staff_invite(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_staff_unlock(args: argparse.Namespace, out: Output) -> int:
+    services = make_services(args)
+    try:
+        waited = services.staff_accounts.lift_wait(args.email)
+    finally:
+        services.close()
+    out("cli.staff.unlocked" if waited else "cli.staff.not_waiting",
+        email=normalize_email(args.email))  # fmt: skip
+    return 0
+
+
 def cmd_staff_reset(args: argparse.Namespace, out: Output) -> int:
     services = make_services(args)
     try:
@@ -79,8 +90,8 @@ def add_staff_commands(
     common: argparse.ArgumentParser,
     h: Callable[[str], str],
 ) -> None:
-    """`qinzi staff add|invite|reset|list` among the parser's `commands`; `common` carries the
-    global options, so they work after the action too."""
+    """`qinzi staff add|invite|reset|unlock|list` among the parser's `commands`; `common`
+    carries the global options, so they work after the action too."""
     staff = commands.add_parser("staff", help=h("staff_cmd"), parents=[common])
     sub = staff.add_subparsers(dest="staff_command", metavar="ACTION",
                                parser_class=type(staff), required=True)  # fmt: skip
@@ -103,6 +114,10 @@ def add_staff_commands(
     p = action("reset")
     p.add_argument("email", metavar="EMAIL", help=h("staff_email"))
     p.set_defaults(handler=cmd_staff_reset)
+
+    p = action("unlock")
+    p.add_argument("email", metavar="EMAIL", help=h("staff_email"))
+    p.set_defaults(handler=cmd_staff_unlock)
 
     p = action("list")
     p.add_argument("--school", metavar="CODE", required=True, help=h("staff_school"))

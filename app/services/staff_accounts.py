@@ -371,6 +371,20 @@ class StaffAccountService:
                                   kind="staff", forced=True)  # fmt: skip
         return StaffIdentity.of(teacher)
 
+    def lift_wait(self, raw_email: str, by: StaffIdentity | None = None) -> bool:
+        """Issue 15: five wrong passwords make a staff account wait (R20), and staff e-mails
+        follow a pattern, so anyone could keep a teacher out; school IT (on the terminal, for its
+        own school) or the command line lifts the wait at once. True when there was one."""
+        teacher = self._managed(by, raw_email) if by is not None else self._teacher(raw_email)
+        actor = teacher_actor(by.teacher_id) if by is not None else SYSTEM
+        with self.ctx.transaction(f"staff:{teacher.id}"):
+            teacher = Teacher.get_by_id(teacher.id)
+            waiting = teacher.locked_until is not None and teacher.locked_until > self.ctx.clock()
+            teacher.failed_logins, teacher.locked_until = 0, None
+            teacher.save(only=[Teacher.failed_logins, Teacher.locked_until])
+            self.ctx.audit.record(actor, "staff.wait_lifted", teacher.id, was_waiting=waiting)
+        return waiting
+
     def deactivate(self, by: StaffIdentity, raw_email: str) -> None:
         """R32, R33: IT ends a staff member's access; their open session ends at the next action."""
         teacher = self._managed(by, raw_email)

@@ -44,6 +44,7 @@ class StaffAdminScreen(ReviewScreen):
                     Input(id="temporary", password=True))  # fmt: skip
         with Horizontal(classes="actions"):
             yield TButton("label.staff_admin.set_temporary", id="set-temporary")
+            yield TButton("label.staff_admin.lift_wait", id="lift-wait")
 
     def setup(self) -> None:
         self.watch(self.app, "lang", self._relabel)
@@ -147,6 +148,14 @@ class StaffAdminScreen(ReviewScreen):
         password = self.query_one("#temporary", Input).value
         self.call(self.services.staff_accounts.set_temporary_password, self.staff, email,
                   password, done=lambda _: self.temporary_set(email))  # fmt: skip
+
+    @on(Button.Pressed, "#lift-wait")
+    def lift_wait(self) -> None:
+        """Issue 15: a teacher kept out by someone's wrong passwords logs in again at once."""
+        email = self.chosen()
+        if email:
+            self.call(self.services.staff_accounts.lift_wait, email, by=self.staff,
+                      done=lambda _: self.done("label.staff_admin.wait_lifted", email))  # fmt: skip
 
     def temporary_set(self, email: str) -> None:
         self.query_one("#temporary", Input).value = ""

@@ -4,8 +4,10 @@ the next action."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
+from app.errors import QinziError
 from app.models import Teacher
 from screens.review.invitation import InvitationScreen
 from screens.review.login import StaffLoginScreen
@@ -173,6 +175,29 @@ async def test_r32_r33_it_invites_and_manages_its_own_schools_staff(services, ro
         await settle(pilot)
         assert staff_rows(app)["ho@school.example"][4] == "已停用"
     assert not Teacher.get(Teacher.email == "ho@school.example").active
+
+
+async def test_r20_it_lifts_a_teachers_wait_on_the_staff_screen(services, roster):
+    """Issue 15: anyone who types a teacher's e-mail and five wrong passwords made them wait
+    15 minutes; IT lifts the wait on the staff screen and the teacher logs in at once."""
+    from screens.review.staff_admin import StaffAdminScreen
+    from tests.factories import TEACHER_PASSWORD
+
+    for _ in range(5):
+        with pytest.raises(QinziError):
+            services.accounts.staff_login("lee@school.example", "wrong password")
+    app = review_app(services)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await log_in(pilot, "it")
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffAdminScreen)
+        assert staff_rows(app)["lee@school.example"][4] == "暫時鎖定"
+        await pick(pilot, "lee@school.example")
+        await click(pilot, "#lift-wait")
+        await settle(pilot)
+        assert staff_rows(app)["lee@school.example"][4] == "啟用中"
+    assert services.accounts.staff_login("lee@school.example", TEACHER_PASSWORD)
 
 
 async def test_r32_a_teacher_has_no_staff_screen(services, roster):

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from app import cli, factory
+from app.errors import QinziError
 from app.models import OutboxMessage, Teacher
 from app.resources import data_file
 from tests.unit.test_cli import CHEAP_ARGON2, run
@@ -106,6 +107,25 @@ def test_r32_reset_from_the_command_line_ends_the_password(capsys, base, service
     code, out, _ = run(capsys, *base, "staff", "reset", IT, "--lang", "en")
     assert code == 0 and "every open session" in out
     assert listed(capsys, base)[IT]["state"] == "invited"
+
+
+def test_r20_unlock_from_the_command_line_lifts_the_wait(capsys, base, services_of):
+    """Issue 15: `qinzi staff unlock EMAIL` lets a teacher kept out by wrong passwords in."""
+    assert run(capsys, *base, "import", str(data_file("demo_roster.csv")))[0] == 0
+    teacher = "heping.301@school.example"
+    services = services_of()
+    try:
+        for _ in range(5):
+            with pytest.raises(QinziError):
+                services.accounts.staff_login(teacher, "wrong password")
+    finally:
+        services.close()
+    assert listed(capsys, base)[teacher]["state"] == "locked"
+    code, out, _ = run(capsys, *base, "staff", "unlock", teacher, "--lang", "en")
+    assert code == 0 and "may log in again at once" in out
+    assert listed(capsys, base)[teacher]["state"] == "no-password"
+    code, out, _ = run(capsys, *base, "staff", "unlock", teacher)
+    assert code == 0 and "目前不須等待" in out
 
 
 def state(services_of) -> tuple:

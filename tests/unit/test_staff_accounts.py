@@ -215,6 +215,25 @@ def test_r32_r20_five_failures_show_the_account_as_locked(services, roster):
     assert states["lee@school.example"] == "locked"
 
 
+def test_r20_it_lifts_a_staff_members_wait_and_the_audit_says_so(services, roster):
+    """Issue 15: five wrong passwords from anyone kept a teacher out for 15 minutes; IT lifts
+    the wait for its own school (not another's), and the right password works at once."""
+    from app.models import AuditEvent
+    from app.services.staff import StaffIdentity
+    from tests.factories import TEACHER_PASSWORD
+
+    for _ in range(5):
+        refusal(services.accounts.staff_login, "lee@school.example", "wrong password")
+    it = StaffIdentity.of(roster.teachers["it"])
+    with pytest.raises(QinziError):  # 光復國小's teacher is not 和平's IT's to manage
+        services.staff_accounts.lift_wait("kao@school.example", by=it)
+    assert services.staff_accounts.lift_wait("lee@school.example", by=it) is True
+    assert services.accounts.staff_login("lee@school.example", TEACHER_PASSWORD)
+    event = AuditEvent.get(AuditEvent.action == "staff.wait_lifted")
+    assert event.actor == f"staff:{it.teacher_id}" and '"was_waiting": true' in event.detail
+    assert services.staff_accounts.lift_wait("lee@school.example") is False  # from the CLI
+
+
 def test_r32_a_login_without_a_password_fails_like_a_wrong_one(services, roster):
     """Imported and invited staff have no password: any password, even the dummy hash's own
     text, is answered with the wrong-password message and counts towards R20's wait."""
