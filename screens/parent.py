@@ -13,8 +13,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input
 
+from app.codes import Channel
 from app.errors import QinziError
-from app.identity import mask_name
+from app.identity import mask_name, national_mobile
 from app.services.kiosk import ParentDetails, Prefill, SessionAnswer, Submitted
 from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen
@@ -191,10 +192,24 @@ class ParentScreen(KioskScreen):
         self.prefill, self.verified_id = prefill, typed
         self.draft["verified-id"] = typed
         self.refresh_state()
+        if not prefill.account_exists:
+            self.prefill_contact()
         first = "#name"
         if prefill.account_exists:
             first = "#signature" if prefill.mobile_masked else "#mobile"
         self.call_after_refresh(lambda: self.query_one(first).focus())
+
+    def prefill_contact(self) -> None:
+        """Issue 16: the e-mail or mobile proved in step 1 is not typed twice; it stands in its
+        field, where the parent may change it (R37: either contact opens the progress page)."""
+        contact = self.session.contact if self.session is not None else None
+        if contact is None:
+            return
+        name, value = (("#email", contact.value) if contact.channel == Channel.EMAIL
+                       else ("#mobile", national_mobile(contact.value)))  # fmt: skip
+        box = self.query_one(name, Input)
+        if not box.value:
+            box.value = value
 
     @on(Button.Pressed, "#submit")
     def submit(self) -> None:

@@ -4,6 +4,8 @@ still in place (R26)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import events
 from textual.widgets import Checkbox, RadioButton, Select
 
@@ -16,7 +18,7 @@ from screens.parent import ParentScreen
 from screens.student import StudentScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import Confirm
-from tests.factories import make_account, submit_application
+from tests.factories import make_account, submit_application, verified_contact
 from tests.tui.conftest import last_code, settle, start_session, type_into
 from tests.tui.wizard_kit import (
     error_key,
@@ -298,6 +300,28 @@ async def test_r16_a_signature_that_differs_from_the_name_is_refused(kiosk_app, 
         assert [value(app, f"#{n}") for n in ("name", "email", "mobile", "signature")] == [
             "吳志明", "father@home.example", "0911222333", "吳志名"]  # fmt: skip
         assert Application.select().count() == 0
+
+
+async def test_r37_step4_brings_the_contact_proved_in_step1(kiosk_app, roster):
+    """Issue 16: the e-mail verified in step 1 was typed again in step 4; now it stands in its
+    field (the parent may change it), and a mobile from step 1 stands in the mobile field."""
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        await type_into(pilot, "#parent-id", roster.parent_ids["father"])
+        await press(pilot, "#check-parent")
+        assert value(app, "#email") == "father@home.example" and value(app, "#mobile") == ""
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prepare_session(app, app.services, roster)
+        app.visit.session = replace(
+            app.visit.session, contact=verified_contact(app.services, "0912345678")
+        )
+        await app.flow.show("parent")
+        await settle(pilot)
+        await type_into(pilot, "#parent-id", roster.parent_ids["father"])
+        await press(pilot, "#check-parent")
+        assert value(app, "#mobile") == "0912345678" and value(app, "#email") == ""
 
 
 async def test_r11_a_bad_mobile_is_refused_beside_it(kiosk_app, roster):
