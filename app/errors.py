@@ -13,6 +13,9 @@ class QinziError(Exception):
     #: The kiosk session as this refusal left it (a count of failed lookups, an ended session),
     #: for the UI to keep: a refusal must not lose what the attempt cost (R8). None: unchanged.
     session: Any = None
+    #: Further refusals of the same form, each beside its own field (R26: every field error at
+    #: once, not one per submit).
+    also: tuple[QinziError, ...] = ()
 
     def __init__(
         self, key: str | None = None, /, *, field: str | None = None, **params: Any
@@ -26,6 +29,13 @@ class QinziError(Exception):
         """This refusal, carrying the kiosk session it leaves behind."""
         self.session = session
         return self
+
+    @classmethod
+    def together(cls, errors: list[QinziError]) -> QinziError:
+        """The first of `errors`, carrying the others in `also`."""
+        first = errors[0]
+        first.also = tuple(errors[1:])
+        return first
 
     def message(self, lang: str | None = None) -> str:
         from app.i18n import DEFAULT_LANGUAGE, t

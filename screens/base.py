@@ -179,12 +179,17 @@ class QinziScreen(Screen[ResultT]):
         if isinstance(error, SessionEnded):
             self.post_message(SessionOver(error.message(self.app.lang)))
             return
-        field = self.fields().get(error.field or "")
-        if field is not None:
-            field.show(error)
-            field.scroll_visible()
-        else:
-            self.notify(error.message(self.app.lang), severity="error", timeout=8)
+        fields = self.fields()
+        shown = False
+        for each in (error, *error.also):  # R26: every field's refusal at once
+            field = fields.get(each.field or "")
+            if field is not None:
+                field.show(each)
+                if not shown:
+                    field.scroll_visible()
+                shown = True
+            else:
+                self.notify(each.message(self.app.lang), severity="error", timeout=8)
 
     # --- service calls ----------------------------------------------------------------------------
 

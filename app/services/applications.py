@@ -11,6 +11,7 @@ answer in a SessionAnswer). The counts that end a session are session_limits.py'
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
 
 from peewee import IntegrityError
@@ -237,6 +238,25 @@ class ApplicationService:
                 "errors.application.parent_is_student", field="parent_id"
             ).with_session(session)
 
+    @staticmethod
+    def _parent_name(raw: str) -> str:
+        name = refuse_unreadable(clean_name(raw), "name")
+        if not name:
+            raise InvalidInput("errors.application.name_empty", field="name")
+        if len(name) > NAME_MAX:
+            raise InvalidInput("errors.application.name_too_long", field="name", maximum=NAME_MAX)
+        return name
+
+    @staticmethod
+    def _signature(raw: str, name: str | None) -> str:
+        """R16: the signature is the name as typed above it (compared once the name is valid)."""
+        signed = refuse_unreadable(clean_name(raw), "signature")
+        if not signed:
+            raise InvalidInput("errors.application.signature_empty", field="signature")
+        if name is not None and signed != name:
+            raise RuleRefused("errors.application.signature_mismatch", field="signature")
+        return signed
+
     def submit(
         self, session: KioskSession, parent: ParentDetails, signature: str
     ) -> SessionAnswer[list[Submitted]]:
@@ -256,24 +276,27 @@ class ApplicationService:
         digest = id_digest(self.ctx.keyring, parent_id)
         self._refuse_student_id(session, digest)
         account = Account.get_or_none(Account.id_digest == digest)
+        # R26: every field of the form is checked before anything is refused, so that a parent
+        # sees each mistake at once rather than one per submit.
+        problems: list[QinziError] = []
+
+        def checked(check: Callable[[], str]) -> str | None:
+            try:
+                return check()
+            except (InvalidInput, RuleRefused) as error:
+                problems.append(error)
+                return None
+
         if account is not None:
             name, email = account.name, account.email
-            mobile = account.mobile or normalize_phone(parent.mobile)
+            mobile = account.mobile or checked(lambda: normalize_phone(parent.mobile))
         else:
-            name = refuse_unreadable(clean_name(parent.name), "name")
-            if not name:
-                raise InvalidInput("errors.application.name_empty", field="name")
-            if len(name) > NAME_MAX:
-                raise InvalidInput(
-                    "errors.application.name_too_long", field="name", maximum=NAME_MAX
-                )
-            email = normalize_email(parent.email)
-            mobile = normalize_phone(parent.mobile)
-        signed = refuse_unreadable(clean_name(signature), "signature")
-        if not signed:
-            raise InvalidInput("errors.application.signature_empty", field="signature")
-        if signed != name:
-            raise RuleRefused("errors.application.signature_mismatch", field="signature")
+            name = checked(lambda: self._parent_name(parent.name))
+            email = checked(lambda: normalize_email(parent.email))
+            mobile = checked(lambda: normalize_phone(parent.mobile))
+        checked(lambda: self._signature(signature, name))
+        if problems:
+            raise QinziError.together(problems)
         # Hashed now, outside the transaction (Argon2 is slow on purpose), so that approval never
         # needs the ID again (R19).
         password_hash = self.ctx.hasher.hash(parent_id[-6:])

@@ -324,6 +324,22 @@ async def test_r37_step4_brings_the_contact_proved_in_step1(kiosk_app, roster):
         assert value(app, "#mobile") == "0912345678" and value(app, "#email") == ""
 
 
+async def test_r26_every_mistake_of_step4_is_shown_at_once(kiosk_app, roster):
+    """Issue 16: a bad e-mail, a bad mobile and a wrong signature took three rounds of 送出資料;
+    one submit now marks all three, and keeps everything typed."""
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        await fill_parent(pilot, roster, email="father@@home", mobile="12345", signature="吳志名")
+        await press(pilot, "#submit")
+        assert error_key(app, "email") is not None
+        assert error_key(app, "mobile") is not None
+        assert error_key(app, "signature") == "errors.application.signature_mismatch"
+        assert [value(app, f"#{n}") for n in ("email", "mobile", "signature")] == [
+            "father@@home", "12345", "吳志名"]  # fmt: skip
+        assert Application.select().count() == 0
+
+
 async def test_r11_a_bad_mobile_is_refused_beside_it(kiosk_app, roster):
     app = kiosk_app()
     async with app.run_test(size=SIZE) as pilot:
