@@ -19,6 +19,16 @@ from screens.widgets.typed import OnQinzi
 MAX_ROWS = 3
 
 
+# Issue 16: Textual's own widgets bring bindings described in English ("esc Dismiss menu" while a
+# dropdown is open, in the Chinese kiosk); shown in the terminal's language instead. Textual 8.2.
+TEXTUAL_WORDS = {
+    "Dismiss menu": "label.keybar.dismiss_menu",
+    "Show menu": "label.keybar.show_menu",
+    "palette": "label.keybar.palette",
+    "Quit": "label.keybar.quit",
+}
+
+
 class KeyBar(OnQinzi, Widget, can_focus=False):
     DEFAULT_CSS = """
     KeyBar {
@@ -61,7 +71,7 @@ class KeyBar(OnQinzi, Widget, can_focus=False):
             binding = active.binding
             if not binding.show:
                 continue
-            description = binding.description
+            description = TEXTUAL_WORDS.get(binding.description, binding.description)
             if description.startswith("label."):
                 description = self.app.tr(description)
             shown.append((binding.key, self.app.get_key_display(binding), description,

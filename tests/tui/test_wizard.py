@@ -340,6 +340,21 @@ async def test_r26_every_mistake_of_step4_is_shown_at_once(kiosk_app, roster):
         assert Application.select().count() == 0
 
 
+async def test_r26_an_open_dropdown_names_its_keys_in_the_kiosks_language(kiosk_app, roster):
+    """Issue 16: with the school list open the key bar said "esc Dismiss menu" in Chinese."""
+    from screens.widgets.keybar import KeyBar
+
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        school = app.screen.query_one("#school", Select)
+        school.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        words = [description for _, _, description, _ in app.screen.query_one(KeyBar).keys()]
+        assert "關閉選單" in words and "Dismiss menu" not in words
+
+
 async def test_r11_a_bad_mobile_is_refused_beside_it(kiosk_app, roster):
     app = kiosk_app()
     async with app.run_test(size=SIZE) as pilot:
