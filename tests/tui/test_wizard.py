@@ -351,7 +351,8 @@ async def test_r26_an_open_dropdown_names_its_keys_in_the_kiosks_language(kiosk_
         school.focus()
         await pilot.press("enter")
         await settle(pilot)
-        words = [description for _, _, description, _ in app.screen.query_one(KeyBar).keys()]
+        shown = app.screen.query_one(KeyBar).keys()  # the keys it shows, not a dict
+        words = [description for _, _, description, _ in shown]
         assert "關閉選單" in words and "Dismiss menu" not in words
 
 
