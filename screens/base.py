@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, Input
+from textual.widgets import Header, Input, OptionList, Select, TextArea
 
 from app.errors import QinziError, SessionEnded
 from app.resources import shipped
@@ -322,3 +322,28 @@ class KioskScreen(QinziScreen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def on_key(self, event: events.Key) -> None:
+        """Issue 16: a letter or digit typed while a button, a choice or a pane has focus (a
+        parent pressed Tab first) goes into the screen's text field, never nowhere. Widgets that
+        take typing themselves (fields, lists searched by typing) keep it."""
+        if isinstance(self.focused, Input | TextArea | Select | OptionList):
+            return
+        if not event.is_printable or not event.character or event.character.isspace():
+            return
+        target = self.typing_target()
+        if target is None:
+            return
+        event.stop()
+        event.prevent_default()
+        # Focus would select what the field holds, and the next key would replace it all.
+        target.select_on_focus = False
+        target.focus()
+        target.insert_text_at_cursor(event.character)
+
+    def typing_target(self) -> Input | None:
+        """The text field typing belongs to: the screen's first one (AUTO_FOCUS) if shown,
+        else the first field shown and enabled."""
+        shown = [i for i in self.query(Input) if i.display and not i.disabled and i.region]
+        first = self.AUTO_FOCUS.lstrip("#") if self.AUTO_FOCUS else ""
+        return next((i for i in shown if i.id == first), shown[0] if shown else None)

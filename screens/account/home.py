@@ -50,10 +50,9 @@ class AccountHomeScreen(KioskScreen):
             yield TButton("label.home_change_password", id="change-password")
             yield TButton("label.key_logout", id="logout")
 
-    def setup(self) -> None:
-        self.reload()
-
     def on_screen_resume(self) -> None:
+        """Shown first, or again after a change of password or contact: loaded once (a second
+        load from setup raced this one and could leave the page half drawn)."""
         self.reload()
 
     def reload(self) -> None:

@@ -356,6 +356,21 @@ async def test_r26_an_open_dropdown_names_its_keys_in_the_kiosks_language(kiosk_
         assert "關閉選單" in words and "Dismiss menu" not in words
 
 
+async def test_r26_typing_after_tab_at_step1_goes_into_the_field(kiosk_app):
+    """Issue 16: a parent who pressed Tab first (focus on a button) lost every key typed."""
+    from screens.contact import ContactScreen
+
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await app.flow.show("contact")
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        await pilot.press("tab", "tab")
+        assert app.screen.focused is not None and app.screen.focused.id != "contact"
+        await pilot.press(*"ab@x.tw")
+        assert value(app, "#contact") == "ab@x.tw"
+
+
 async def test_r11_a_bad_mobile_is_refused_beside_it(kiosk_app, roster):
     app = kiosk_app()
     async with app.run_test(size=SIZE) as pilot:
