@@ -15,10 +15,11 @@ from textual.widgets import Button, Input
 
 from app.codes import Channel
 from app.errors import QinziError
-from app.identity import mask_name, national_mobile
+from app.identity import mask_contact, mask_name, national_mobile
 from app.services.kiosk import ParentDetails, Prefill, SessionAnswer, Submitted
 from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen
+from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
@@ -219,8 +220,36 @@ class ParentScreen(KioskScreen):
         self.query_one("#account-help").display = False
         value = {name: self.query_one(f"#{name}", Input).value for name in self.DRAFT}
         details = ParentDetails(value["parent-id"], value["name"], value["email"], value["mobile"])
-        self.call(self.services.applications.submit, SESSION, details, value["signature"],
-                  done=self._sent)  # fmt: skip
+        # Issue 16: Enter in the signature sent every application at once, unseen; 確認送出
+        # first shows what goes, with the parent's data masked (R9).
+        confirm = Confirm("label.parent_step.confirm_summary", "label.parent_step.confirm_send",
+                          **self.summary(details))  # fmt: skip
+        self.app.push_screen(confirm, lambda ok: self._send(ok, details, value["signature"]))
+
+    def summary(self, details: ParentDetails) -> dict[str, str]:
+        tr = self.tr
+        session = self.session
+        children = "、".join(
+            f"{c.card.name_masked}（{tr(f'relationship.{c.relationship}')}）"
+            for c in (session.students if session is not None else ())
+        )
+        def masked(value: str) -> str:
+            return mask_contact(value.strip()) if value.strip() else ""
+
+        prefill = self.prefill
+        if prefill is not None and prefill.account_exists:
+            name, email = prefill.name or "", prefill.email_masked or ""
+            mobile = prefill.mobile_masked or masked(details.mobile)
+        else:
+            name, email = details.name.strip(), masked(details.email)
+            mobile = masked(details.mobile)
+        return {"children": children, "name": mask_name(name), "email": email or "—",
+                "mobile": mobile or "—"}  # fmt: skip
+
+    def _send(self, ok: bool | None, details: ParentDetails, signature: str) -> None:
+        if ok:
+            self.call(self.services.applications.submit, SESSION, details, signature,
+                      done=self._sent)  # fmt: skip
 
     def _sent(self, answer: SessionAnswer[list[Submitted]]) -> None:
         # The parent's details stay for another round of students; the signature does not.

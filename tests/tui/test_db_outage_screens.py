@@ -60,6 +60,8 @@ async def test_r41_a_submission_at_the_kiosk_waits_and_is_kept_exactly_once(outa
         await fill_parent(pilot, roster)
         proxy.pause()
         app.screen.query_one("#submit").press()
+        await pilot.pause()
+        app.screen.query_one("#yes").press()  # 確認送出
         assert await wait_for_notice(pilot, "等待資料庫")
         assert value(app, "#name") == "吳志明" and value(app, "#email") == "father@home.example"
         proxy.resume()

@@ -932,6 +932,8 @@ async def test_r22_an_answer_after_the_wipe_does_not_bring_the_parent_back(
         gate = Gate(monkeypatch, services.applications, "submit")
         app.screen.query_one("#submit", Button).press()
         await pilot.pause()
+        app.screen.query_one("#yes", Button).press()  # 確認送出 (issue 16)
+        await pilot.pause()
         await pilot.press("f10")
         await gate.release(pilot)
         assert [type(s).__name__ for s in app.screen_stack] == ["WelcomeScreen"]

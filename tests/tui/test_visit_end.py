@@ -101,7 +101,9 @@ async def leave_by(pilot, route: str, clock) -> None:
         clock.advance(seconds=app.services.settings.idle_countdown_seconds + 1)
         app.screen.tick()
     elif route == "completion":
-        await pilot.press("enter")  # in the signature field: 送出資料
+        await pilot.press("enter")  # in the signature field: 送出資料, then 確認送出
+        await settle(pilot)
+        pilot.app.screen.query_one("#yes").press()
         await settle(pilot)
         await press(pilot, "#logout")
     elif route == "error":

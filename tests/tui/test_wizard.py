@@ -32,6 +32,7 @@ from tests.tui.wizard_kit import (
     press,
     read_statement,
     screen_text,
+    send_step4,
     text_of,
     value,
 )
@@ -88,7 +89,12 @@ async def test_r31_one_parent_binds_two_students_from_step1_to_the_completion_pa
 
         assert isinstance(app.screen, ParentScreen)
         await fill_parent(pilot, roster)
-        await pilot.press("enter")  # Enter in the signature field submits
+        await pilot.press("enter")  # Enter in the signature field asks first (issue 16)
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        question = str(app.screen.query_one(".confirm-text").render())
+        assert "吳*寶" in question and "吳*明" in question and "fa***@home.example" in question
+        app.screen.query_one("#yes").press()  # 確認送出
         await settle(pilot)
 
         assert isinstance(app.screen, CompletionScreen)
@@ -294,7 +300,7 @@ async def test_r16_a_signature_that_differs_from_the_name_is_refused(kiosk_app, 
     async with app.run_test(size=SIZE) as pilot:
         await open_step4(pilot, app.services, roster)
         await fill_parent(pilot, roster, signature="吳志名")
-        await press(pilot, "#submit")
+        await send_step4(pilot)
         assert error_key(app, "signature") == "errors.application.signature_mismatch"
         assert "完全相同" in field_error(app, "signature")
         assert [value(app, f"#{n}") for n in ("name", "email", "mobile", "signature")] == [
@@ -331,7 +337,7 @@ async def test_r26_every_mistake_of_step4_is_shown_at_once(kiosk_app, roster):
     async with app.run_test(size=SIZE) as pilot:
         await open_step4(pilot, app.services, roster)
         await fill_parent(pilot, roster, email="father@@home", mobile="12345", signature="吳志名")
-        await press(pilot, "#submit")
+        await send_step4(pilot)
         assert error_key(app, "email") is not None
         assert error_key(app, "mobile") is not None
         assert error_key(app, "signature") == "errors.application.signature_mismatch"
@@ -376,7 +382,7 @@ async def test_r11_a_bad_mobile_is_refused_beside_it(kiosk_app, roster):
     async with app.run_test(size=SIZE) as pilot:
         await open_step4(pilot, app.services, roster)
         await fill_parent(pilot, roster, mobile="0212345678")
-        await press(pilot, "#submit")
+        await send_step4(pilot)
         assert error_key(app, "mobile") == "errors.contact.mobile_invalid"
         assert "09" in field_error(app, "mobile")
         assert value(app, "#mobile") == "0212345678"
@@ -424,7 +430,7 @@ async def test_r12_r13_r14_taken_e_mails_are_refused_beside_the_e_mail(kiosk_app
             email = refusal_setup(app.services, roster, case)
             await open_step4(pilot, app.services, roster)
             await fill_parent(pilot, roster, email=email)
-            await press(pilot, "#submit")
+            await send_step4(pilot)
             assert error_key(app, "email") == key, case
             assert words in field_error(app, "email"), case
             assert value(app, "#email") == email and value(app, "#signature") == "吳志明"
@@ -439,7 +445,7 @@ async def test_r13_message_points_to_parent_login_and_forgotten_password(kiosk_a
         email = refusal_setup(app.services, roster, "R13")
         await open_step4(pilot, app.services, roster)
         await fill_parent(pilot, roster, email=email)
-        await press(pilot, "#submit")
+        await send_step4(pilot)
         assert "家長登入" in field_error(app, "email") and "忘記密碼" in field_error(app, "email")
         # Issue 6: one key from the refusal to the reset screen, and back to the typed form.
         assert app.screen.query_one("#account-help").display
@@ -461,7 +467,7 @@ async def test_r15_an_already_bound_pair_is_refused_with_login_advice(kiosk_app,
         await type_into(pilot, "#parent-id", roster.parent_ids["father"])
         await press(pilot, "#check-parent")
         await type_into(pilot, "#signature", "吳志明")
-        await press(pilot, "#submit")
+        await send_step4(pilot)
         assert error_key(app, "parent_id") == "errors.application.already_bound"
         message = field_error(app, "parent_id")
         assert "已綁定過親子關係" in message and "家長登入" in message
@@ -488,6 +494,10 @@ async def test_r9_an_existing_account_is_shown_masked_and_used_as_it_is(kiosk_ap
             assert not app.screen.query_one(f"#field-{name}").display
         await type_into(pilot, "#signature", "吳志明")
         await pilot.press("enter")
+        await settle(pilot)
+        question = str(app.screen.query_one(".confirm-text").render())
+        assert "吳*明" in question and "0911***333" in question  # the account's own, masked
+        app.screen.query_one("#yes").press()
         await settle(pilot)
         assert isinstance(app.screen, CompletionScreen)
         row = Application.get(Application.number == app.screen.numbers[0])
@@ -545,7 +555,7 @@ async def test_r26_the_language_switch_keeps_what_was_typed_and_changes_the_labe
         await settle(pilot)
         await open_step4(pilot, app.services, roster)
         await fill_parent(pilot, roster, mobile="12345")
-        await press(pilot, "#submit")
+        await send_step4(pilot)
         assert "starting with 09" in field_error(app, "mobile")
         await pilot.press("f2")
         await settle(pilot)

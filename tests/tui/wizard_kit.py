@@ -105,3 +105,13 @@ async def read_statement(pilot) -> None:
     await pilot.press("end")
     await pilot.wait_for_scheduled_animations()
     await settle(pilot)
+
+
+async def send_step4(pilot) -> None:
+    """送出資料, then 確認送出 on the summary that asks first (issue 16)."""
+    from screens.widgets.confirm import Confirm
+
+    await press(pilot, "#submit")
+    if isinstance(pilot.app.screen, Confirm):
+        pilot.app.screen.query_one("#yes").press()
+        await settle(pilot)
