@@ -229,10 +229,11 @@ class ParentScreen(KioskScreen):
     def summary(self, details: ParentDetails) -> dict[str, str]:
         tr = self.tr
         session = self.session
-        children = "、".join(
-            f"{c.card.name_masked}（{tr(f'relationship.{c.relationship}')}）"
+        children = tr("label.parent_step.confirm_separator").join(
+            tr("label.parent_step.confirm_child", name=c.card.name_masked,
+               relationship=tr(f"relationship.{c.relationship}"))
             for c in (session.students if session is not None else ())
-        )
+        )  # fmt: skip
         def masked(value: str) -> str:
             return mask_contact(value.strip()) if value.strip() else ""
 
