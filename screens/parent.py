@@ -229,8 +229,8 @@ class ParentScreen(KioskScreen):
     def summary(self, details: ParentDetails) -> dict[str, str]:
         tr = self.tr
         session = self.session
-        children = tr("label.parent_step.confirm_separator").join(
-            tr("label.parent_step.confirm_child", name=c.card.name_masked,
+        children = tr("format.list_separator").join(
+            tr("format.name_with_relationship", name=c.card.name_masked,
                relationship=tr(f"relationship.{c.relationship}"))
             for c in (session.students if session is not None else ())
         )  # fmt: skip
