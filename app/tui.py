@@ -31,6 +31,7 @@ from app.errors import QinziError
 from app.i18n import DEFAULT_LANGUAGE, next_language, supported, t
 from app.logs import log, redact
 from app.resources import shipped
+from screens.widgets import whole_cells
 
 if TYPE_CHECKING:  # the kiosk's first frame needs none of these modules (issue 7's start-up)
     from app.services import Services
@@ -164,6 +165,7 @@ class QinziApp(App[None]):
         # Read once by App.__init__: the terminal opens in the mode it was started for.
         self.DEFAULT_MODE = mode
         self.ENABLE_COMMAND_PALETTE = not kiosk  # R22: no palette on a kiosk
+        whole_cells.install()  # R44: no wide character blanked under a toast or a dropdown
         super().__init__()
         self.services = services
         self.flow = flow

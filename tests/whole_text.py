@@ -1,0 +1,156 @@
+"""R44 for tests: is every wide character on the screen whole?
+
+Two checks, both on what the terminal would show:
+
+- *composition*: every cell the screen shows for a widget is the cell that widget drew itself.
+  A wide character cut where a toast, a dropdown or the outbox pane overlaps it, or where a
+  container clips it, shows as a blank on screen and differs from the widget's own cell.
+- *rendering*: a widget that shows a text draws every character of it (whitespace aside), in
+  order: a wrapped line that loses its last wide character, or a label with a blanked one, fails.
+
+Both report the widget and the text, so a failure reads as what a parent would miss."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from rich.cells import cell_len
+from textual.app import App
+from textual.errors import NoWidget
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Button, Input, Static
+from textual.widgets._toast import Toast  # Textual 8.2: a Toast has no public text accessor
+
+Cells = list[list[str]]
+
+
+def cells_of(strips: Iterable[Strip], width: int) -> Cells:
+    """Strips as rows of cells; the right half of a wide character is ""."""
+    rows: Cells = []
+    for strip in strips:
+        row: list[str] = []
+        for segment in strip:
+            if segment.control:
+                continue
+            for ch in segment.text:
+                size = cell_len(ch)
+                if size == 0 and row:
+                    row[-1] += ch  # a combining mark stays with its base
+                    continue
+                row.append(ch)
+                if size == 2:
+                    row.append("")
+        rows.append((row + [" "] * width)[:width])
+    return rows
+
+
+def screen_cells(app: App) -> Cells:
+    strips = app.screen._compositor.render_strips()  # the frame the terminal gets
+    return cells_of(strips, app.size.width)
+
+
+def _owned_cells(app: App, widget: Widget) -> list[tuple[int, int]]:
+    region = widget.region.intersection(Region(0, 0, *app.size))
+    owned = []
+    for y in range(region.y, region.bottom):
+        for x in range(region.x, region.right):
+            try:
+                top, _ = app.screen.get_widget_at(x, y)
+            except NoWidget:
+                continue
+            if top is widget:
+                owned.append((x, y))
+    return owned
+
+
+def composition_faults(app: App) -> list[str]:
+    """Cells where the screen shows something other than what the widget on top drew there."""
+    screen = screen_cells(app)
+    faults: list[str] = []
+    for widget in _visible_widgets(app):
+        owned = _owned_cells(app, widget)
+        if not owned:
+            continue
+        size = widget.outer_size
+        own = cells_of(widget.render_lines(Region(0, 0, *size)), size.width)
+        for x, y in owned:
+            lx, ly = x - widget.region.x, y - widget.region.y
+            if ly >= len(own) or y >= len(screen):
+                continue
+            mine, shown = own[ly][lx], screen[y][x]
+            if mine.strip() and mine != shown:
+                row = "".join(screen[y]).rstrip()
+                faults.append(f"{_name(widget)} at ({x},{y}) draws {mine!r}, screen shows "
+                              f"{shown!r}: {row!r}")
+                break
+    return faults
+
+
+def source_text(widget: Widget) -> str | None:
+    """The text a widget is meant to show, where it has one."""
+    if isinstance(widget, Toast):
+        return str(widget._notification.message)
+    if isinstance(widget, Button):
+        return str(widget.label)
+    if isinstance(widget, Input):
+        return widget.value or widget.placeholder
+    if isinstance(widget, Static):
+        visual = widget.visual
+        return getattr(visual, "plain", None)
+    return None
+
+
+def rendering_faults(app: App) -> list[str]:
+    """Widgets whose own drawing lacks a character of their text (wrapped, cut or blanked)."""
+    faults: list[str] = []
+    for widget in _visible_widgets(app):
+        text = source_text(widget)
+        if not text or not _has_wide(text):
+            continue
+        width, height = widget.outer_size
+        drawn = cells_of(widget.render_lines(Region(0, 0, width, height)), width)
+        shown = _letters("".join("".join(row) for row in drawn))
+        wanted = _letters(text)
+        if shown == wanted or (_clipped(widget) and wanted.startswith(shown)):
+            continue
+        if isinstance(widget, Input) and wanted.startswith(shown):
+            continue  # an input scrolls its text; the part shown must still be whole
+        faults.append(f"{_name(widget)} shows {shown!r} for {wanted!r}")
+    return faults
+
+
+def whole_text_faults(app: App) -> list[str]:
+    return composition_faults(app) + rendering_faults(app)
+
+
+def _visible_widgets(app: App) -> list[Widget]:
+    out = []
+    for widget in app.screen.walk_children(with_self=False):
+        if widget.display and widget.visible and widget.size.area and widget.region.area:
+            out.append(widget)
+    return out
+
+
+def _letters(text: str) -> str:
+    """What a reader reads: every character but whitespace, box drawing and the scroll bar."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFC", text)
+        if not ch.isspace() and not ("\u2500" <= ch <= "\u259f")
+    )
+
+
+def _has_wide(text: str) -> bool:
+    return any(cell_len(ch) == 2 for ch in text)
+
+
+def _clipped(widget: Widget) -> bool:
+    """A widget whose content is taller than it is (it scrolls or hides the rest)."""
+    return widget.virtual_size.height > widget.size.height or (widget.styles.height is not None \
+        and not widget.styles.height.is_auto)
+
+
+def _name(widget: Widget) -> str:
+    return f"{type(widget).__name__}#{widget.id}" if widget.id else type(widget).__name__
