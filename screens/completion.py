@@ -14,6 +14,7 @@ from app.services.kiosk import Submitted
 from app.tui import FlowMessage
 from screens.base import KioskScreen, LogOut, Place
 from screens.widgets.i18n import T, TButton
+from screens.widgets.paragraph import Paragraph
 from screens.widgets.typed import OnQinzi
 
 
@@ -30,7 +31,7 @@ class SubmittedCard(OnQinzi, Vertical):
         self.item = item
 
     def compose(self) -> ComposeResult:
-        yield Static("", classes="submitted-head")
+        yield Paragraph("", classes="submitted-head")
         if self.item.required_documents:
             yield T("label.completion.documents")
             for key in self.item.required_documents:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, Select
 
 from app.errors import InvalidInput
 from app.identity import mask_id
@@ -25,6 +25,7 @@ from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
+from screens.widgets.paragraph import Paragraph
 
 
 class StudentScreen(KioskScreen):
@@ -192,7 +193,8 @@ class StudentScreen(KioskScreen):
                 relationship=relation,
             )
             remove = TButton("label.student_step.remove", name=str(index), classes="remove")
-            rows.append(Horizontal(Static(text, classes="chosen-text"), remove, classes="chosen"))
+            chosen = Paragraph(text, classes="chosen-text")
+            rows.append(Horizontal(chosen, remove, classes="chosen"))
         box.mount_all(rows)
 
     # --- what the parent does ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from textual.widgets import Button, Static
 from app.tui import FlowMessage
 from screens.base import KioskScreen
 from screens.widgets.i18n import T, TButton
+from screens.widgets.paragraph import Paragraph
 
 
 class WelcomeScreen(KioskScreen):
@@ -38,7 +39,7 @@ class WelcomeScreen(KioskScreen):
             yield T("label.welcome_progress_hint", id="welcome-hint")
             yield T(self.mode_key(), id="welcome-mode")
             if self.app.demo_info is not None or self.app.preparing:
-                yield Static(id="demo-info")
+                yield Paragraph(id="demo-info")
 
     def mode_key(self) -> str:
         return "label.mode_demo" if self.settings.demo else "label.mode_production"

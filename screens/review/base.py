@@ -12,7 +12,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Header
 
 from app.clock import to_local
 from app.resources import shipped
@@ -21,6 +21,7 @@ from screens.base import Body, QinziScreen
 from screens.widgets.i18n import T
 from screens.widgets.keybar import KeyBar
 from screens.widgets.outbox_pane import OutboxPane
+from screens.widgets.paragraph import Paragraph
 
 
 class ReviewScreen(QinziScreen[None]):
@@ -109,6 +110,6 @@ def fact(label_key: str, value: str, state: str = "") -> Horizontal:
     mark = {"ok": "✓ ", "bad": "✗ "}.get(state, "")
     return Horizontal(
         T(label_key, classes="fact-label"),
-        Static(mark + value, markup=False, classes=f"fact-value -{state or 'plain'}"),  # data
+        Paragraph(mark + value, markup=False, classes=f"fact-value -{state or 'plain'}"),  # data
         classes="fact",
     )

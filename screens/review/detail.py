@@ -25,6 +25,7 @@ from screens.widgets.confirm import Confirm
 from screens.widgets.end_binding import EndBinding, binding_line
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton, TCheckbox
+from screens.widgets.paragraph import Paragraph
 
 REASONS = ("name", "relationship", "paper", "documents", "mobile")
 WITHDRAWN = (Status.CANCELLED, Status.VOIDED)
@@ -53,7 +54,7 @@ class DetailScreen(ReviewScreen):
 
     def compose_body(self) -> ComposeResult:
         yield T("label.staff.detail_title", id="detail-title", classes="title", number=self.number)
-        yield Static("", id="detail-state")
+        yield Paragraph("", id="detail-state")
         with Horizontal(id="detail-sides"):
             with Vertical(classes="side"):
                 yield T("label.staff.side_application", classes="side-title")
@@ -127,7 +128,7 @@ class DetailScreen(ReviewScreen):
         docs.display = bool(d.required_documents)
         listing = self.query_one("#documents-list", Vertical)
         listing.remove_children()
-        listing.mount_all([Static(f"・{tr(key)}") for key in d.required_documents])
+        listing.mount_all([Paragraph(f"・{tr(key)}") for key in d.required_documents])
         box = self.query_one("#documents-checked", TCheckbox)
         box.value = box.value or d.documents_checked
         box.disabled = not pending or d.documents_checked

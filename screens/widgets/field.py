@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from app.errors import QinziError
 from screens.widgets.i18n import T
+from screens.widgets.paragraph import Paragraph
 from screens.widgets.typed import OnQinzi
 
 
@@ -46,7 +47,7 @@ class Field(OnQinzi, Vertical):
         yield from self.widgets
         if self.hint_key:
             yield T(self.hint_key, classes="field-hint")
-        yield Static("", classes="field-error")
+        yield Paragraph("", classes="field-error")
 
     def on_mount(self) -> None:
         self.watch(self.app, "lang", self._render_error)

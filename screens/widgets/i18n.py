@@ -7,10 +7,11 @@ from typing import Any
 
 from textual.widgets import Button, Checkbox, Static
 
+from screens.widgets.paragraph import WrapsChinese
 from screens.widgets.typed import OnQinzi
 
 
-class T(OnQinzi, Static):
+class T(OnQinzi, WrapsChinese, Static):
     """A translated text: `T("label.welcome_title")`."""
 
     def __init__(self, key: str, *, id: str | None = None, classes: str = "", **params: Any):

@@ -8,6 +8,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from app.clock import to_local
+from screens.widgets.paragraph import Paragraph
 from screens.widgets.typed import OnQinzi
 
 
@@ -24,7 +25,7 @@ class OutboxPane(OnQinzi, VerticalScroll):
 
     def compose(self):
         yield Static("", classes="outbox-title")
-        yield Static("", id="outbox-list")
+        yield Paragraph("", id="outbox-list")
 
     def on_mount(self) -> None:
         self.watch(self.app, "outbox_shown", self._show)
