@@ -3,6 +3,7 @@ that is a kiosk session's identity (flow step 1)."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,10 +15,12 @@ from app.models import Channel
 
 def normalize_email(raw: str, *, field: str = "email") -> str:
     """Syntax only (no network: deliverability off); the whole address lower-cased, since it is a
-    login that people type in any case."""
+    login that people type in any case. Full-width letters and ＠ (a Chinese input method's
+    default) become their ASCII forms first (NFKC, as for IDs, R7), so ＷＡＮＧ２＠example.com
+    and wang2@example.com are one login."""
     from email_validator import EmailNotValidError, validate_email  # 20 ms: not at start-up
 
-    value = (raw or "").strip()
+    value = unicodedata.normalize("NFKC", raw or "").strip()
     if not value:
         raise InvalidInput("errors.contact.email_empty", field=field)
     try:
