@@ -247,19 +247,76 @@ def test_r27_guardian_form_lists_the_papers_to_bring(services, roster):
 
 def test_r19_approved_copy_has_the_stamp_and_the_decision_time(services, roster, clock):
     [item] = submit_application(services, roster, ("wu",))
+    plain = services.forms.build([item.number])
     clock.advance(hours=26)
     approve(services, roster, item.number)
     decided = Application.get(Application.number == item.number).decided_at
-    plain = services.forms.build([item.number])
     stamped = services.forms.build([item.number], approved=True)
     assert "已認證" not in page_texts(plain)[0]
     text = page_texts(stamped)[0]
     assert "已認證" in text and f"認證時間 {taipei(decided)}" in text
+    # Issue 16: once approved, every copy is the approved one, whoever asks for it.
+    assert page_texts(services.forms.build([item.number]))[0] == text
     assert taipei(decided) == "2026-09-02 18:00"
     # The stamp lies on the original page: same page count, the QR code still reads.
     assert len(PdfReader(io.BytesIO(stamped)).pages) == 1
     assert qr_texts(page_images(stamped)[0]) == [item.number]
     assert overlapping(char_boxes(stamped)) == []
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_r19_approved_copy_says_so_and_ticks_the_papers_the_reviewer_checked(
+    services, roster, clock, lang
+):
+    """Issue 16: the approved copy still told the parent to hand the form in, and left
+    證明文件已核對 empty though the teacher had ticked it."""
+    session = kiosk_session(services, "grandma@home.example", lang=lang)
+    [item] = submit_application(services, roster, ("chen",), parent="grandma",
+                                relationship="grandmother", name="陳林秀英",
+                                email="grandma@home.example", session=session)  # fmt: skip
+    pending = page_texts(services.forms.build([item.number]))[0]
+    clock.advance(hours=3)
+    approve(services, roster, item.number, teacher="ho", documents_checked=True)
+    decided = taipei(Application.get(Application.number == item.number).decided_at)
+    copy = page_texts(services.forms.build([item.number], approved=True))[0]
+    squash = " ".join(copy.split())
+    hand_in = " ".join(t("forms.signature.hand_in", lang).split())
+    assert hand_in[:20] in " ".join(pending.split()) and hand_in[:20] not in squash
+    approved_text = " ".join(t("forms.signature.approved", lang, time=decided).split())
+    assert approved_text[:30] in squash and decided in squash
+    assert t("forms.stamp.label", lang) in copy
+    # The tick sits in the school's box, beside 證明文件已核對.
+    assert "✓" not in pending and "✓" in copy
+    assert t("forms.school_use.documents_checked", lang) in copy
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_r18_rejected_copy_says_not_approved_and_why(services, roster, clock, lang):
+    """Issue 16: a rejected application printed as an ordinary form, to be handed in."""
+    session = kiosk_session(services, "father@home.example", lang=lang)
+    [item] = submit_application(services, roster, ("wu",), session=session)
+    clock.advance(hours=3)
+    teacher = StaffIdentity.of(roster.teachers["lee"])
+    services.review.reject(teacher, item.number, "關係不符，請改由法定代理人申請")
+    decided = taipei(Application.get(Application.number == item.number).decided_at)
+    text = page_texts(services.forms.build([item.number]))[0]
+    squash = " ".join(text.split())
+    assert t("forms.stamp.rejected_label", lang) in text
+    assert t("forms.stamp.rejected_decided", lang, time=decided) in squash
+    assert "關係不符，請改由法定代理人申請" in squash
+    assert " ".join(t("forms.signature.hand_in", lang).split())[:20] not in squash
+    assert t("forms.stamp.label", lang) not in text  # not 已認證
+    assert "✓" not in text
+    # Not an approved copy: --approved still refuses it.
+    with pytest.raises(RuleRefused):
+        services.forms.build([item.number], approved=True)
+
+
+def test_r19_a_pending_page_among_decided_ones_gets_no_stamp(services, roster):
+    first, second = submit_application(services, roster, ("wu", "wu2"))
+    approve(services, roster, first.number)
+    texts = page_texts(services.forms.build([first.number, second.number]))
+    assert "已認證" in texts[0] and "已認證" not in texts[1] and "不通過" not in texts[1]
 
 
 def test_r19_approved_copy_is_refused_while_pending(services, roster):

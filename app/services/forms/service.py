@@ -97,11 +97,12 @@ class FormService:
     def build(
         self, numbers: Sequence[str], *, approved: bool = False, owner: str | None = None
     ) -> bytes:
-        """One PDF, a page per application with a bookmark per student; with `approved`, each
-        page carries the 已認證 stamp and the decision time."""
-        return self._render(self.applications(numbers, approved=approved, owner=owner), approved)
+        """One PDF, a page per application with a bookmark per student. A decided
+        application's page is its approved or rejected copy, with the school's stamp; with
+        `approved`, every application must be approved."""
+        return self._render(self.applications(numbers, approved=approved, owner=owner))
 
-    def _render(self, apps: Sequence[Application], approved: bool) -> bytes:
+    def _render(self, apps: Sequence[Application]) -> bytes:
         from app.services.forms import layout
         from app.services.forms.application_form import form_page, render_forms
         from app.services.forms.stamp import Stamp, render_stamps
@@ -109,11 +110,13 @@ class FormService:
         now = self.ctx.clock()
         pages = [form_page(a, i, len(apps), now) for i, a in enumerate(apps, 1)]
         raw = render_forms(pages, now)
-        overlay = (
-            render_stamps([Stamp.of(p.lang, p.decided_at) for p in pages], now)
-            if approved
+        stamps = [
+            Stamp.of(p.lang, p.decided_at, rejected=p.decision == Status.REJECTED)
+            if p.decision
             else None
-        )
+            for p in pages
+        ]
+        overlay = render_stamps(stamps, now) if any(stamps) else None
         lang = pages[0].lang
         meta = layout.Metadata(
             title=t("forms.title", lang),
@@ -136,7 +139,7 @@ class FormService:
         """下載留存: the PDF under `<data_dir>/forms/`, readable by this user only, named after
         the first application number."""
         apps = self.applications(numbers, approved=approved, owner=owner)
-        pdf = self._render(apps, approved)
+        pdf = self._render(apps)
         listed = tuple(a.number for a in apps)
         name = listed[0] + (f"+{len(listed) - 1}" if len(listed) > 1 else "")
         path = self.forms_dir() / f"{name}{'-approved' if approved else ''}.pdf"
