@@ -390,16 +390,128 @@ def test_r9_no_tofu_every_label_and_demo_roster_name_is_in_the_font():
     assert font.missing("吳\U00020000寶") == {"\U00020000"}
 
 
-def test_r9_a_character_outside_the_font_prints_as_geta_and_is_logged_unnamed(
+# --- R43: rare characters of names ----------------------------------------------------------------
+
+CNS_SUNG = Path("/usr/share/fonts/truetype/cns11643/TW-Sung-98_1.ttf")
+CNS_SUNG_EXT_B = Path("/usr/share/fonts/truetype/cns11643/TW-Sung-Ext-B-98_1.ttf")
+needs_cns_font = pytest.mark.skipif(
+    not (CNS_SUNG.is_file() and CNS_SUNG_EXT_B.is_file()),
+    reason="the 全字庫 font is not installed (apt-get install fonts-cns11643-sung)",
+)
+# 𠀋 (U+2000B, CJK Extension B) and 䶵 (U+4DB5, Extension A): neither is in Noto Sans TC.
+RARE_NAMES = {"chen": "陳\U0002000b明", "lin": "林\u4db5堃"}
+# Candidates for a character that no installed font has: Extension G and H, which the 全字庫
+# fonts predate, and one of Extension B that TW-Sung-Ext-B lacks.
+NO_FONT_CANDIDATES = ("\U00030000", "\U00031350", "\U0002a6d7")
+
+
+def no_font_character() -> str:
+    from app.services.forms.fonts import fallback_for
+
+    for ch in NO_FONT_CANDIDATES:
+        if ord(ch) not in tc_font().cmap and fallback_for(ch) is None:
+            return ch
+    pytest.skip("every candidate character is in some installed font")
+
+
+def embedded_fonts(pdf: bytes) -> dict[str, set[int]]:
+    """Each embedded font of the first page: its name and the characters its embedded file
+    has a drawn glyph for (not .notdef, not an empty outline)."""
+    from fontTools.ttLib import TTFont
+
+    reader = PdfReader(io.BytesIO(pdf))
+    out = {}
+    for ref in reader.pages[0]["/Resources"]["/Font"].values():
+        font = ref.get_object()
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        data = descriptor["/FontFile2"].get_object().get_data()
+        tt = TTFont(io.BytesIO(data))
+        glyf = tt["glyf"]
+        cmap = tt.getBestCmap() or {}
+        drawn = {code for code, name in cmap.items() if glyf[name].numberOfContours != 0}
+        out[str(font["/BaseFont"]).lstrip("/")] = drawn
+    return out
+
+
+@needs_cns_font
+def test_r43_rare_characters_of_names_print_from_the_cns_font(services, roster):
+    """Issue 16: 陳𠀋明 and 林䶵堃 printed as 陳〓明 and 林〓堃 while the screen showed them."""
+    for short, name in RARE_NAMES.items():
+        Student.update(name=name).where(Student.id == roster.student(short).id).execute()
+    [chen] = submit_application(services, roster, ("chen",))
+    [lin] = submit_application(services, roster, ("lin",), parent="mother", name="林美",
+                               email="mother@home.example")  # fmt: skip
+    for item, name in ((chen, RARE_NAMES["chen"]), (lin, RARE_NAMES["lin"])):
+        rendered = services.forms.render([item.number])
+        assert rendered.unprintable == ()
+        text = page_texts(rendered.pdf)[0]
+        assert name in text and "〓" not in text and "U+" not in text
+        fonts = embedded_fonts(rendered.pdf)
+        rare = ord(name[1])
+        noto = [drawn for base, drawn in fonts.items() if "NotoSansTC" in base]
+        cns = [drawn for base, drawn in fonts.items() if "TW-Sung" in base]
+        assert noto and cns, fonts.keys()
+        # The rare character is drawn from the 全字庫 font, the rest of the name from Noto.
+        assert any(rare in drawn for drawn in cns)
+        assert ord(name[0]) in noto[0] and ord(name[2]) in noto[0]
+        # And the page was laid out with it: no character of the page overlaps another.
+        assert overlapping(char_boxes(rendered.pdf)) == []
+
+
+def test_r43_a_character_no_font_has_prints_as_its_code_point_and_names_the_application(
     services, roster, caplog
 ):
-    Student.update(name="吳\U00020000寶").where(Student.id == roster.student("wu").id).execute()
+    ch = no_font_character()
+    Student.update(name=f"吳{ch}寶").where(Student.id == roster.student("wu").id).execute()
     [item] = submit_application(services, roster, ("wu",))
     with caplog.at_level("WARNING"):
-        pdf = services.forms.build([item.number])
-    assert "吳〓寶" in page_texts(pdf)[0]
-    assert "1 character(s) are not in Noto Sans TC" in caplog.text
-    assert "\U00020000" not in caplog.text and "吳" not in caplog.text
+        rendered = services.forms.render([item.number])
+    code = f"U+{ord(ch):04X}"
+    assert f"吳{code}寶" in page_texts(rendered.pdf)[0]
+    assert "〓" not in page_texts(rendered.pdf)[0]
+    assert rendered.unprintable == (item.number,)
+    # The log names the application, never the name, the character or an ID number (R9).
+    assert item.number in caplog.text and "R43" in caplog.text
+    assert ch not in caplog.text and "吳" not in caplog.text
+    assert roster.ids["wu"] not in caplog.text and code not in caplog.text
+
+
+def test_r43_saving_at_the_kiosk_reports_the_application_to_tell(services, roster):
+    ch = no_font_character()
+    Student.update(name=f"吳{ch}寶").where(Student.id == roster.student("wu").id).execute()
+    first, second = submit_application(services, roster, ("wu", "wu2"))
+    saved = services.forms.save([first.number, second.number])
+    assert saved.unprintable == (first.number,)
+
+
+def test_r43_qinzi_form_prints_a_notice_naming_the_application(cli_db, tmp_path, capsys):
+    base, pending, approved = cli_db
+    ch = no_font_character()
+    args = cli.build_parser("en").parse_args(base)
+    services = factory.make_services(factory.settings_from_args(args))
+    try:
+        app = Application.get(Application.number == pending)
+        Student.update(name=f"吳{ch}寶").where(Student.id == app.student_id).execute()
+    finally:
+        services.close()
+    code, out, err = run(capsys, "form", pending, approved, "-o", str(tmp_path / "f.pdf"), *base)
+    assert code == 0
+    [notice] = [line for line in err.splitlines() if pending in line]
+    assert "U+" in notice and approved not in notice
+    assert ch not in err + out
+    # Without such a character there is nothing to tell.
+    code, out, err = run(capsys, "form", approved, "-o", str(tmp_path / "g.pdf"), *base)
+    assert code == 0 and err.strip() == ""
+
+
+def test_r43_class_letters_say_which_page_prints_a_code_point(services, roster):
+    ch = no_font_character()
+    student = roster.student("wu")
+    Student.update(name=f"吳寶{ch}").where(Student.id == student.id).execute()
+    rendered = services.forms.render_letters(student.school.code)
+    assert rendered.unprintable  # the masked name 吳*{ch} keeps the character
+    page = int(rendered.unprintable[0])
+    assert f"U+{ord(ch):04X}" in page_texts(rendered.pdf)[page - 1]
 
 
 def test_r9_font_is_embedded_as_a_small_subset(services, roster):
