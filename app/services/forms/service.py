@@ -20,7 +20,7 @@ from pathlib import Path
 
 from app.errors import InvalidInput, NotFound, RuleRefused
 from app.i18n import LANGUAGES, t
-from app.models import Application, Classroom, School, Status, Student
+from app.models import Account, Application, Classroom, School, Status, Student
 from app.services.audit import SYSTEM
 from app.services.context import Context
 from app.services.numbers import parse_number
@@ -78,10 +78,12 @@ class FormService:
         *,
         approved: bool = False,
         owner: str | None = None,
+        account: int | None = None,
     ) -> list[Application]:
         """The applications to print, in the order given and each once. `owner` (a verified
-        contact's digest) limits them to that parent's own, as at the kiosk; an application of
-        someone else is "not found", never "not yours"."""
+        contact's digest) limits them to that parent's own, as at the kiosk, and `account` (a
+        logged-in parent's account) to those made with that parent's ID number, as on the
+        account home; an application of someone else is "not found", never "not yours"."""
         wanted: list[str] = []
         for position, raw in enumerate(numbers, 1):
             number = parse_number(raw)
@@ -102,9 +104,14 @@ class FormService:
             .where(Application.number.in_(wanted))
         )
         found = {a.number: a for a in query}
+        parent = Account.get_by_id(account).id_digest if account is not None else None
         for number in wanted:
             app = found.get(number)
-            if app is None or (owner is not None and app.contact_digest != owner):
+            if (
+                app is None
+                or (owner is not None and app.contact_digest != owner)
+                or (parent is not None and app.parent_id_digest != parent)
+            ):
                 raise NotFound("errors.forms.not_found", field="number", number=number)
             if app.status in WITHDRAWN:
                 raise RuleRefused("errors.forms.withdrawn", field="number", number=number)
@@ -118,11 +125,12 @@ class FormService:
         *,
         approved: bool = False,
         owner: str | None = None,
+        account: int | None = None,
     ) -> bytes:
         """One PDF, a page per application with a bookmark per student. A decided
         application's page is its approved or rejected copy, with the school's stamp; with
         `approved`, every application must be approved."""
-        return self.render(numbers, approved=approved, owner=owner).pdf
+        return self.render(numbers, approved=approved, owner=owner, account=account).pdf
 
     def render(
         self,
@@ -130,9 +138,11 @@ class FormService:
         *,
         approved: bool = False,
         owner: str | None = None,
+        account: int | None = None,
     ) -> Rendered:
         """`build`, with the applications whose printer must be told something (R43)."""
-        return self._render(self.applications(numbers, approved=approved, owner=owner))
+        chosen = self.applications(numbers, approved=approved, owner=owner, account=account)
+        return self._render(chosen)
 
     def _render(self, apps: Sequence[Application]) -> Rendered:
         from app.services.forms import fonts, layout
@@ -173,11 +183,12 @@ class FormService:
         *,
         approved: bool = False,
         owner: str | None = None,
+        account: int | None = None,
         actor: str = SYSTEM,
     ) -> SavedForm:
         """下載留存: the PDF under `<data_dir>/forms/`, readable by this user only, named after
         the first application number."""
-        apps = self.applications(numbers, approved=approved, owner=owner)
+        apps = self.applications(numbers, approved=approved, owner=owner, account=account)
         rendered = self._render(apps)
         listed = tuple(a.number for a in apps)
         name = listed[0] + (f"+{len(listed) - 1}" if len(listed) > 1 else "")
