@@ -149,11 +149,13 @@ def cmd_outbox(args: argparse.Namespace, out: Output) -> int:
 def cmd_form(args: argparse.Namespace, out: Output) -> int:
     services = make_services(args)
     try:
-        pdf = services.forms.build(args.numbers, approved=args.approved)
-        code = _write_pdf(Path(args.output), pdf, out)
+        rendered = services.forms.render(args.numbers, approved=args.approved)
+        code = _write_pdf(Path(args.output), rendered.pdf, out)
         if code == 0:
             numbers = [a.number for a in services.forms.applications(args.numbers)]
             services.forms.exported("form.exported", numbers, args.output)
+        if rendered.unprintable:  # R43: whoever prints it writes the character in by hand
+            out.error("cli.forms.unprintable", numbers=", ".join(rendered.unprintable))
     finally:
         services.close()
     return code
@@ -162,13 +164,15 @@ def cmd_form(args: argparse.Namespace, out: Output) -> int:
 def cmd_letters(args: argparse.Namespace, out: Output) -> int:
     services = make_services(args)
     try:
-        pdf = services.forms.letters(
+        rendered = services.forms.render_letters(
             args.school, args.class_name, lang=out.lang, unbound_only=args.unbound
         )
-        code = _write_pdf(Path(args.output), pdf, out)
+        code = _write_pdf(Path(args.output), rendered.pdf, out)
         if code == 0:
             target = f"{args.school}/{args.class_name or '*'}"
             services.forms.exported("letters.exported", [target], args.output, args.school)
+        if rendered.unprintable:
+            out.error("cli.forms.letters_unprintable", pages=", ".join(rendered.unprintable))
     finally:
         services.close()
     return code

@@ -13,6 +13,7 @@ from textual.widgets import Button, Static
 from app.services.kiosk import Submitted
 from app.tui import FlowMessage
 from screens.base import KioskScreen, LogOut, Place
+from screens.widgets.form_download import FormDownload
 from screens.widgets.i18n import T, TButton
 from screens.widgets.paragraph import Paragraph
 from screens.widgets.typed import OnQinzi
@@ -88,17 +89,13 @@ class CompletionScreen(KioskScreen):
                            else "label.completion.next_login", days=days)  # fmt: skip
             yield numbered("4.", "label.completion.next_progress")
         with Horizontal(classes="actions"):
-            yield TButton("label.completion.download", id="download", variant="primary")
+            yield FormDownload(self.numbers, variant="primary")
             yield TButton("label.completion.progress", id="progress")
         with Horizontal(classes="actions"):
             yield TButton("label.completion.logout", id="logout")
 
     def setup(self) -> None:
         self.query_one("#download").focus(scroll_visible=False)
-
-    @on(Button.Pressed, "#download")
-    def download_pressed(self) -> None:
-        self.download_forms(self.numbers)
 
     @on(Button.Pressed, "#progress")
     def progress_pressed(self) -> None:
@@ -107,23 +104,3 @@ class CompletionScreen(KioskScreen):
     @on(Button.Pressed, "#logout")
     def logout_pressed(self) -> None:
         self.tell(LogOut())
-
-    def download_forms(self, numbers: list[str]) -> None:
-        """下載留存: the application forms of `numbers` as one PDF under the data folder's
-        forms/, printed where the kiosk has a printer; the screen says where the file went."""
-        forms = self.services.forms
-        owner = self.session.contact.digest if self.session else None
-
-        def save_and_print():
-            saved = forms.save(numbers, owner=owner)
-            return saved, forms.print_file(saved.path)
-
-        self.notify(self.tr("label.completion.preparing"), timeout=4)
-        self.call(save_and_print, done=self.forms_ready)
-
-    def forms_ready(self, result) -> None:
-        saved, job = result
-        key = "label.completion.printed" if job else "label.completion.saved"
-        printer = job.printer if job else ""
-        self.notify(self.tr(key, path=str(saved.path), pages=saved.pages, printer=printer),
-                    timeout=15)  # fmt: skip

@@ -1,6 +1,6 @@
 """Flow step 5 目前申請進度: one row per application with its status (申請 / 認證 / 不通過
-and the reason), the trash button on a pending row, 重新載入, 新增綁定學生, 註銷全部紀錄 and
-登出 (R17)."""
+and the reason), the trash button on a pending row, 重新載入, 新增綁定學生, 下載留存 (the forms
+again, or their approved and rejected copies), 註銷全部紀錄 and 登出 (R17)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from app.services.kiosk import ProgressRow
 from app.tui import FlowMessage
 from screens.base import KioskScreen, LogOut
 from screens.widgets.confirm import Confirm
+from screens.widgets.form_download import REPRINTED, FormDownload
 from screens.widgets.i18n import T, TButton
 
 STATUS_CLASS = {
@@ -36,6 +37,7 @@ class ProgressScreen(KioskScreen):
         with Horizontal(classes="actions"):
             yield TButton("label.reload", id="reload")
             yield TButton("label.add_student", id="add", variant="primary")
+            yield FormDownload(notices=REPRINTED)
         yield Vertical(id="rows")
         yield T("label.progress_void_hint", classes="muted")
         with Horizontal(classes="actions"):
@@ -55,6 +57,7 @@ class ProgressScreen(KioskScreen):
                       done=self.show)  # fmt: skip
 
     def show(self, rows: list[ProgressRow]) -> None:
+        self.query_one(FormDownload).show_numbers([row.number for row in rows])
         box = self.query_one("#rows", Vertical)
         box.remove_children()
         if not rows:

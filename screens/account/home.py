@@ -1,7 +1,7 @@
 """A logged-in parent's page: the bound children (masked: a shared kiosk screen, R9), the
-applications still open, binding another child with no new code, a new e-mail or mobile (R21), the
-unbinding request (R29), and 登出 (R22). It is the top of a logged-in parent's pages: 登出 leaves
-it, not Esc."""
+applications still open (a refused one with its reason) and 下載留存 of their forms, binding
+another child with no new code, a new e-mail or mobile (R21), the unbinding request (R29), and
+登出 (R22). It is the top of a logged-in parent's pages: 登出 leaves it, not Esc."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from textual.widgets import Button
 
 from app.clock import to_local
 from app.errors import SessionEnded
+from app.models import Status
 from app.services.accounts import AccountProfile, BoundChild
 from app.services.contacts import VerifiedContact
 from app.services.kiosk import ProgressRow
 from app.tui import FlowMessage
 from screens.base import KioskScreen, LogOut
 from screens.widgets.confirm import Confirm
+from screens.widgets.form_download import REPRINTED, FormDownload
 from screens.widgets.i18n import T, TButton
 
 
@@ -43,6 +45,8 @@ class AccountHomeScreen(KioskScreen):
         yield Vertical(id="children")
         yield T("label.home_open", classes="section")
         yield Vertical(id="open")
+        with Horizontal(classes="actions"):
+            yield FormDownload(notices=REPRINTED)
         with Horizontal(classes="actions"):
             yield TButton("label.add_student", id="bind-another", variant="primary")
             yield TButton("label.home_change_contact", id="change-contact")
@@ -91,6 +95,7 @@ class AccountHomeScreen(KioskScreen):
                 state = TButton("label.home_unbind", id=f"unbind-{child.binding_id}",
                                 variant="warning", classes="unbind")  # fmt: skip
             box.mount(Horizontal(line, state, classes="progress-row"))
+        self.query_one(FormDownload).show_numbers([row.number for row in open_rows])
         rows = self.query_one("#open", Vertical)
         rows.remove_children()
         if not open_rows:
@@ -100,7 +105,13 @@ class AccountHomeScreen(KioskScreen):
                      name=row.student_name_masked, school=row.school_name,
                      classroom=row.classroom_name, number=row.number)  # fmt: skip
             badge = T(f"status.{row.status}", classes=f"progress-status -{row.status}")
-            rows.mount(Horizontal(line, badge, classes="progress-row"))
+            item = Horizontal(line, badge, classes="progress-row")
+            if row.status == Status.REJECTED and row.reject_reason:
+                reason = T("label.progress_reason", classes="progress-reason",
+                           reason=row.reject_reason)  # fmt: skip
+                rows.mount(Vertical(item, reason, classes="progress-item"))
+            else:
+                rows.mount(item)
 
     # --- what the parent does ------------------------------------------------------------------
 

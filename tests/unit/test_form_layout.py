@@ -54,7 +54,8 @@ def page(lang: str, relationship: str = "grandmother"):
              parent_name="陳林秀英", parent_id_masked="B200******", mobile="+886922333444",
              email="grandma@home.example", consent_version="2026-09", consent_at=AT,
              signed_at=AT, terminal_id="kiosk-1", content_sha256="c3fb" * 16,
-             submitted_at=AT, decided_at=AT)  # fmt: skip
+             submitted_at=AT, decided_at=AT, status="pending", documents_checked=False,
+             reject_reason=None)  # fmt: skip
     return form_page(app, 1, 1, AT)
 
 

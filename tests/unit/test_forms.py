@@ -247,19 +247,76 @@ def test_r27_guardian_form_lists_the_papers_to_bring(services, roster):
 
 def test_r19_approved_copy_has_the_stamp_and_the_decision_time(services, roster, clock):
     [item] = submit_application(services, roster, ("wu",))
+    plain = services.forms.build([item.number])
     clock.advance(hours=26)
     approve(services, roster, item.number)
     decided = Application.get(Application.number == item.number).decided_at
-    plain = services.forms.build([item.number])
     stamped = services.forms.build([item.number], approved=True)
     assert "已認證" not in page_texts(plain)[0]
     text = page_texts(stamped)[0]
     assert "已認證" in text and f"認證時間 {taipei(decided)}" in text
+    # Issue 16: once approved, every copy is the approved one, whoever asks for it.
+    assert page_texts(services.forms.build([item.number]))[0] == text
     assert taipei(decided) == "2026-09-02 18:00"
     # The stamp lies on the original page: same page count, the QR code still reads.
     assert len(PdfReader(io.BytesIO(stamped)).pages) == 1
     assert qr_texts(page_images(stamped)[0]) == [item.number]
     assert overlapping(char_boxes(stamped)) == []
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_r19_approved_copy_says_so_and_ticks_the_papers_the_reviewer_checked(
+    services, roster, clock, lang
+):
+    """Issue 16: the approved copy still told the parent to hand the form in, and left
+    證明文件已核對 empty though the teacher had ticked it."""
+    session = kiosk_session(services, "grandma@home.example", lang=lang)
+    [item] = submit_application(services, roster, ("chen",), parent="grandma",
+                                relationship="grandmother", name="陳林秀英",
+                                email="grandma@home.example", session=session)  # fmt: skip
+    pending = page_texts(services.forms.build([item.number]))[0]
+    clock.advance(hours=3)
+    approve(services, roster, item.number, teacher="ho", documents_checked=True)
+    decided = taipei(Application.get(Application.number == item.number).decided_at)
+    copy = page_texts(services.forms.build([item.number], approved=True))[0]
+    squash = " ".join(copy.split())
+    hand_in = " ".join(t("forms.signature.hand_in", lang).split())
+    assert hand_in[:20] in " ".join(pending.split()) and hand_in[:20] not in squash
+    approved_text = " ".join(t("forms.signature.approved", lang, time=decided).split())
+    assert approved_text[:30] in squash and decided in squash
+    assert t("forms.stamp.label", lang) in copy
+    # The tick sits in the school's box, beside 證明文件已核對.
+    assert "✓" not in pending and "✓" in copy
+    assert t("forms.school_use.documents_checked", lang) in copy
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_r18_rejected_copy_says_not_approved_and_why(services, roster, clock, lang):
+    """Issue 16: a rejected application printed as an ordinary form, to be handed in."""
+    session = kiosk_session(services, "father@home.example", lang=lang)
+    [item] = submit_application(services, roster, ("wu",), session=session)
+    clock.advance(hours=3)
+    teacher = StaffIdentity.of(roster.teachers["lee"])
+    services.review.reject(teacher, item.number, "關係不符，請改由法定代理人申請")
+    decided = taipei(Application.get(Application.number == item.number).decided_at)
+    text = page_texts(services.forms.build([item.number]))[0]
+    squash = " ".join(text.split())
+    assert t("forms.stamp.rejected_label", lang) in text
+    assert t("forms.stamp.rejected_decided", lang, time=decided) in squash
+    assert "關係不符，請改由法定代理人申請" in squash
+    assert " ".join(t("forms.signature.hand_in", lang).split())[:20] not in squash
+    assert t("forms.stamp.label", lang) not in text  # not 已認證
+    assert "✓" not in text
+    # Not an approved copy: --approved still refuses it.
+    with pytest.raises(RuleRefused):
+        services.forms.build([item.number], approved=True)
+
+
+def test_r19_a_pending_page_among_decided_ones_gets_no_stamp(services, roster):
+    first, second = submit_application(services, roster, ("wu", "wu2"))
+    approve(services, roster, first.number)
+    texts = page_texts(services.forms.build([first.number, second.number]))
+    assert "已認證" in texts[0] and "已認證" not in texts[1] and "不通過" not in texts[1]
 
 
 def test_r19_approved_copy_is_refused_while_pending(services, roster):
@@ -333,16 +390,128 @@ def test_r9_no_tofu_every_label_and_demo_roster_name_is_in_the_font():
     assert font.missing("吳\U00020000寶") == {"\U00020000"}
 
 
-def test_r9_a_character_outside_the_font_prints_as_geta_and_is_logged_unnamed(
+# --- R43: rare characters of names ----------------------------------------------------------------
+
+CNS_SUNG = Path("/usr/share/fonts/truetype/cns11643/TW-Sung-98_1.ttf")
+CNS_SUNG_EXT_B = Path("/usr/share/fonts/truetype/cns11643/TW-Sung-Ext-B-98_1.ttf")
+needs_cns_font = pytest.mark.skipif(
+    not (CNS_SUNG.is_file() and CNS_SUNG_EXT_B.is_file()),
+    reason="the 全字庫 font is not installed (apt-get install fonts-cns11643-sung)",
+)
+# 𠀋 (U+2000B, CJK Extension B) and 䶵 (U+4DB5, Extension A): neither is in Noto Sans TC.
+RARE_NAMES = {"chen": "陳\U0002000b明", "lin": "林\u4db5堃"}
+# Candidates for a character that no installed font has: Extension G and H, which the 全字庫
+# fonts predate, and one of Extension B that TW-Sung-Ext-B lacks.
+NO_FONT_CANDIDATES = ("\U00030000", "\U00031350", "\U0002a6d7")
+
+
+def no_font_character() -> str:
+    from app.services.forms.fonts import fallback_for
+
+    for ch in NO_FONT_CANDIDATES:
+        if ord(ch) not in tc_font().cmap and fallback_for(ch) is None:
+            return ch
+    pytest.skip("every candidate character is in some installed font")
+
+
+def embedded_fonts(pdf: bytes) -> dict[str, set[int]]:
+    """Each embedded font of the first page: its name and the characters its embedded file
+    has a drawn glyph for (not .notdef, not an empty outline)."""
+    from fontTools.ttLib import TTFont
+
+    reader = PdfReader(io.BytesIO(pdf))
+    out = {}
+    for ref in reader.pages[0]["/Resources"]["/Font"].values():
+        font = ref.get_object()
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        data = descriptor["/FontFile2"].get_object().get_data()
+        tt = TTFont(io.BytesIO(data))
+        glyf = tt["glyf"]
+        cmap = tt.getBestCmap() or {}
+        drawn = {code for code, name in cmap.items() if glyf[name].numberOfContours != 0}
+        out[str(font["/BaseFont"]).lstrip("/")] = drawn
+    return out
+
+
+@needs_cns_font
+def test_r43_rare_characters_of_names_print_from_the_cns_font(services, roster):
+    """Issue 16: 陳𠀋明 and 林䶵堃 printed as 陳〓明 and 林〓堃 while the screen showed them."""
+    for short, name in RARE_NAMES.items():
+        Student.update(name=name).where(Student.id == roster.student(short).id).execute()
+    [chen] = submit_application(services, roster, ("chen",))
+    [lin] = submit_application(services, roster, ("lin",), parent="mother", name="林美",
+                               email="mother@home.example")  # fmt: skip
+    for item, name in ((chen, RARE_NAMES["chen"]), (lin, RARE_NAMES["lin"])):
+        rendered = services.forms.render([item.number])
+        assert rendered.unprintable == ()
+        text = page_texts(rendered.pdf)[0]
+        assert name in text and "〓" not in text and "U+" not in text
+        fonts = embedded_fonts(rendered.pdf)
+        rare = ord(name[1])
+        noto = [drawn for base, drawn in fonts.items() if "NotoSansTC" in base]
+        cns = [drawn for base, drawn in fonts.items() if "TW-Sung" in base]
+        assert noto and cns, fonts.keys()
+        # The rare character is drawn from the 全字庫 font, the rest of the name from Noto.
+        assert any(rare in drawn for drawn in cns)
+        assert ord(name[0]) in noto[0] and ord(name[2]) in noto[0]
+        # And the page was laid out with it: no character of the page overlaps another.
+        assert overlapping(char_boxes(rendered.pdf)) == []
+
+
+def test_r43_a_character_no_font_has_prints_as_its_code_point_and_names_the_application(
     services, roster, caplog
 ):
-    Student.update(name="吳\U00020000寶").where(Student.id == roster.student("wu").id).execute()
+    ch = no_font_character()
+    Student.update(name=f"吳{ch}寶").where(Student.id == roster.student("wu").id).execute()
     [item] = submit_application(services, roster, ("wu",))
     with caplog.at_level("WARNING"):
-        pdf = services.forms.build([item.number])
-    assert "吳〓寶" in page_texts(pdf)[0]
-    assert "1 character(s) are not in Noto Sans TC" in caplog.text
-    assert "\U00020000" not in caplog.text and "吳" not in caplog.text
+        rendered = services.forms.render([item.number])
+    code = f"U+{ord(ch):04X}"
+    assert f"吳{code}寶" in page_texts(rendered.pdf)[0]
+    assert "〓" not in page_texts(rendered.pdf)[0]
+    assert rendered.unprintable == (item.number,)
+    # The log names the application, never the name, the character or an ID number (R9).
+    assert item.number in caplog.text and "R43" in caplog.text
+    assert ch not in caplog.text and "吳" not in caplog.text
+    assert roster.ids["wu"] not in caplog.text and code not in caplog.text
+
+
+def test_r43_saving_at_the_kiosk_reports_the_application_to_tell(services, roster):
+    ch = no_font_character()
+    Student.update(name=f"吳{ch}寶").where(Student.id == roster.student("wu").id).execute()
+    first, second = submit_application(services, roster, ("wu", "wu2"))
+    saved = services.forms.save([first.number, second.number])
+    assert saved.unprintable == (first.number,)
+
+
+def test_r43_qinzi_form_prints_a_notice_naming_the_application(cli_db, tmp_path, capsys):
+    base, pending, approved = cli_db
+    ch = no_font_character()
+    args = cli.build_parser("en").parse_args(base)
+    services = factory.make_services(factory.settings_from_args(args))
+    try:
+        app = Application.get(Application.number == pending)
+        Student.update(name=f"吳{ch}寶").where(Student.id == app.student_id).execute()
+    finally:
+        services.close()
+    code, out, err = run(capsys, "form", pending, approved, "-o", str(tmp_path / "f.pdf"), *base)
+    assert code == 0
+    [notice] = [line for line in err.splitlines() if pending in line]
+    assert "U+" in notice and approved not in notice
+    assert ch not in err + out
+    # Without such a character there is nothing to tell.
+    code, out, err = run(capsys, "form", approved, "-o", str(tmp_path / "g.pdf"), *base)
+    assert code == 0 and err.strip() == ""
+
+
+def test_r43_class_letters_say_which_page_prints_a_code_point(services, roster):
+    ch = no_font_character()
+    student = roster.student("wu")
+    Student.update(name=f"吳寶{ch}").where(Student.id == student.id).execute()
+    rendered = services.forms.render_letters(student.school.code)
+    assert rendered.unprintable  # the masked name 吳*{ch} keeps the character
+    page = int(rendered.unprintable[0])
+    assert f"U+{ord(ch):04X}" in page_texts(rendered.pdf)[page - 1]
 
 
 def test_r9_font_is_embedded_as_a_small_subset(services, roster):

@@ -4,6 +4,6 @@ The screens and the command line use `FormService`; the kiosk's step 2 uses `par
 to read the QR code of a class letter."""
 
 from app.services.forms.qr import class_qr_text, parse_class_qr
-from app.services.forms.service import FormService, PrintJob, SavedForm
+from app.services.forms.service import FormService, PrintJob, Rendered, SavedForm
 
-__all__ = ["FormService", "PrintJob", "SavedForm", "class_qr_text", "parse_class_qr"]
+__all__ = ["FormService", "PrintJob", "Rendered", "SavedForm", "class_qr_text", "parse_class_qr"]

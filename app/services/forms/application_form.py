@@ -1,7 +1,11 @@
 """The application form (申請書) of SPEC "Printable application form": one A4 page per application,
 the parent's own paper for the school, so names, e-mail and mobile appear in full while ID
 numbers appear only masked (R9). Each page is first put together as strings (`FormPage`), in the
-application's own language, then drawn."""
+application's own language, then drawn.
+
+A page says what the application is when it is printed: a decided one is no longer a form to
+hand in, so an approved copy says 已認證 and when (and ticks 證明文件已核對 where the reviewer did),
+and a rejected one says 不通過 and why; both carry the school's stamp (stamp.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from fpdf import FPDF
 
 from app.i18n import supported, t
 from app.identity import national_mobile
-from app.models import Application, Relationship
+from app.models import Application, Relationship, Status
 from app.services.forms import layout
 from app.services.forms.layout import CONTENT_WIDTH, INK, MARGIN_X, MUTED, PAGE_WIDTH
 from app.services.forms.qr import draw_qr
@@ -31,6 +35,7 @@ SCHOOL_BOX_HEIGHT = 16.0
 LABEL_MIN, LABEL_MAX = 30.0, 36.0  # the body's tables
 FACT_LABEL_MIN, FACT_GAP = 18.0, 4.0  # number and time under the title
 SCHOOL_TITLE_MIN, SCHOOL_TITLE_PAD = 18.0, 1.5  # the school's box
+TICK = "✓"  # in Noto Sans TC; text, so that the tick is read back with the page's text
 
 Row = tuple[tuple[str, str], ...]  # one or two (label, value) pairs
 
@@ -50,6 +55,7 @@ class SchoolUse:
     received: str
     checked_by: str
     documents_checked: str | None  # only where papers must be checked (R27)
+    documents_ticked: bool = False  # the reviewer checked them (R27)
 
 
 @dataclass(frozen=True)
@@ -67,11 +73,12 @@ class FormPage:
     signer: str
     date_label: str
     date_units: tuple[str, ...]
-    hand_in: str
+    hand_in: str  # what to do with the paper, or, once decided, the decision
     school_use: SchoolUse
     printed: str
     page_label: str
     decided_at: datetime | None
+    decision: str = ""  # Status.APPROVED or Status.REJECTED once decided: the stamp's words
 
 
 def form_page(app: Application, page: int, pages: int, printed_at: datetime) -> FormPage:
@@ -140,17 +147,34 @@ def form_page(app: Application, page: int, pages: int, printed_at: datetime) -> 
         signer=tr("forms.signature.signer"),
         date_label=tr("forms.signature.date"),
         date_units=tuple(tr("forms.signature.date_units").split()),
-        hand_in=tr("forms.signature.hand_in"),
+        hand_in=_hand_in(app, tr),
         school_use=SchoolUse(
             title=tr("forms.school_use.title"),
             received=tr("forms.school_use.received"),
             checked_by=tr("forms.school_use.checked_by"),
             documents_checked=tr("forms.school_use.documents_checked") if documents else None,
+            documents_ticked=bool(documents and app.documents_checked),
         ),
         printed=tr("forms.printed", time=layout.taipei(printed_at)),
         page_label=tr("forms.page", page=page, pages=pages),
         decided_at=app.decided_at,
+        decision=app.status if app.status in DECIDED else "",
     )
+
+
+DECIDED = (Status.APPROVED, Status.REJECTED)
+
+
+def _hand_in(app: Application, tr) -> str:
+    """Under the signature line: hand the signed paper in, or, once decided, the decision (an
+    approved copy telling the parent to hand it in sent them back to school for nothing)."""
+    time = layout.taipei(app.decided_at)
+    if app.status == Status.APPROVED:
+        return tr("forms.signature.approved", time=time)
+    if app.status == Status.REJECTED:
+        reason = (app.reject_reason or "").strip() or tr("forms.signature.no_reason")
+        return tr("forms.signature.rejected", time=time, reason=reason)
+    return tr("forms.signature.hand_in")
 
 
 def _grouped(digest: str, size: int = 16) -> str:
@@ -217,7 +241,12 @@ def _body(pdf: FPDF, page: FormPage, d: Density, *, draw: bool) -> None:
         _signature_line(pdf, page)
     else:
         pdf.set_y(pdf.get_y() + layout.line_height(SIGN_SIZE) - 0.8 + _date_style(page).below)
-    layout.text_block(pdf, page.hand_in, size=d.note - 0.5, lang=lang, color=MUTED, draw=draw)
+    if page.decision:
+        pdf.set_y(pdf.get_y() + 1)
+        layout.text_block(pdf, page.hand_in, size=d.text, lang=lang, draw=draw)
+    else:
+        layout.text_block(pdf, page.hand_in, size=d.note - 0.5, lang=lang, color=MUTED,
+                          draw=draw)  # fmt: skip
 
 
 def _header(pdf: FPDF, page: FormPage) -> None:
@@ -334,6 +363,9 @@ def _school_use(pdf: FPDF, box: SchoolUse, lang: str) -> None:
     if box.documents_checked:
         x = MARGIN_X + title_w + len(fields) * col_w + 3
         pdf.rect(x, y + SCHOOL_BOX_HEIGHT / 2 - 2, 4, 4, style="D")
+        if box.documents_ticked:
+            pdf.set_xy(x, y + SCHOOL_BOX_HEIGHT / 2 - layout.line_height(10) / 2)
+            layout.text_block(pdf, TICK, size=10, lang=lang, bold=True, width=4, align="C")
         pdf.set_xy(x + 6, y + SCHOOL_BOX_HEIGHT / 2 - layout.line_height(8.5) / 2)
         layout.text_block(pdf, box.documents_checked, size=8.5, lang=lang, color=MUTED,
                           width=col_w - 9)  # fmt: skip
@@ -341,7 +373,7 @@ def _school_use(pdf: FPDF, box: SchoolUse, lang: str) -> None:
 
 def render_forms(pages: Sequence[FormPage], created: datetime) -> bytes:
     """The pages drawn by fpdf2, before the pypdf pass."""
-    with layout.document(layout.strings_of(pages), created) as pdf:
+    with layout.document([*layout.strings_of(pages), TICK], created) as pdf:
         for page in pages:
             draw_form(pdf, page)
         return bytes(pdf.output())

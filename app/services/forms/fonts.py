@@ -1,17 +1,26 @@
 """The Traditional Chinese font of every printed page: Noto Sans TC, as the PyPI package
 `pylopdf-fonts-zh-tw` ships it (the unmodified TC-only subset of notofonts/noto-cjk, SIL OFL 1.1).
 
-No system font is used and nothing is downloaded, so a form prints the same on a kiosk without
-any Chinese font. The package's font is a 5.7 MB CID-keyed CFF font of 20,950 glyphs; handing
-it to the PDF library for every document costs about 200 ms (parsing it, then subsetting it
-with fontTools). So it is parsed once per process, each glyph a page uses is converted once to
-a TrueType outline and kept, and every document gets a small TrueType font of just the glyphs
-it draws, which the PDF library then embeds (as a subset, like any font). Hinting is dropped on
-the way: it does nothing for print or for rendering at today's resolutions."""
+The form needs no system font and nothing is downloaded, so it prints the same on a kiosk without
+any Chinese font. A name may hold a character Noto Sans TC lacks (𠀋 of CJK Extension B, 䶵 of
+Extension A): then an installed font with the full CNS 11643 repertoire (全字庫 TW-Sung or TW-Kai,
+Debian `fonts-cns11643-sung`/`-kai`) or any other installed font that has it is added as a
+fallback (R43); found at its known path or by fontconfig, never downloaded. A character no font
+has prints as its code point (U+2A6D7).
+
+The package's font is a 5.7 MB CID-keyed CFF font of 20,950 glyphs; handing it to the PDF
+library for every document costs about 200 ms (parsing it, then subsetting it with fontTools).
+So it is parsed once per process, each glyph a page uses is converted once to a TrueType outline
+and kept, and every document gets a small TrueType font of just the glyphs it draws, which the
+PDF library then embeds (as a subset, like any font). Hinting is dropped on the way: it does
+nothing for print or for rendering at today's resolutions."""
 
 from __future__ import annotations
 
 import io
+import logging
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterable
 from functools import cache
@@ -24,7 +33,18 @@ from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
 FONT_PACKAGE = "pylopdf_fonts_zh_tw"
-GETA = "〓"
+# R43: where Debian's 全字庫 packages put their fonts, Sung before Kai, each with the fonts of its
+# other planes (Extension B, and Plus for the characters Unicode gave no code point of their own).
+CNS_FONTS = tuple(
+    Path("/usr/share/fonts/truetype/cns11643") / f"TW-{style}{part}-98_1.ttf"
+    for style in ("Sung", "Kai")
+    for part in ("", "-Ext-B", "-Plus")
+)
+FONT_SUFFIXES = (".ttf", ".otf")  # what fpdf2 embeds; a collection (.ttc) needs an index
+FC_LIST_TIMEOUT = 5  # seconds
+# fontTools warns that the 全字庫 fonts' glyph names are short (their `post` table), which matters
+# nothing for printing; the warning stays out of the log and the terminal.
+logging.getLogger("fontTools.ttLib.tables._p_o_s_t").setLevel(logging.ERROR)
 FAMILY = "Noto Sans TC"
 PS_NAME = "NotoSansTC-Regular"
 # The most a quadratic curve may stray from the cubic original, in font units (1/1000 em):
@@ -98,11 +118,15 @@ class TcFont:
         return {ch for ch in _drawn(text) if ord(ch) not in self.cmap}
 
     def printable(self, text: str) -> str:
-        """`text` with each character the font lacks replaced by 〓 (the geta mark), the
-        typesetter's sign for "a character that could not be set", which the reader can write
-        in by hand; an empty box would look like a printing fault."""
+        """`text` as it prints (R43): a character Noto Sans TC lacks stays when an installed
+        font has it (the document adds that font as a fallback); one that no font has becomes
+        its code point, U+2A6D7, which staff can look up and write in by hand. Never 〓 nor an
+        empty box: both look like a character, or like a printing fault."""
         cmap = self.cmap
-        return "".join(ch if ord(ch) in cmap or ch in "\n\r\t" else GETA for ch in text)
+        return "".join(
+            ch if ord(ch) in cmap or ch in "\n\r\t" or fallback_for(ch) else code_point(ch)
+            for ch in text
+        )
 
     def document_font(self, text: Iterable[str]) -> bytes:
         """A TrueType font with the glyphs of `text` (and .notdef), as file bytes.
@@ -155,6 +179,88 @@ def _drawn(text: Iterable[str]) -> str:
     """The characters that end up on the page: line breaks and tabs are layout, not glyphs."""
     joined = text if isinstance(text, str) else "".join(text)
     return "".join(ch for ch in joined if ch not in "\n\r\t")
+
+
+def code_point(ch: str) -> str:
+    return f"U+{ord(ch):04X}"
+
+
+def unprintable(text: Iterable[str]) -> set[str]:
+    """Characters of `text` that no installed font has: they print as code points (R43)."""
+    return {ch for ch in tc_font().missing(text) if fallback_for(ch) is None}
+
+
+class FallbackFont:
+    """An installed font that may stand in for Noto Sans TC, its character map read once (the
+    map only: fpdf2 reads the glyphs of a document that uses the font)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.key = "fallback" + "".join(c for c in path.stem.lower() if c.isalnum())
+        self.codes = frozenset(TTFont(path, lazy=True).getBestCmap())
+
+
+@cache
+def _font_at(path: Path) -> FallbackFont | None:
+    try:
+        return FallbackFont(path)
+    except Exception:  # an unreadable or broken file is no fallback; the next font is tried
+        logging.getLogger(__name__).warning("cannot read the font %s", path)
+        return None
+
+
+def _known_fonts() -> list[FallbackFont]:
+    found = (_font_at(path) for path in CNS_FONTS if path.is_file())
+    return [font for font in found if font is not None]
+
+
+@cache
+def _fontconfig_fonts(code: int) -> tuple[Path, ...]:
+    """The font files fontconfig knows to have the character, if fontconfig is installed."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return ()
+    try:
+        done = subprocess.run(
+            [fc_list, "--format", "%{file}\\n", f":charset={code:x}"],
+            capture_output=True,
+            text=True,
+            timeout=FC_LIST_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    files = (Path(line) for line in sorted(set(done.stdout.splitlines())) if line)
+    return tuple(f for f in files if f.suffix.lower() in FONT_SUFFIXES and f not in CNS_FONTS)
+
+
+_fallback_lock = threading.Lock()
+
+
+@cache
+def _fallback_for(ch: str) -> FallbackFont | None:
+    code = ord(ch)
+    for font in _known_fonts():
+        if code in font.codes:
+            return font
+    for path in _fontconfig_fonts(code):
+        font = _font_at(path)
+        if font is not None and code in font.codes:
+            return font
+    return None
+
+
+def fallback_for(ch: str) -> FallbackFont | None:
+    """The first installed font that has `ch`: 全字庫 at its Debian path first, then whatever
+    fontconfig finds. Looked up once per character and process."""
+    with _fallback_lock:
+        return _fallback_for(ch)
+
+
+def fallbacks_for(text: Iterable[str]) -> list[FallbackFont]:
+    """The fallback fonts a document with `text` needs, in the order they are tried."""
+    needed = {id(f): f for ch in sorted(tc_font().missing(text)) if (f := fallback_for(ch))}
+    return list(needed.values())
 
 
 _loading = threading.Lock()

@@ -23,8 +23,8 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, TextStringObject
 
 from app.i18n import DEFAULT_LANGUAGE
-from app.services.forms import linebreak
-from app.services.forms.fonts import GETA, tc_font
+from app.services.forms import fonts, linebreak
+from app.services.forms.fonts import tc_font
 from app.services.reports import TAIPEI, local_time
 
 log = logging.getLogger(__name__)
@@ -73,13 +73,16 @@ def strings_of(value: object) -> list[str]:
 
 @contextmanager
 def document(texts: Iterable[str], created: datetime) -> Iterator[FPDF]:
-    """An empty A4 document whose font covers `texts`. Call `pdf.output()` inside the block:
-    fpdf2 reads the font file until then."""
+    """An empty A4 document whose fonts cover `texts`: Noto Sans TC, plus an installed font
+    (全字庫 first) for each character it lacks, which fpdf2 then uses for that character in
+    drawing and in measuring alike (R43). Call `pdf.output()` inside the block: fpdf2 reads the
+    font files until then."""
     texts = list(texts)
-    missing = tc_font().missing(texts)
-    if missing:  # a rare character of a name; counted, not named (it belongs to a name)
-        log.warning("%d character(s) are not in Noto Sans TC and print as 〓", len(missing))
-        texts.append(GETA)
+    fallbacks = fonts.fallbacks_for(texts)
+    lost = fonts.unprintable(texts)
+    if lost:  # counted, not named: the character belongs to a name (the service names the form)
+        log.warning("%d character(s) are in no installed font and print as code points", len(lost))
+        texts.append("U+0123456789ABCDEF")
     font = tc_font().document_font(texts)
     with tempfile.TemporaryDirectory(prefix="qinzi-font-") as folder:
         path = Path(folder) / "NotoSansTC-document.ttf"
@@ -91,6 +94,11 @@ def document(texts: Iterable[str], created: datetime) -> Iterator[FPDF]:
         pdf.set_creation_date(created.replace(tzinfo=UTC))
         pdf.set_creator("Qinzi")
         pdf.add_font(FONT, "", path)
+        for fallback in fallbacks:
+            pdf.add_font(fallback.key, "", fallback.path)
+        if fallbacks:
+            # The form has one style; bold is drawn by stroking (see `emphasis`).
+            pdf.set_fallback_fonts([f.key for f in fallbacks], exact_match=False)
         pdf.set_font(FONT, size=10.5)
         pdf.set_text_color(*INK)
         pdf.set_draw_color(*RULE)

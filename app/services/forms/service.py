@@ -9,6 +9,7 @@ app start without loading them."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -19,14 +20,26 @@ from pathlib import Path
 
 from app.errors import InvalidInput, NotFound, RuleRefused
 from app.i18n import LANGUAGES, t
-from app.models import Application, Classroom, School, Status, Student
+from app.models import Account, Application, Classroom, School, Status, Student
 from app.services.audit import SYSTEM
 from app.services.context import Context
 from app.services.numbers import parse_number
 from app.text import lookup_key, printable
 
+log = logging.getLogger(__name__)
+
 WITHDRAWN = (Status.CANCELLED, Status.VOIDED)
 PRINT_TIMEOUT = 30  # seconds lp may take to queue a job
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A PDF and what its printer must be told (R43): the application numbers (or, for class
+    letters, the page numbers) where a character that no installed font has prints as its code
+    point, to be written in by hand."""
+
+    pdf: bytes
+    unprintable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,7 @@ class SavedForm:
     numbers: tuple[str, ...]
     pages: int
     approved: bool
+    unprintable: tuple[str, ...] = ()  # application numbers, see Rendered
 
 
 @dataclass(frozen=True)
@@ -59,11 +73,17 @@ class FormService:
     # --- application forms --------------------------------------------------------------------
 
     def applications(
-        self, numbers: Sequence[str], *, approved: bool = False, owner: str | None = None
+        self,
+        numbers: Sequence[str],
+        *,
+        approved: bool = False,
+        owner: str | None = None,
+        account: int | None = None,
     ) -> list[Application]:
         """The applications to print, in the order given and each once. `owner` (a verified
-        contact's digest) limits them to that parent's own, as at the kiosk; an application of
-        someone else is "not found", never "not yours"."""
+        contact's digest) limits them to that parent's own, as at the kiosk, and `account` (a
+        logged-in parent's account) to those made with that parent's ID number, as on the
+        account home; an application of someone else is "not found", never "not yours"."""
         wanted: list[str] = []
         for position, raw in enumerate(numbers, 1):
             number = parse_number(raw)
@@ -84,9 +104,14 @@ class FormService:
             .where(Application.number.in_(wanted))
         )
         found = {a.number: a for a in query}
+        parent = Account.get_by_id(account).id_digest if account is not None else None
         for number in wanted:
             app = found.get(number)
-            if app is None or (owner is not None and app.contact_digest != owner):
+            if (
+                app is None
+                or (owner is not None and app.contact_digest != owner)
+                or (parent is not None and app.parent_id_digest != parent)
+            ):
                 raise NotFound("errors.forms.not_found", field="number", number=number)
             if app.status in WITHDRAWN:
                 raise RuleRefused("errors.forms.withdrawn", field="number", number=number)
@@ -95,25 +120,52 @@ class FormService:
         return [found[n] for n in wanted]
 
     def build(
-        self, numbers: Sequence[str], *, approved: bool = False, owner: str | None = None
+        self,
+        numbers: Sequence[str],
+        *,
+        approved: bool = False,
+        owner: str | None = None,
+        account: int | None = None,
     ) -> bytes:
-        """One PDF, a page per application with a bookmark per student; with `approved`, each
-        page carries the 已認證 stamp and the decision time."""
-        return self._render(self.applications(numbers, approved=approved, owner=owner), approved)
+        """One PDF, a page per application with a bookmark per student. A decided
+        application's page is its approved or rejected copy, with the school's stamp; with
+        `approved`, every application must be approved."""
+        return self.render(numbers, approved=approved, owner=owner, account=account).pdf
 
-    def _render(self, apps: Sequence[Application], approved: bool) -> bytes:
-        from app.services.forms import layout
+    def render(
+        self,
+        numbers: Sequence[str],
+        *,
+        approved: bool = False,
+        owner: str | None = None,
+        account: int | None = None,
+    ) -> Rendered:
+        """`build`, with the applications whose printer must be told something (R43)."""
+        chosen = self.applications(numbers, approved=approved, owner=owner, account=account)
+        return self._render(chosen)
+
+    def _render(self, apps: Sequence[Application]) -> Rendered:
+        from app.services.forms import fonts, layout
         from app.services.forms.application_form import form_page, render_forms
         from app.services.forms.stamp import Stamp, render_stamps
 
         now = self.ctx.clock()
         pages = [form_page(a, i, len(apps), now) for i, a in enumerate(apps, 1)]
         raw = render_forms(pages, now)
-        overlay = (
-            render_stamps([Stamp.of(p.lang, p.decided_at) for p in pages], now)
-            if approved
+        stamps = [
+            Stamp.of(p.lang, p.decided_at, rejected=p.decision == Status.REJECTED)
+            if p.decision
             else None
-        )
+            for p in pages
+        ]
+        overlay = render_stamps(stamps, now) if any(stamps) else None
+        unprintable = []
+        for page in pages:
+            lost = fonts.unprintable(layout.strings_of(page))
+            if lost:  # the number, never the name nor the character (R9)
+                log.warning("application %s: %d character(s) are in no installed font and "
+                            "print as code points (R43)", page.number, len(lost))  # fmt: skip
+                unprintable.append(page.number)
         lang = pages[0].lang
         meta = layout.Metadata(
             title=t("forms.title", lang),
@@ -123,7 +175,7 @@ class FormService:
             created=now,
         )
         marks = [layout.Bookmark(f"{p.student_name} {p.number}", i) for i, p in enumerate(pages)]
-        return layout.finish(raw, meta, marks, overlay)
+        return Rendered(layout.finish(raw, meta, marks, overlay), tuple(unprintable))
 
     def save(
         self,
@@ -131,20 +183,21 @@ class FormService:
         *,
         approved: bool = False,
         owner: str | None = None,
+        account: int | None = None,
         actor: str = SYSTEM,
     ) -> SavedForm:
         """下載留存: the PDF under `<data_dir>/forms/`, readable by this user only, named after
         the first application number."""
-        apps = self.applications(numbers, approved=approved, owner=owner)
-        pdf = self._render(apps, approved)
+        apps = self.applications(numbers, approved=approved, owner=owner, account=account)
+        rendered = self._render(apps)
         listed = tuple(a.number for a in apps)
         name = listed[0] + (f"+{len(listed) - 1}" if len(listed) > 1 else "")
         path = self.forms_dir() / f"{name}{'-approved' if approved else ''}.pdf"
-        write_private(path, pdf)
+        write_private(path, rendered.pdf)
         with self.ctx.transaction():
             for number in listed:
                 self.ctx.audit.record(actor, "form.saved", number, approved=approved)
-        return SavedForm(path, listed, len(listed), approved)
+        return SavedForm(path, listed, len(listed), approved, rendered.unprintable)
 
     def forms_dir(self) -> Path:
         return self.ctx.settings.data_dir / "forms"
@@ -180,7 +233,17 @@ class FormService:
         """One page per enrolled student of the class (or of every class of the school): how to
         bind at the kiosk, and a QR code of the school and class for the kiosk's step 2. With
         `unbound_only`, just the students not yet bound (the start-of-term chase)."""
-        from app.services.forms import layout
+        return self.render_letters(school_code, class_name, lang, unbound_only).pdf
+
+    def render_letters(
+        self,
+        school_code: str,
+        class_name: str | None = None,
+        lang: str = "",
+        unbound_only: bool = False,
+    ) -> Rendered:
+        """`letters`, with the pages whose printer must be told something (R43)."""
+        from app.services.forms import fonts, layout
         from app.services.forms.letters import letter_pages, render_letters
 
         code = (school_code or "").strip()
@@ -213,7 +276,14 @@ class FormService:
             lang=lang,
             created=now,
         )
-        return layout.finish(render_letters(pages, now), meta, marks)
+        unprintable = tuple(
+            str(i) for i, page in enumerate(pages, 1) if fonts.unprintable(layout.strings_of(page))
+        )
+        if unprintable:
+            log.warning("class letters of %s: page(s) %s have characters in no installed "
+                        "font, printed as code points (R43)", school.code,
+                        ", ".join(unprintable))  # fmt: skip
+        return Rendered(layout.finish(render_letters(pages, now), meta, marks), tuple(unprintable))
 
     # --- printing -----------------------------------------------------------------------------
 

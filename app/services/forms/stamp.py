@@ -1,6 +1,6 @@
-"""The 已認證 stamp of the approved copy: drawn on its own transparent page and merged with pypdf
-onto the untouched form, so the approved copy is the very page the parent signed plus the
-school's mark, in the box the form keeps free for it."""
+"""The school's stamp of a decided application, 已認證 or 不通過: drawn on its own transparent
+page and merged with pypdf onto the untouched form, so the copy is the very page the parent
+signed plus the school's mark, in the box the form keeps free for it."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ class Stamp:
     lang: str
 
     @classmethod
-    def of(cls, lang: str, decided_at: datetime | None) -> Stamp:
+    def of(cls, lang: str, decided_at: datetime | None, rejected: bool = False) -> Stamp:
+        prefix = "forms.stamp.rejected_" if rejected else "forms.stamp."
         return cls(
-            label=t("forms.stamp.label", lang),
-            decided=t("forms.stamp.decided", lang, time=layout.taipei(decided_at)),
+            label=t(prefix + "label", lang),
+            decided=t(prefix + "decided", lang, time=layout.taipei(decided_at)),
             lang=lang,
         )
 
@@ -67,9 +68,13 @@ def _label_size(pdf: FPDF, label: str, width: float) -> float:
     return min(LABEL_MAX_PT, math.floor(fitting * 2) / 2)
 
 
-def render_stamps(stamps: Sequence[Stamp], created: datetime) -> bytes:
-    """One overlay page per form page, in the same order."""
-    with layout.document(layout.strings_of(stamps), created) as pdf:
+def render_stamps(stamps: Sequence[Stamp | None], created: datetime) -> bytes:
+    """One overlay page per form page, in the same order; None leaves its page as it is (an
+    application still pending among decided ones)."""
+    with layout.document(layout.strings_of(list(stamps)), created) as pdf:
         for stamp in stamps:
-            draw_stamp(pdf, stamp)
+            if stamp is None:
+                pdf.add_page()
+            else:
+                draw_stamp(pdf, stamp)
         return bytes(pdf.output())
