@@ -25,6 +25,9 @@ class Broken(Visual):
         self.content = content
         self._lines: tuple[int, Content] | None = None
 
+    def __str__(self) -> str:
+        return str(self.content)
+
     def lines_at(self, width: int) -> Content:
         """The text with a "\\n" at each R44 break for `width` cells."""
         if self._lines is not None and self._lines[0] == width:
