@@ -3,6 +3,7 @@ that is a kiosk session's identity (flow step 1)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,12 +41,28 @@ def normalize_phone(raw: str, *, field: str = "mobile") -> str:
     return value
 
 
+_PHONE_LIKE = re.compile(r"[0-9+()\- ]+")
+
+
+def channel_of(raw: str) -> str:
+    """Issue 16: one field for "e-mail or mobile" — the channel follows what is typed: an @ is an
+    e-mail address, digits (with + - ( ) or spaces) a mobile number; "" while it is neither."""
+    value = unicodedata.normalize("NFKC", raw or "").strip()
+    if "@" in value:
+        return Channel.EMAIL
+    if value and _PHONE_LIKE.fullmatch(value):
+        return Channel.SMS
+    return ""
+
+
 def normalize_contact(channel: str, raw: str, *, field: str = "contact") -> str:
     if channel == Channel.EMAIL:
         return normalize_email(raw, field=field)
     if channel == Channel.SMS:
         return normalize_phone(raw, field=field)
-    raise InvalidInput("errors.contact.channel", field="channel")
+    empty = not (raw or "").strip()
+    raise InvalidInput("errors.contact.either_empty" if empty else "errors.contact.either",
+                       field=field)  # fmt: skip
 
 
 def contact_digest(keyring: Keyring, value: str) -> str:

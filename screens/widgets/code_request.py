@@ -1,6 +1,9 @@
 """E-mail or mobile, 取得驗證碼, the code and 確認: how step 1, 忘記密碼 and a contact change all
-begin. The widget calls no service: it reports what the person asked for (`Asked`, `Entered`)
-and the screen answers with `sent(...)` or a refusal beside the field (`contact`, `code`)."""
+begin. One field takes either (issue 16): the channel follows what is typed, and the line under
+the field says where the code will go, so no key is spent on a channel choice and the first key
+typed lands in the field. The widget calls no service: it reports what the person asked for
+(`Asked`, `Entered`) and the screen answers with `sent(...)` or a refusal beside the field
+(`contact`, `code`)."""
 
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Input, RadioSet
+from textual.widgets import Button, Input
 
-from screens.widgets.channel import ChannelPicker
+from app.services.contacts import channel_of
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 from screens.widgets.typed import OnQinzi
@@ -71,8 +74,8 @@ class CodeRequest(OnQinzi, Vertical):
         self.extra = extra
 
     def compose(self) -> ComposeResult:
-        yield ChannelPicker("channel", id="channel")
         yield Field("contact", self.contact_key, Input(id="contact", max_length=254))
+        yield T("label.contact_hint", id="contact-hint", classes="muted")
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="get-code", variant="primary")
         with Vertical(id="code-box"):
@@ -88,14 +91,13 @@ class CodeRequest(OnQinzi, Vertical):
 
     def _relabel(self, _: str | None = None) -> None:
         tr = self.app.tr
-        self.query_one("#contact", Input).placeholder = tr(
-            f"label.contact_placeholder_{self.channel}"
-        )
+        self.query_one("#contact", Input).placeholder = tr("label.contact_placeholder")
         self.query_one("#code", Input).placeholder = tr("label.code_placeholder")
 
     @property
     def channel(self) -> str:
-        return self.query_one(ChannelPicker).channel
+        """What the typed contact is: Channel.EMAIL, Channel.SMS or "" (neither yet)."""
+        return channel_of(self.contact)
 
     @property
     def contact(self) -> str:
@@ -117,12 +119,12 @@ class CodeRequest(OnQinzi, Vertical):
 
     # --- what the person does -------------------------------------------------------------------
 
-    @on(RadioSet.Changed, "#channel")
-    def channel_changed(self, event: RadioSet.Changed) -> None:
-        event.stop()
-        for field in self.query(Field):
-            field.show(None)
-        self._relabel()
+    @on(Input.Changed, "#contact")
+    def contact_typed(self, event: Input.Changed) -> None:
+        channel = self.channel
+        self.query_one("#contact-hint", T).set(
+            f"label.contact_hint_{channel}" if channel else "label.contact_hint"
+        )
 
     @on(Button.Pressed, "#get-code")
     @on(Input.Submitted, "#contact")

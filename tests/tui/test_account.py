@@ -104,7 +104,6 @@ async def test_r21_new_mobile_needs_a_code_to_it_and_the_old_number_is_told(kios
         await click(pilot, "#change-contact")
         await pilot.pause()
         assert isinstance(app.screen, ContactChangeScreen)
-        await click(pilot, "#channel-sms")
         await type_into(pilot, "#contact", "0922333444")
         await click(pilot, "#get-code")
         await settle(pilot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, Markdown
 
-from app.models import Application, Channel, Status
+from app.models import Application, Channel, OutboxMessage, Status
 from screens.contact import ContactScreen
 from screens.faq import FaqScreen
 from screens.progress import ProgressScreen
@@ -16,7 +16,7 @@ from screens.widgets.field import Field
 from screens.widgets.idle import IdleCountdown
 from screens.widgets.outbox_pane import OutboxPane
 from tests.factories import submit_application
-from tests.tui.conftest import last_code, settle, type_into
+from tests.tui.conftest import click, last_code, settle, type_into
 
 
 def field_error(app, name: str) -> str:
@@ -45,10 +45,9 @@ async def test_r2_third_sms_in_an_hour_is_refused_with_advice_to_use_email(kiosk
     app = kiosk_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await to_step1(pilot)
-        await pilot.click("#channel-sms")
         await type_into(pilot, "#contact", "0912345678")
         for _ in range(3):
-            await pilot.click("#get-code")
+            await click(pilot, "#get-code")
             await settle(pilot)
         assert "電子郵件信箱" in field_error(app, "contact")
         assert app.screen.query_one("#contact", Input).value == "0912345678"
@@ -286,3 +285,34 @@ async def test_demo_set_up_runs_behind_the_first_frame_and_its_hints_follow(demo
         await settle(pilot)
         text = str(app.screen.query_one("#demo-info").render())
         assert app.demo_info.teacher_login in text and "準備示範資料" not in text
+
+
+async def test_issue16_one_field_takes_an_email_or_a_mobile_and_says_where_the_code_goes(kiosk_app):
+    """No channel choice: the first key typed lands in the field (even after Tab), an @ makes it
+    an e-mail and digits a mobile, and the line under the field says so in the parent's words."""
+    app = kiosk_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_step1(pilot)
+        await pilot.press("tab")
+        await pilot.press(*"0912345678")
+        assert app.screen.query_one("#contact", Input).value == "0912345678"
+        assert "簡訊" in str(app.screen.query_one("#contact-hint").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        sent = OutboxMessage.select().where(OutboxMessage.recipient == "+886912345678")
+        assert sent.count() == 1
+        app.screen.query_one("#contact", Input).value = "parent@home.example"
+        await pilot.pause()
+        assert "電子郵件信箱" in str(app.screen.query_one("#contact-hint").render())
+
+
+async def test_issue16_neither_an_email_nor_a_mobile_gets_one_line_naming_both(kiosk_app):
+    app = kiosk_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "王小明")
+        await pilot.click("#get-code")
+        await settle(pilot)
+        error = field_error(app, "contact")
+        assert "@" in error and "09" in error
+        assert app.screen.query_one("#contact", Input).value == "王小明"

@@ -458,6 +458,7 @@ def test_r43_rare_characters_of_names_print_from_the_cns_font(services, roster):
         assert overlapping(char_boxes(rendered.pdf)) == []
 
 
+@pytest.mark.process  # a character in no known font is looked up with fc-list
 def test_r43_a_character_no_font_has_prints_as_its_code_point_and_names_the_application(
     services, roster, caplog
 ):
@@ -476,6 +477,7 @@ def test_r43_a_character_no_font_has_prints_as_its_code_point_and_names_the_appl
     assert roster.ids["wu"] not in caplog.text and code not in caplog.text
 
 
+@pytest.mark.process  # a character in no known font is looked up with fc-list
 def test_r43_saving_at_the_kiosk_reports_the_application_to_tell(services, roster):
     ch = no_font_character()
     Student.update(name=f"吳{ch}寶").where(Student.id == roster.student("wu").id).execute()
@@ -484,6 +486,7 @@ def test_r43_saving_at_the_kiosk_reports_the_application_to_tell(services, roste
     assert saved.unprintable == (first.number,)
 
 
+@pytest.mark.process  # a character in no known font is looked up with fc-list
 def test_r43_qinzi_form_prints_a_notice_naming_the_application(cli_db, tmp_path, capsys):
     base, pending, approved = cli_db
     ch = no_font_character()
@@ -504,6 +507,7 @@ def test_r43_qinzi_form_prints_a_notice_naming_the_application(cli_db, tmp_path,
     assert code == 0 and err.strip() == ""
 
 
+@pytest.mark.process  # a character in no known font is looked up with fc-list
 def test_r43_class_letters_say_which_page_prints_a_code_point(services, roster):
     ch = no_font_character()
     student = roster.student("wu")

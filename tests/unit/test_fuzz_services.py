@@ -352,6 +352,7 @@ def test_r11_r16_submitting_any_parent_details(services, roster, student, data):
     assert_clean_text(app.parent_name, app.email, app.relationship_note)
 
 
+@pytest.mark.process  # a rare character is looked up with fc-list (R43)
 @FEW
 @given(name=printable_text(50), note=printable_text(20))
 def test_r9_the_printed_form_renders_any_accepted_name(services, roster, name, note):

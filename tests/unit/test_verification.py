@@ -152,7 +152,7 @@ def test_r1_unknown_purpose_is_a_programming_error(services):
 def test_r1_bad_contact_is_refused_beside_the_field(services):
     assert refusal(services.verification.request_code, "email", "not-an-email").field == "contact"
     assert refusal(services.verification.request_code, "sms", "02-2345-6789").field == "contact"
-    assert refusal(services.verification.request_code, "fax", EMAIL).field == "channel"
+    assert refusal(services.verification.request_code, "fax", EMAIL).field == "contact"
     assert OutboxMessage.select().count() == 0
 
 
