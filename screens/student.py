@@ -23,6 +23,7 @@ from app.services.kiosk import (
 )
 from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen
+from screens.widgets.choices import Choices
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 from screens.widgets.paragraph import Paragraph
@@ -38,6 +39,7 @@ class StudentScreen(KioskScreen):
     card: StudentCard | None = None  # found by 查詢, not yet added
     form_open = True
     preselect_school: str | None = None  # from a class letter's QR
+    _looked_up: tuple[str, str, str] | None = None  # the answers last looked up by themselves
 
     def compose_body(self) -> ComposeResult:
         yield T("label.student_step.title", classes="title")
@@ -49,7 +51,7 @@ class StudentScreen(KioskScreen):
             yield Field(
                 "relationship",
                 "label.student_step.relationship",
-                RadioSet(
+                Choices(
                     *(RadioButton("", id=f"kind-{kind}") for kind in RELATIONSHIP_GROUPS),
                     id="relationship-kind",
                 ),
@@ -63,7 +65,7 @@ class StudentScreen(KioskScreen):
             yield Field(
                 "level",
                 "label.student_step.level",
-                RadioSet(*(RadioButton("", id=f"level-{lv}") for lv in Level), id="level"),
+                Choices(*(RadioButton("", id=f"level-{lv}") for lv in Level), id="level"),
             )
             yield Field(
                 "student_id",
@@ -229,17 +231,34 @@ class StudentScreen(KioskScreen):
     @on(Select.Changed, "#school")
     def school_changed(self) -> None:
         self._forget_card()
+        self._look_up_when_complete()
 
     @on(Input.Changed, "#student-id")
     def id_changed(self) -> None:
         self.query_one("#student-id-ok", T).display = False
         self._forget_card()
+        self._look_up_when_complete()
+
+    def _look_up_when_complete(self) -> None:
+        """Issue 16, the seed's 驗證 → 下一步: the student is looked up as soon as the level, the
+        school and a whole ID are there, once for each set of answers (each lookup counts, R8).
+        Focus stays where the parent is typing; 下一步 adds the student shown."""
+        level, school = self.level, self.query_one("#school", Select).value
+        typed = "".join(self.query_one("#student-id", Input).value.split())
+        if level is None or school == Select.NULL or self.card is not None or len(typed) < 10:
+            return
+        answers = (level, str(school), typed)
+        if answers != self._looked_up:
+            self._looked_up = answers
+            self.lookup(moving_focus=False)
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.scanned_class_letter(event.input.value):
             event.input.value = ""
+        elif event.input.id == "student-id" and self.card is not None:
+            self.next()
         elif event.input.id == "student-id":
             self.check_id()
         else:
@@ -284,7 +303,10 @@ class StudentScreen(KioskScreen):
         self.query_one("#school", Select).focus()
 
     @on(Button.Pressed, "#lookup")
-    def lookup(self) -> None:
+    def lookup_pressed(self) -> None:
+        self.lookup()
+
+    def lookup(self, moving_focus: bool = True) -> None:
         self.clear_errors()
         level, school = self.level, self.query_one("#school", Select).value
         if level is None:
@@ -294,12 +316,14 @@ class StudentScreen(KioskScreen):
             self.show_error(InvalidInput("errors.wizard.school_required", field="school"))
             return
         self.call(self.services.applications.lookup_student, SESSION, level, school,
-                  self.query_one("#student-id", Input).value, done=self._found)  # fmt: skip
+                  self.query_one("#student-id", Input).value,
+                  done=lambda answer: self._found(answer, moving_focus))  # fmt: skip
 
-    def _found(self, answer: SessionAnswer[StudentCard]) -> None:
+    def _found(self, answer: SessionAnswer[StudentCard], moving_focus: bool) -> None:
         self.card = answer.value
         self.refresh_state()
-        self.focus_later("#add")
+        if moving_focus:
+            self.focus_later("#add")
 
     def _forget_card(self) -> None:
         if self.card is not None:

@@ -495,13 +495,19 @@ def program_starts() -> list[tuple[str, int, ast.Call]]:
 
 
 def test_r22_no_code_path_starts_a_shell_only_lp_with_an_argument_list():
-    """Grep, as a test: the app and its screens start exactly one program, `lp` for 下載留存,
-    with a list of arguments (no shell string, no shell=True), and import no pty module."""
+    """Grep, as a test: the app and its screens start exactly two programs, `lp` for 下載留存
+    and fontconfig's `fc-list` for a rare character (R43), each with a list of arguments (no
+    shell string, no shell=True), and import no pty module."""
     starts = program_starts()
-    assert [(path, node.func.attr) for path, _line, node in starts] == [
-        ("app/services/forms/service.py", "run")
+    assert sorted((path, node.func.attr) for path, _line, node in starts) == [
+        ("app/services/forms/fonts.py", "run"),
+        ("app/services/forms/service.py", "run"),
     ]
-    _path, _line, call = starts[0]
+    starts.sort(key=lambda start: start[0])
+    for _path, _line, call in starts:
+        assert isinstance(call.args[0], ast.List)
+        assert all(k.arg != "shell" for k in call.keywords)
+    _path, _line, call = starts[1]
     assert isinstance(call.args[0], ast.List)
     assert isinstance(call.args[0].elts[0], ast.Name) and call.args[0].elts[0].id == "lp"
     assert all(k.arg != "shell" for k in call.keywords)

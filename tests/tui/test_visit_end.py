@@ -107,7 +107,8 @@ async def leave_by(pilot, route: str, clock) -> None:
         await settle(pilot)
         await press(pilot, "#logout")
     elif route == "error":
-        for _ in range(app.services.settings.lookup_failures_per_session):
+        # The completed form was looked up once by itself (issue 16); 查詢 for the others.
+        for _ in range(app.services.settings.lookup_failures_per_session - 1):
             await press(pilot, "#lookup")
     elif route == "lock":
         await pilot.press("ctrl+q")

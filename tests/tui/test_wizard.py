@@ -138,8 +138,9 @@ async def test_r8_a_failed_lookup_says_how_many_tries_are_left_not_what_was_wron
     app = kiosk_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_step2(pilot, app.services)
-        await fill_student(pilot, roster, "wu", school="E002")  # right ID, wrong school
-        await press(pilot, "#lookup")
+        # Right ID, wrong school: looked up as soon as the form is complete (issue 16).
+        await fill_student(pilot, roster, "wu", school="E002")
+        await settle(pilot)
         message = field_error(app, "student_id")
         assert error_key(app, "student_id") == "errors.application.lookup_failed"
         assert "4 次" in message and "學校" in message and "學層" in message
@@ -153,8 +154,9 @@ async def test_r8_the_fifth_failed_lookup_ends_the_session_and_wipes_everything(
     app = kiosk_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_step2(pilot, app.services)
-        await fill_student(pilot, roster, "wu", school="E002")
-        for _ in range(4):
+        await fill_student(pilot, roster, "wu", school="E002")  # the first lookup
+        await settle(pilot)
+        for _ in range(3):
             await press(pilot, "#lookup")
         assert "1 次" in field_error(app, "student_id")
         await press(pilot, "#lookup")
