@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from app.models import Account, Application, Binding, DirectoryChange, Status
+from app.models import Account, Application, Binding, DirectoryChange, Status, Student
 from app.services import build_services
 from app.services.directory import ARGON2_SCHEME, DirectoryError, Entry
 from app.services.queue import OWN_TURN, DeliveryReport
@@ -219,3 +219,19 @@ def test_r39_a_closed_account_s_entry_is_removed(svc, roster, fake):
         account.delete_instance()
     svc.directory.wait_idle()
     assert fake.entries == {}
+
+
+def test_r39_the_roster_s_student_key_column_is_stored_and_checked(services, tmp_path):
+    from app.identity import id_digest
+    from tests.unit.test_roster import ID1, ID2, row, write_csv
+
+    rows = [row(student_key="S-2026-0042"), row(student_id=ID2, student_key="")]
+    report = services.roster.import_csv(write_csv(tmp_path / "r.csv", rows))
+    assert report.ok
+    keys = dict(Student.select(Student.id_digest, Student.directory_key).tuples())
+    digest = id_digest(services.ctx.keyring, ID1)
+    assert keys[digest] == "S-2026-0042" and keys[id_digest(services.ctx.keyring, ID2)] is None
+    bad = services.roster.import_csv(write_csv(tmp_path / "b.csv", [row(student_key="a#b")]))
+    assert [(p.column, p.key) for p in bad.problems] == [
+        ("student_key", "errors.roster.student_key_invalid")
+    ]
