@@ -235,3 +235,37 @@ def test_r39_the_roster_s_student_key_column_is_stored_and_checked(services, tmp
     assert [(p.column, p.key) for p in bad.problems] == [
         ("student_key", "errors.roster.student_key_invalid")
     ]
+
+
+def test_r39_the_bind_password_is_never_printed_and_a_bad_directory_url_is_one_line(
+    tmp_path, capsys
+):
+    from app import cli
+    from app.i18n import t
+
+    path = tmp_path / "config.toml"
+    path.write_text('[directory]\nurl = "ldaps://ldap.city.example"\nbase_dn = "ou=parents"\n'
+                    'bind_dn = "cn=qinzi"\nbind_password = "dir-s3cret"\n')  # fmt: skip
+    assert cli.main(["--lang", "en", "--config", str(path), "config"]) == 0
+    out = capsys.readouterr().out
+    assert "dir-s3cret" not in out
+    assert f"directory_bind_password = \"{t('config.hidden', 'en')}\"" in out
+    path.write_text('[directory]\nurl = "http://ldap.city.example"\nbase_dn = "ou=parents"\n')
+    assert cli.main(["--lang", "en", "--config", str(path), "config"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [t("errors.config.bad_value", "en", key="directory_url",
+                     value="http://ldap.city.example", allowed="ldap://…, ldaps://…")]  # fmt: skip
+    path.write_text('[directory]\nurl = "ldap://ldap.city.example"\n')
+    assert cli.main(["--lang", "zh-TW", "--config", str(path), "config"]) == 1
+    assert capsys.readouterr().err.strip() == t("errors.config.directory_base_dn", "zh-TW")
+
+
+def test_r39_directory_sync_without_a_directory_is_one_line(tmp_path, capsys):
+    from app import cli
+    from app.i18n import t
+
+    assert cli.main(["--lang", "en", "--data-dir", str(tmp_path), "seed", "--schools", "1",
+                     "--students", "5", "--applications", "0"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert cli.main(["--lang", "en", "--data-dir", str(tmp_path), "directory", "sync"]) == 1
+    assert capsys.readouterr().err.strip() == t("errors.directory.not_configured", "en")

@@ -168,3 +168,38 @@ def test_r39_an_entry_changed_by_hand_is_found_and_synced(svc, slapd):
     svc.directory.compare(repair=True)
     assert "mobile: +886911222333" in slapd.search(DN, "-s", "base", "mobile")
     assert svc.directory.compare() == []
+
+
+def test_r39_check_and_directory_sync_name_the_account_whose_entry_differs(svc, slapd, tmp_path,
+                                                                          capsys):  # fmt: skip
+    from app import cli
+    from app.i18n import t
+
+    roster = make_roster(svc)
+    account = approve(svc, roster)
+    slapd.search(DN)  # the entry is there
+    subprocess.run(
+        ["ldapdelete", "-x", "-H", slapd.url, "-D", ADMIN_DN, "-w", ADMIN_PASSWORD, DN],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    s = svc.settings
+    config = tmp_path / "qinzi.toml"
+    config.write_text(
+        f'db = "{s.db}"\ndata_dir = "{s.data_dir}"\n[directory]\nurl = "{slapd.url}"\n'
+        f'bind_dn = "{ADMIN_DN}"\nbind_password = "{ADMIN_PASSWORD}"\nbase_dn = "{PARENTS_DN}"\n'
+        "ppolicy = true\n",
+        encoding="utf-8",
+    )
+    base = ["--lang", "en", "--config", str(config)]
+    target = f"{account.id} (fa***@home.example)"
+    assert cli.main([*base, "check"]) == 1
+    err = capsys.readouterr().err
+    assert t("cli.check.directory_missing", "en", target=target, detail="entry") in err
+    assert ADMIN_PASSWORD not in err
+    assert cli.main([*base, "directory", "sync", "--dry-run"]) == 0
+    assert t("cli.directory.dry_run", "en", count=1) in capsys.readouterr().out
+    assert not slapd.whoami(DN, roster.parent_ids["father"][-6:])  # nothing written
+    assert cli.main([*base, "directory", "sync"]) == 0
+    assert t("cli.directory.synced", "en", count=1) in capsys.readouterr().out
+    assert slapd.whoami(DN, roster.parent_ids["father"][-6:])
+    assert cli.main([*base, "check"]) == 0
