@@ -42,6 +42,9 @@ EXPECTED = {
     "closed": frozenset({"entry"}),
 }
 WORKER_IDLE_SECONDS = 5.0
+# A change handed over alone waits this long, so that the approval (or the screen) that queued it
+# has returned before the worker competes with it for the interpreter.
+HANDOFF_PAUSE = 0.02
 
 
 class DirectoryError(Exception):
@@ -195,6 +198,8 @@ class DirectoryProvisioner(RetryQueue):
                         self._close_thread_connection()
                         return
                 continue
+            if self._work.empty():
+                time.sleep(HANDOFF_PAUSE)  # the committing thread returns first (one GIL)
             try:
                 change = self._claim(change_id, attempts=0)
                 if change is not None:
