@@ -42,6 +42,7 @@ EXPECTED = {
     "closed": frozenset({"entry"}),
 }
 WORKER_IDLE_SECONDS = 5.0
+RECHECKS = 3
 # A change handed over alone waits this long, so that the approval (or the screen) that queued it
 # has returned before the worker competes with it for the interpreter.
 HANDOFF_PAUSE = 0.02
@@ -265,6 +266,16 @@ class DirectoryProvisioner(RetryQueue):
                         "Qinzi's record is written over it", change.account_id,
                         mask_email(current.uid), ", ".join(by_hand))  # fmt: skip
         self._apply(current, desired)
+        # Another terminal may have changed the account while this one wrote: write again what
+        # it now holds, so that a slower writer never leaves an older entry behind.
+        for _ in range(RECHECKS):
+            now_desired = self._desired(change.account_id)
+            if now_desired == desired:
+                break
+            current, desired = (self._current([desired.uid]) if desired else None), now_desired
+            if current is None and desired is not None and desired.uid != change.uid:
+                current = self._current([change.uid])
+            self._apply(current, desired)
         return "sent"
 
     def _apply(self, current: Entry | None, desired: Entry | None) -> None:

@@ -269,3 +269,25 @@ def test_r39_directory_sync_without_a_directory_is_one_line(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["--lang", "en", "--data-dir", str(tmp_path), "directory", "sync"]) == 1
     assert capsys.readouterr().err.strip() == t("errors.directory.not_configured", "en")
+
+
+def test_r39_a_change_committed_while_the_entry_was_written_is_written_too(svc, roster, fake):
+    """Two terminals: this one reads the account and writes its entry while the other commits
+    a new password; the older entry must not be what stays."""
+    account = approve(svc, roster)
+    real_write = fake.write
+
+    def slow_write(current, desired):
+        real_write(current, desired)
+        if fake.writes == 2:  # the other terminal commits meanwhile
+            Account.update(password_hash="$argon2id$v=19$m=8,t=1,p=1$other").where(
+                Account.id == account.id
+            ).execute()
+
+    fake.write = slow_write
+    with svc.ctx.transaction():
+        Account.update(must_change_password=False).where(Account.id == account.id).execute()
+        svc.ctx.provisioner.queue(account, "password")
+    svc.directory.wait_idle()
+    assert fake.entries[EMAIL].password == "{ARGON2}$argon2id$v=19$m=8,t=1,p=1$other"
+    assert svc.directory.compare() == []
