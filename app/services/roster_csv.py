@@ -41,12 +41,14 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = (
     "student_email",
-    "student_key",  # R39: the city directory's identifier of the student
     "guardian1_name",
     "guardian1_mobile",
     "guardian2_name",
     "guardian2_mobile",
 )
+# R39: the city directory's identifier of the student, for sites with a city directory; kept
+# apart from OPTIONAL_COLUMNS, which the demo roster and the seed write in full.
+DIRECTORY_COLUMNS = ("student_key",)
 STUDENT_KEY_MAX = 64
 GUARDIAN_SLOTS = (("guardian1_name", "guardian1_mobile"), ("guardian2_name", "guardian2_mobile"))
 LEVEL_LABELS = {
@@ -180,7 +182,7 @@ class Header:
 
 def _header(raw: list[str]) -> Header:
     written = [printable(unicodedata.normalize("NFKC", h).strip()) for h in raw]
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(DIRECTORY_COLUMNS)
     names: list[str] = []
     ignored: list[str] = []
     for text in written:

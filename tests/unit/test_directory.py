@@ -223,15 +223,18 @@ def test_r39_a_closed_account_s_entry_is_removed(svc, roster, fake):
 
 def test_r39_the_roster_s_student_key_column_is_stored_and_checked(services, tmp_path):
     from app.identity import id_digest
-    from tests.unit.test_roster import ID1, ID2, row, write_csv
+    from tests.unit.test_roster import COLUMNS, ID1, ID2, row, write_csv
 
+    columns = [*COLUMNS, "student_key"]
     rows = [row(student_key="S-2026-0042"), row(student_id=ID2, student_key="")]
-    report = services.roster.import_csv(write_csv(tmp_path / "r.csv", rows))
+    report = services.roster.import_csv(write_csv(tmp_path / "r.csv", rows, columns=columns))
     assert report.ok
     keys = dict(Student.select(Student.id_digest, Student.directory_key).tuples())
     digest = id_digest(services.ctx.keyring, ID1)
     assert keys[digest] == "S-2026-0042" and keys[id_digest(services.ctx.keyring, ID2)] is None
-    bad = services.roster.import_csv(write_csv(tmp_path / "b.csv", [row(student_key="a#b")]))
+    bad = services.roster.import_csv(
+        write_csv(tmp_path / "b.csv", [row(student_key="a#b")], columns=columns)
+    )
     assert [(p.column, p.key) for p in bad.problems] == [
         ("student_key", "errors.roster.student_key_invalid")
     ]

@@ -41,7 +41,6 @@ def row(**values: str) -> dict[str, str]:
         "guardian1_mobile": "",
         "guardian2_name": "",
         "guardian2_mobile": "",
-        "student_key": "",
     }
     base.update(values)
     return base
@@ -353,7 +352,6 @@ CHINESE = {
     "guardian1_mobile": "家長1手機",
     "guardian2_name": "家長2姓名",
     "guardian2_mobile": "家長2手機",
-    "student_key": "學生目錄代碼",  # R39
 }
 
 
