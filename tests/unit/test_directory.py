@@ -294,3 +294,26 @@ def test_r39_a_change_committed_while_the_entry_was_written_is_written_too(svc, 
     svc.directory.wait_idle()
     assert fake.entries[EMAIL].password == "{ARGON2}$argon2id$v=19$m=8,t=1,p=1$other"
     assert svc.directory.compare() == []
+
+
+def test_r39_approval_does_not_wait_for_a_directory_that_hangs(svc, roster, fake):
+    """The write happens after commit on the provisioner's worker: an approval returns while the
+    directory still holds the write (no timing: the directory is released only afterwards)."""
+    import threading
+
+    release, entered = threading.Event(), threading.Event()
+    real_write = fake.write
+
+    def hanging_write(current, desired):
+        entered.set()
+        release.wait(30)
+        real_write(current, desired)
+
+    fake.write = hanging_write
+    [done] = submit_application(svc, roster, ("wu",))
+    decision = svc.review.approve(StaffIdentity.of(roster.teachers["lee"]), done.number)
+    assert decision.status == Status.APPROVED and not release.is_set()
+    assert entered.wait(30) and EMAIL not in fake.entries  # the write is still held
+    release.set()
+    assert svc.directory.wait_idle()
+    assert EMAIL in fake.entries
