@@ -24,6 +24,7 @@ from peewee import JOIN
 from app.clock import Clock
 from app.identity import mask_email
 from app.models import Account, Application, Binding, DirectoryChange, Student
+from app.services.bulk import chunks
 from app.services.queue import OWN_TURN, RETRYABLE, RetryQueue
 
 log = logging.getLogger("qinzi.directory")
@@ -303,6 +304,29 @@ class DirectoryProvisioner(RetryQueue):
                     log.info("directory entry of account %s (%s) written by sync: %s",
                              account.id, mask_email(account.email), ", ".join(diff))  # fmt: skip
         return found
+
+    def students_renamed(self, keys: dict[str, str | None]) -> None:
+        """A roster import gave students (by digest) these directory keys: the parents bound to
+        one whose key changed get their entry rewritten. Called before the students are."""
+        if self.directory is None or not keys:
+            return
+        digests = list(keys)
+        changed: list[str] = []
+        for batch in chunks(digests):
+            query = Student.select(Student.id_digest, Student.directory_key)
+            for digest, key in query.where(Student.id_digest.in_(list(batch))).tuples():
+                if key != keys[digest]:
+                    changed.append(digest)
+        for batch in chunks(changed):
+            accounts = (
+                Account.select()
+                .join(Binding)
+                .join(Student)
+                .where(Student.id_digest.in_(list(batch)), Binding.removed_at.is_null())
+                .distinct()
+            )
+            for account in accounts:
+                self.queue(account, "binding")
 
     def given_up(self) -> list[DirectoryChange]:
         return list(

@@ -163,6 +163,7 @@ class _Writer:
         self.check = check
         self.rows = rows
         self.db = ctx.db
+        self.ctx = ctx
 
     def write(self) -> ImportReport:
         check, db = self.check, self.db
@@ -224,6 +225,8 @@ class _Writer:
             fields.append(Student.email)
         if check.has_key_column:  # R39: likewise the directory's identifiers
             fields.append(Student.directory_key)
+            keys = {r.digest: r.directory_key for r in check.rows}
+            self.ctx.provisioner.students_renamed(keys)  # their parents' entries follow
         students = []
         for r in check.rows:
             school_id = school_ids[r.school_code]

@@ -317,3 +317,19 @@ def test_r39_approval_does_not_wait_for_a_directory_that_hangs(svc, roster, fake
     release.set()
     assert svc.directory.wait_idle()
     assert EMAIL in fake.entries
+
+
+def test_r39_a_new_student_key_from_the_roster_rewrites_the_parents_entries(svc, roster, fake,
+                                                                            tmp_path):  # fmt: skip
+    from tests.unit.test_roster import COLUMNS, row, write_csv
+
+    account = approve(svc, roster)
+    student = roster.student("wu")
+    keyed = row(student_id=roster.ids["wu"], student_name=student.name, student_key="S-0042",
+                school_code=student.school.code, school_name=student.school.name,
+                teacher_email="lee@school.example", teacher_name="李老師")  # fmt: skip
+    path = write_csv(tmp_path / "r.csv", [keyed], columns=[*COLUMNS, "student_key"])
+    assert svc.roster.import_csv(path).ok
+    svc.directory.wait_idle()
+    assert fake.entries[EMAIL].bindings == {"S-0042#father"}
+    assert DirectoryChange.select().where(DirectoryChange.account_id == account.id).count() == 2
