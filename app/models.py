@@ -246,7 +246,7 @@ class DirectoryChange(BaseModel):
     uid = CharField(max_length=254)  # the entry's login when queued (before an e-mail change)
     kind = CharField(max_length=16)  # approved, password, contact, binding, closed, sync
     created_at = DateTimeField(index=True)
-    # queued, sent, failed (retried), undeliverable (given up)
+    # queued, sent, failed (retried), undeliverable (given up), synced (settled by a later sync)
     status = CharField(max_length=16, default="queued")
     attempts = IntegerField(default=0)
     error = CharField(max_length=500, null=True)

@@ -303,6 +303,10 @@ class DirectoryProvisioner(RetryQueue):
                     self._apply(current, desired)
                     log.info("directory entry of account %s (%s) written by sync: %s",
                              account.id, mask_email(account.email), ", ".join(diff))  # fmt: skip
+        if repair:  # every entry is now as Qinzi holds it: what was given up is settled
+            DirectoryChange.update(status="synced", next_attempt_at=None).where(
+                DirectoryChange.status == "undeliverable"
+            ).execute()
         return found
 
     def students_renamed(self, keys: dict[str, str | None]) -> None:

@@ -333,3 +333,27 @@ def test_r39_a_new_student_key_from_the_roster_rewrites_the_parents_entries(svc,
     svc.directory.wait_idle()
     assert fake.entries[EMAIL].bindings == {"S-0042#father"}
     assert DirectoryChange.select().where(DirectoryChange.account_id == account.id).count() == 2
+
+
+def test_r39_a_change_given_up_is_named_by_check(svc, roster, fake, clock, caplog):
+    from app.cli_directory import directory_problems
+    from app.services.queue import MAX_ATTEMPTS
+
+    fake.down = "cannot reach the directory ldap://fake: timed out"
+    account = approve(svc, roster)
+    for _ in range(MAX_ATTEMPTS - 1):
+        clock.advance(minutes=61)
+        svc.directory.deliver_due()
+    [change] = DirectoryChange.select()
+    assert (change.status, change.attempts) == ("undeliverable", MAX_ATTEMPTS)
+    assert "given up after 10 attempts" in caplog.text
+    problems = directory_problems(svc)
+    assert ("directory_given_up", str(change.id), f"approved: {fake.down}") in problems
+    assert problems[-1][0] == "directory_unreachable"
+    fake.down = None
+    assert directory_problems(svc) == [
+        ("directory_given_up", str(change.id), f"approved: {change.error}"),
+        ("directory_missing", f"{account.id} (fa***@home.example)", "entry"),
+    ]
+    svc.directory.compare(repair=True)  # qinzi directory sync
+    assert directory_problems(svc) == [] and DirectoryChange.get().status == "synced"
