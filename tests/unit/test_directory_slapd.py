@@ -203,3 +203,18 @@ def test_r39_check_and_directory_sync_name_the_account_whose_entry_differs(svc, 
     assert t("cli.directory.synced", "en", count=1) in capsys.readouterr().out
     assert slapd.whoami(DN, roster.parent_ids["father"][-6:])
     assert cli.main([*base, "check"]) == 0
+
+
+def test_r39_an_email_change_renames_the_entry(svc, slapd):
+    roster = make_roster(svc)
+    account = approve(svc, roster)
+    with svc.ctx.transaction():  # as contact_change.confirm does once the new code is right
+        old, account.email = account.email, "new@home.example"
+        account.save()
+        svc.ctx.provisioner.queue(account, "contact", uid=old)
+    svc.directory.wait_idle()
+    new_dn = f"uid=new@home.example,{PARENTS_DN}"
+    assert slapd.whoami(new_dn, roster.parent_ids["father"][-6:])
+    assert "mail: new@home.example" in slapd.search(new_dn, "-s", "base", "mail")
+    assert slapd.search(DN, "-s", "base") == ""  # the old one is gone
+    assert svc.directory.compare() == []
