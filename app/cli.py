@@ -16,6 +16,7 @@ from typing import Any
 
 from app import logs
 from app.cli_deploy import cmd_backup, cmd_config, cmd_restore, cmd_serve, port_number
+from app.cli_directory import add_directory_commands
 from app.cli_roster import cmd_import
 from app.cli_staff import add_staff_commands
 from app.console import EXIT_REFUSED, EXIT_USAGE, Output, print_rows, show_demo
@@ -117,19 +118,21 @@ def cmd_purge(args: argparse.Namespace, out: Output) -> int:
 
 def cmd_check(args: argparse.Namespace, out: Output) -> int:
     """Exit 1 when a problem is found, so a cron job or CI step can act on it."""
+    from app.cli_directory import directory_problems
     from app.services.consistency import check_consistency
 
     services = make_services(args)
     try:
-        problems = check_consistency(services.ctx.db)
+        problems = [(p.kind, p.target, p.detail) for p in check_consistency(services.ctx.db)]
+        problems += directory_problems(services)  # R39
     finally:
         services.close()
     if not problems:
         out("cli.check.ok")
         return 0
     out.error("cli.check.found", count=len(problems))
-    for p in problems:
-        out.error(f"cli.check.{p.kind}", target=p.target, detail=p.detail)
+    for kind, target, detail in problems:
+        out.error(f"cli.check.{kind}", target=target, detail=detail)
     return EXIT_REFUSED
 
 
@@ -139,11 +142,16 @@ def cmd_outbox(args: argparse.Namespace, out: Output) -> int:
     services = make_services(args)
     try:
         report = services.outbox.deliver_due(limit=10_000)
+        changes = services.directory.deliver_due(limit=10_000)  # R39: the same way
     finally:
         services.close()
+    if services.directory.enabled:
+        out("cli.directory.delivered", delivered=changes.delivered, failed=changes.failed,
+            undeliverable=changes.undeliverable)  # fmt: skip
     out("cli.outbox.done", delivered=report.delivered, failed=report.failed,
         undeliverable=report.undeliverable)  # fmt: skip
-    return EXIT_REFUSED if report.failed or report.undeliverable else 0
+    troubles = report.failed + report.undeliverable + changes.failed + changes.undeliverable
+    return EXIT_REFUSED if troubles else 0
 
 
 def cmd_form(args: argparse.Namespace, out: Output) -> int:
@@ -289,6 +297,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_letters)
 
     add_staff_commands(sub, common, h)
+    add_directory_commands(sub, common, h)
 
     p = command("demo", "demo")
     p.add_argument("--dir", metavar="DIR", help=h("demo_dir"))

@@ -99,6 +99,23 @@ class Settings:
     smtp_timeout: float = 10.0
     smtp_cafile: str = ""  # a school's own CA for its mail relay; empty: the system's
 
+    # The city directory (R39, `[directory]`): approved accounts and their bindings are written
+    # to it over LDAP. Off while `url` is empty: then nothing is queued for it.
+    directory_url: str = ""  # ldap://host or ldaps://host[:port]
+    directory_bind_dn: str = ""
+    directory_bind_password: str = ""  # a secret: `qinzi config` never prints it
+    directory_base_dn: str = ""  # where the parents' entries live: uid=<e-mail>,<base_dn>
+    directory_starttls: bool = False  # upgrade ldap:// with StartTLS (ldaps:// is TLS already)
+    directory_cafile: str = ""  # the directory's own CA; empty: the system's
+    directory_timeout: float = 10.0
+    directory_ppolicy: bool = False  # the directory has the ppolicy overlay: set pwdReset
+    directory_object_classes: str = "inetOrgPerson qinziParent"
+    # The attribute mapping: which directory attribute holds what (deploy/qinzi.ldif has the last).
+    directory_attr_uid: str = "uid"
+    directory_attr_mail: str = "mail"
+    directory_attr_mobile: str = "mobile"
+    directory_attr_binding: str = "qinziBinding"
+
     # Kiosk (R22) and printing.
     idle_seconds: int = 120
     idle_countdown_seconds: int = 15
@@ -164,6 +181,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "smtp_timeout": (0.1, None),
     "db_give_up_after_minutes": (0.01, None),
     "serve_max_sessions": (1, 1000),
+    "directory_timeout": (0.1, None),
 }
 # Beyond this no count, duration or size makes sense, and larger ones overflow the date
 # arithmetic that uses them (a retention of 10**6 days reaches before year 1).
@@ -297,7 +315,31 @@ def load_settings(
     settings = Settings(**{name: _coerce(name, value) for name, value in values.items()})
     _check_password_hashing(settings)
     _check_staff_pin(settings)
+    _check_directory(settings)
     return settings
+
+
+DIRECTORY_SCHEMES = ("ldap://", "ldaps://")
+
+
+def _check_directory(settings: Settings) -> None:
+    """R39: a directory URL is ldap:// or ldaps:// and comes with the base DN of the parents'
+    entries; StartTLS on an ldaps:// URL would be TLS twice."""
+    url = settings.directory_url
+    if not url:
+        return
+    if not url.lower().startswith(DIRECTORY_SCHEMES):
+        raise ConfigError(
+            "errors.config.bad_value", key="directory_url", value=printable(url[:60]),
+            allowed="ldap://…, ldaps://…",
+        )  # fmt: skip
+    if not settings.directory_base_dn.strip():
+        raise ConfigError("errors.config.directory_base_dn")
+    if settings.directory_starttls and url.lower().startswith("ldaps://"):
+        raise ConfigError(
+            "errors.config.bad_value", key="directory_starttls", value="true",
+            allowed="false (ldaps://)",
+        )  # fmt: skip
 
 
 # OWASP's Password Storage Cheat Sheet: Argon2id pairs of equal strength, memory (KiB) by time

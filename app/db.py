@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
 # its own transaction and is recorded in schema_version, so a later release opens an older file.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 Migration = Callable[[Database, "SchemaMigrator"], None]
 
 
@@ -91,11 +91,25 @@ def _v5_key_check(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables([KeyCheck], safe=True)
 
 
+def _v6_directory_changes(db: Database, migrator: SchemaMigrator) -> None:
+    """R39 (issue 17): the queue of changes for the city directory, and the directory's own
+    identifier of a student from the roster's student_key column."""
+    from playhouse.migrate import migrate
+
+    from app.models import DirectoryChange, Student
+
+    db.create_tables([DirectoryChange], safe=True)
+    table = Student._meta.table_name
+    if "directory_key" not in {c.name for c in db.get_columns(table)}:
+        migrate(migrator.add_column(table, "directory_key", Student.directory_key))
+
+
 MIGRATIONS: dict[int, Migration] = {
     2: _v2_audit_target_index,
     3: _v3_outbox_retries,
     4: _v4_going_live,
     5: _v5_key_check,
+    6: _v6_directory_changes,
 }
 
 

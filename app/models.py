@@ -60,6 +60,9 @@ class Student(BaseModel):
     # R34: when a full roster import of the school no longer listed the student (never deleted);
     # null while on the roster. Their bindings end a grace period later.
     left_at = DateTimeField(null=True)
+    # R39: the city directory's own identifier of the student (the roster's optional student_key
+    # column); without one the directory names the student by `id_digest`.
+    directory_key = CharField(max_length=64, null=True)
 
 
 class Teacher(BaseModel):
@@ -233,6 +236,24 @@ class OutboxMessage(BaseModel):
     next_attempt_at = DateTimeField(null=True, index=True)
 
 
+class DirectoryChange(BaseModel):
+    """R39: an account's entry in the city directory is to be brought up to date. Queued in the
+    transaction that changed the account and carried out after it commits (services/queue.py);
+    the entry is written from the account as it is then, so a change is never lost or applied
+    twice. Holds no password, hash or ID number: only which account and why."""
+
+    account_id = IntegerField(index=True)  # no foreign key: a closed account's entry is removed
+    uid = CharField(max_length=254)  # the entry's login when queued (before an e-mail change)
+    kind = CharField(max_length=16)  # approved, password, contact, binding, closed, sync
+    created_at = DateTimeField(index=True)
+    # queued, sent, failed (retried), undeliverable (given up), synced (settled by a later sync)
+    status = CharField(max_length=16, default="queued")
+    attempts = IntegerField(default=0)
+    error = CharField(max_length=500, null=True)
+    sent_at = DateTimeField(null=True)
+    next_attempt_at = DateTimeField(null=True, index=True)
+
+
 class AuditEvent(BaseModel):
     """Who did what to which record, when and where (R24). Never holds personal data."""
 
@@ -276,6 +297,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Binding,
     UnbindRequest,
     OutboxMessage,
+    DirectoryChange,
     AuditEvent,
     KeyCheck,
 ]

@@ -299,8 +299,10 @@ class QinziApp(App[None]):
     @work(thread=True, exclusive=True, group="deliver", exit_on_error=False)
     def deliver_due(self) -> None:
         """Every terminal delivers, once a minute, what a crashed one or a mail outage left
-        behind; the outbox's claim keeps two terminals from sending one message twice."""
+        behind; the outbox's claim keeps two terminals from sending one message twice. The city
+        directory's changes (R39) are retried the same way."""
         self.services.outbox.deliver_due()
+        self.services.directory.deliver_due()
 
     @work(thread=True, exclusive=True, group="outbox", exit_on_error=False)
     def refresh_outbox(self) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.services.audit_log import AuditLogService
     from app.services.contact_change import ContactChangeService
     from app.services.context import Context
+    from app.services.directory import Directory, DirectoryProvisioner
     from app.services.forms import FormService
     from app.services.kiosk_lock import KioskLock
     from app.services.outbox import OutboxService
@@ -163,7 +164,16 @@ class Services:
     def audit(self) -> AuditService:
         return self.ctx.audit
 
+    @property
+    def directory(self) -> DirectoryProvisioner:
+        return self.ctx.provisioner
+
     def close(self) -> None:
+        """What was handed to the directory's worker is carried out first (a bounded wait: what
+        is left is claimed again by a later `deliver_due`)."""
+        if self._ctx is not None and self._ctx.provisioner.enabled:
+            self._ctx.provisioner.wait_idle(self.settings.directory_timeout * 3)
+            self._ctx.provisioner.directory.close()  # type: ignore[union-attr]
         if self._ctx is not None and not self._ctx.db.is_closed():
             self._ctx.db.close()
 
@@ -208,6 +218,7 @@ def build_services(
     keyring: Keyring | None = None,
     lazy: bool = False,
     create: bool = True,
+    directory: Directory | None = None,
 ) -> Services:
     """Open the database named by the settings and wire every service to it; with `lazy`, at
     the first use of the context instead (database, keyring and outbox modules included)."""
@@ -225,9 +236,17 @@ def build_services(
 
         db = open_database(settings.database_url, create=create)
         keys = keyring or _database_key(db, settings, os.environ.get("QINZI_SECRET"))
+        from app.services.directory import DirectoryProvisioner
+        from app.services.directory_ldap import directory_for
+
         transport = mail or mail_transport_for(settings)
         outbox = OutboxService(keys, clock, transport, sms or StoreOnly())
-        return Context(settings, db, keys, clock, outbox, AuditService(clock, settings.terminal_id))
+        audit = AuditService(clock, settings.terminal_id)
+        provisioner = DirectoryProvisioner(
+            directory if directory is not None else directory_for(settings), clock,
+            ppolicy=settings.directory_ppolicy,
+        )  # fmt: skip
+        return Context(settings, db, keys, clock, outbox, audit, provisioner)
 
     services = Services(settings, clock, build_ctx)
     if not lazy:

@@ -132,6 +132,8 @@ class AccountService:
                 row.failed_logins, row.locked_until = 0, None
                 if refusal is None and self.ctx.hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = hash_password(self.ctx.hasher, password)
+                    if kind == KIND_PARENT:
+                        self.ctx.provisioner.queue(row, "password")  # R39: the new hash
                 row.save()
                 if refusal is None:
                     self.ctx.audit.record(actor, "login", row.id, kind=kind)
@@ -293,6 +295,7 @@ class AccountService:
             forced = account.must_change_password
             self._set_password(account, new)
             account.save()
+            self.ctx.provisioner.queue(account, "password")  # R39
             self.ctx.audit.record(actor, "password.changed", account.id, forced=forced)
 
     def _set_password(self, account: Account, new: str) -> None:
@@ -357,6 +360,7 @@ class AccountService:
             self._set_password(account, new)
             account.session_epoch += 1
             account.save()
+            self.ctx.provisioner.queue(account, "password")  # R39
             if channel == Channel.EMAIL and account.mobile:
                 self.ctx.outbox.notify(
                     Channel.SMS, account.mobile, "password_reset_sms", account.lang

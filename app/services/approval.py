@@ -88,6 +88,7 @@ class Approver:
             if not changed:
                 raise Conflict("errors.review.already_decided", field="number")
             self._tell_approved(app, account, created, password)
+            self.ctx.provisioner.queue(account, "approved")  # R39: the entry and the binding
             self.ctx.audit.record(
                 actor, "application.approved", app.number, account_created=created, **audit
             )

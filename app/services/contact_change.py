@@ -90,6 +90,9 @@ class ContactChangeService:
                         new=mask_mobile(value),
                     )
             account.save()
+            # R39: after an e-mail change the entry is found under the old login and renamed
+            entry_uid = old if channel == Channel.EMAIL else None
+            self.ctx.provisioner.queue(account, "contact", uid=entry_uid)
             self.ctx.audit.record(
                 account_actor(account.id), "contact.changed", account.id, channel=channel
             )

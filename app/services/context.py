@@ -17,6 +17,7 @@ from app.config import Settings
 from app.db import advisory_lock
 from app.keys import Keyring
 from app.services.audit import AuditService
+from app.services.directory import DirectoryProvisioner
 from app.services.outbox import OutboxService
 
 
@@ -28,16 +29,25 @@ class Context:
     clock: Clock
     outbox: OutboxService
     audit: AuditService
+    # R39: the city directory's changes; a disabled one (queues nothing) when not configured.
+    directory: DirectoryProvisioner | None = None
     hasher: PasswordHasher = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
+        if self.directory is None:
+            self.directory = DirectoryProvisioner(None, self.clock)
         self.hasher = PasswordHasher(
             time_cost=s.argon2_time_cost,
             memory_cost=s.argon2_memory_kib,
             parallelism=s.argon2_parallelism,
             type=Type.ID,
         )
+
+    @property
+    def provisioner(self) -> DirectoryProvisioner:
+        assert self.directory is not None  # set in __post_init__
+        return self.directory
 
     def now(self) -> datetime:
         return self.clock()
@@ -58,7 +68,9 @@ class Context:
                 yield
         except BaseException:
             self.outbox.discard_pending()
+            self.provisioner.discard_pending()
             self.audit.discard_log()
             raise
         self.audit.flush_log()
         self.outbox.flush()
+        self.provisioner.flush()

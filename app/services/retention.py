@@ -17,6 +17,7 @@ from peewee import fn
 
 from app.models import (
     Application,
+    DirectoryChange,
     OutboxMessage,
     Status,
     VerificationCode,
@@ -24,6 +25,7 @@ from app.models import (
 )
 from app.services.audit import SYSTEM
 from app.services.context import Context
+from app.services.queue import RETRYABLE
 from app.services.roster_lifecycle import RosterLifecycle
 
 PURGED_STATUSES = (Status.CANCELLED.value, Status.VOIDED.value, Status.REJECTED.value)
@@ -38,6 +40,7 @@ class PurgeReport:
     failures: int
     messages: int
     bindings_ended: int = 0  # R34: of students who left the roster, after the grace period
+    directory_changes: int = 0  # R39: finished ones, older than the retention period
 
     @property
     def total(self) -> int:
@@ -76,7 +79,15 @@ class RetentionService:
             )
             failures = VerificationFailure.delete().where(VerificationFailure.at < cutoff).execute()
             messages = OutboxMessage.delete().where(OutboxMessage.created_at < cutoff).execute()
-            report = PurgeReport(cutoff, applications, codes, failures, messages, ended)
+            # R39: a carried-out or given-up directory change names a login e-mail; it goes too
+            directory = (
+                DirectoryChange.delete()
+                .where(
+                    DirectoryChange.status.not_in(RETRYABLE), DirectoryChange.created_at < cutoff
+                )
+                .execute()
+            )
+            report = PurgeReport(cutoff, applications, codes, failures, messages, ended, directory)
             self.ctx.audit.record(
                 actor,
                 ACTION_PURGE,
@@ -86,5 +97,6 @@ class RetentionService:
                 codes=codes,
                 failures=failures,
                 messages=messages,
+                directory_changes=directory,
             )
         return report

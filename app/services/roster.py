@@ -163,6 +163,7 @@ class _Writer:
         self.check = check
         self.rows = rows
         self.db = ctx.db
+        self.ctx = ctx
 
     def write(self) -> ImportReport:
         check, db = self.check, self.db
@@ -222,6 +223,10 @@ class _Writer:
         ]
         if check.has_email_column:  # without the column, e-mails on file stay (R12)
             fields.append(Student.email)
+        if check.has_key_column:  # R39: likewise the directory's identifiers
+            fields.append(Student.directory_key)
+            keys = {r.digest: r.directory_key for r in check.rows}
+            self.ctx.provisioner.students_renamed(keys)  # their parents' entries follow
         students = []
         for r in check.rows:
             school_id = school_ids[r.school_code]
@@ -236,6 +241,8 @@ class _Writer:
             ]
             if check.has_email_column:
                 values.append(r.email)
+            if check.has_key_column:
+                values.append(r.directory_key)
             students.append(values)
         bulk_insert(db, Student, fields, students, conflict=[Student.id_digest], update=fields[1:])
         student_ids = id_map(Student, Student.id_digest, (r.digest for r in check.rows))

@@ -46,6 +46,10 @@ OPTIONAL_COLUMNS = (
     "guardian2_name",
     "guardian2_mobile",
 )
+# R39: the city directory's identifier of the student, for sites with a city directory; kept
+# apart from OPTIONAL_COLUMNS, which the demo roster and the seed write in full.
+DIRECTORY_COLUMNS = ("student_key",)
+STUDENT_KEY_MAX = 64
 GUARDIAN_SLOTS = (("guardian1_name", "guardian1_mobile"), ("guardian2_name", "guardian2_mobile"))
 LEVEL_LABELS = {
     "國小": Level.ELEMENTARY,
@@ -66,6 +70,7 @@ HEADER_ALIASES = {
     "學生姓名": "student_name",
     "學生信箱": "student_email",
     "學生電子郵件": "student_email",
+    "學生目錄代碼": "student_key",
     "導師信箱": "teacher_email",
     "導師電子郵件": "teacher_email",
     "導師姓名": "teacher_name",
@@ -110,6 +115,7 @@ class ParsedRow:
     email: str | None
     teacher_email: str
     guardians: list[tuple[str, str | None]]
+    directory_key: str | None = None
 
 
 def parse_level(value: str) -> Level | None:
@@ -176,7 +182,7 @@ class Header:
 
 def _header(raw: list[str]) -> Header:
     written = [printable(unicodedata.normalize("NFKC", h).strip()) for h in raw]
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(DIRECTORY_COLUMNS)
     names: list[str] = []
     ignored: list[str] = []
     for text in written:
@@ -213,6 +219,7 @@ class RosterCheck:
     def __init__(self, ctx: Context, has_email_column: bool, header: Header | None = None) -> None:
         self.keyring = ctx.keyring
         self.has_email_column = has_email_column
+        self.has_key_column = False  # R39: without the column, keys on file stay
         self.header = header
         self.problems: list[RowProblem] = []
         self.rows: list[ParsedRow] = []
@@ -283,8 +290,18 @@ class RosterCheck:
                     student_email,
                     teacher_email,
                     guardians,
+                    self._student_key(line, cells.get("student_key", "")),
                 )
             )
+
+    def _student_key(self, line: int, raw: str) -> str | None:
+        """R39: the directory's identifier, as printable text without the `#` that separates it
+        from the relationship in a qinziBinding value."""
+        key = raw.strip()
+        if key and (len(key) > STUDENT_KEY_MAX or "#" in key or not key.isprintable()):
+            self.problem(line, "student_key", "errors.roster.student_key_invalid",
+                         maximum=STUDENT_KEY_MAX)  # fmt: skip
+        return key or None
 
     def _student_id(self, line: int, raw: str) -> tuple[str, str] | None:
         check = check_id(raw)
@@ -395,6 +412,7 @@ def check_roster(ctx: Context, path: Path) -> tuple[RosterCheck, int]:
         columns = _header(header)
         names = columns.names
         check = RosterCheck(ctx, "student_email" in names, columns)
+        check.has_key_column = "student_key" in names
         rows = 0
         for number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):

@@ -290,6 +290,7 @@ class RosterLifecycle:
                     UnbindRequest.status == Status.PENDING,
                 ).execute()
                 account = binding.account
+                self.ctx.provisioner.queue(account, "binding")  # R39
                 self.ctx.outbox.notify(
                     Channel.EMAIL,
                     account.email,

@@ -150,6 +150,8 @@ class UnbindingService:
                     Binding.id == binding.id, Binding.removed_at.is_null()
                 ).execute()
             account = binding.account
+            if confirm:
+                self.ctx.provisioner.queue(account, "binding")  # R39
             self.ctx.outbox.notify(
                 Channel.EMAIL,
                 account.email,
@@ -209,6 +211,7 @@ class UnbindingService:
                 UnbindRequest.binding == binding.id, UnbindRequest.status == Status.PENDING
             ).execute()
             account = binding.account
+            self.ctx.provisioner.queue(account, "binding")  # R39
             self.ctx.outbox.notify(
                 Channel.EMAIL,
                 account.email,

@@ -1,8 +1,9 @@
 """`make bench`'s one table: cold start of `qinzi demo` in a pseudo-terminal to its first frame
 against a minimal Textual app started the same way (same run, median of ≥ 5), the city seed,
 the queue's first page and a search keystroke at city size, one submission through the services,
-the forms of bench_forms.py, and the N-process stress of stress.py on SQLite and on PostgreSQL
-with the ratio to the same processes only hashing.
+the forms of bench_forms.py, the N-process stress of stress.py on SQLite and on PostgreSQL
+with the ratio to the same processes only hashing, and approvals with the city directory on and
+off (bench_directory.py).
 
     .venv/bin/python tests/bench/bench_scale.py [--runs 5] [--json FILE] [--pg URL]
         [--workers 8] [--submissions 250] [--schools 300 --students 250000 --applications 100000]
@@ -272,7 +273,7 @@ def print_table(rows: list[dict]) -> None:
               f"{r['target'] or '':>7}  {r['verdict']:<7}  {r['note']}")  # fmt: skip
 
 
-PARTS = ("startup", "sessions", "city", "submission", "forms", "stress")
+PARTS = ("startup", "sessions", "city", "submission", "forms", "stress", "directory")
 
 
 def sessions(runs: int) -> list[dict]:
@@ -326,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
             rows += on_postgres(
                 args.pg, lambda url: stress_rows(url, "PostgreSQL", args.workers, args.submissions)
             )
+    if "directory" in args.only:
+        from tests.bench.bench_directory import directory_rows
+
+        rows += directory_rows(runs)  # R39: approvals with the city directory on and off
     print_table(rows)
     if args.json:
         Path(args.json).write_text(

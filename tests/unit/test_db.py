@@ -228,3 +228,24 @@ def test_version_3_databases_gain_the_going_live_columns(db_url):
     assert School.get().code == "300001"
     assert AuditEvent.get().school_id == school_id  # R33: an older staff event gains its school
     db.close()
+
+
+def test_version_5_databases_gain_the_directory_queue_and_student_keys(db_url):
+    """Migration 6 (R39): the DirectoryChange queue and Student.directory_key appear on a real
+    version-5 database, whose students keep their data and have no key yet."""
+    from playhouse.migrate import SchemaMigrator
+
+    from app.models import DirectoryChange
+
+    db = open_database(db_url)
+    migrate(SchemaMigrator.from_database(db).drop_column("student", "directory_key"))
+    db.drop_tables([DirectoryChange])
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=5, applied_at="2026-09-01 08:00:00")
+    db.close()
+    db = open_database(db_url)
+    assert schema_version(db) == dbmod.SCHEMA_VERSION >= 6
+    assert db.table_exists(DirectoryChange._meta.table_name)
+    assert "directory_key" in {c.name for c in db.get_columns("student")}
+    assert DirectoryChange.select().count() == 0
+    db.close()

@@ -153,6 +153,7 @@ def test_r24_the_purge_is_audited_and_the_trail_stays(services, make_application
         "applications": 1,
         "codes": 0,
         "days": 180,
+        "directory_changes": 0,  # R39
         "failures": 0,
         "messages": 0,
     }
