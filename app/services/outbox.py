@@ -147,11 +147,15 @@ class OutboxService:
         now = self._clock()
         # Logged with the recipient masked and never the body (R9): it may hold a code.
         about = (message.id, message.channel, message.purpose, mask_contact(message.recipient))
+        # One key per message, the same at every attempt: a gateway that knows it sends once.
+        key = f"qinzi-{message.id}-{message.created_at:%Y%m%d%H%M%S}"
         try:
-            transport.send(Outgoing(message.channel, message.recipient, message.subject, body))
+            transport.send(
+                Outgoing(message.channel, message.recipient, message.subject, body, key)
+            )
         except TransportError as exc:
             message.error = str(exc)
-            if message.attempts >= MAX_ATTEMPTS:
+            if exc.permanent or message.attempts >= MAX_ATTEMPTS:
                 message.status, message.next_attempt_at = "undeliverable", None
                 log.error("message %s (%s, %s) to %s given up after %d attempts: %s", *about,
                           message.attempts, exc)  # fmt: skip
