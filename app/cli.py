@@ -116,14 +116,19 @@ def cmd_purge(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: Output) -> int:
-    """Exit 1 when a problem is found, so a cron job or CI step can act on it."""
-    from app.services.consistency import check_consistency
+    """Exit 1 when a problem is found, so a cron job or CI step can act on it: records that break
+    a rule, or an SMS gateway that does not answer or refuses our user."""
+    from app.services.consistency import Problem, check_consistency
+    from app.services.transports import gateway_problems
 
     services = make_services(args)
     try:
         problems = check_consistency(services.ctx.db)
     finally:
         services.close()
+    for target, detail in gateway_problems(services.settings):  # R38: it answers, knows us
+        logs.log.error("SMS gateway %s cannot be used: %s", target, detail)
+        problems.append(Problem("sms_gateway", target, detail))
     if not problems:
         out("cli.check.ok")
         return 0

@@ -10,22 +10,23 @@ from screens.widgets.typed import OnQinzi
 
 class ChannelPicker(OnQinzi, RadioSet):
     """Two radio buttons, `<prefix>-email` (chosen at first) and `<prefix>-sms`, labelled in the
-    current language; `.channel` is the Channel chosen."""
+    current language; `.channel` is the Channel chosen. Without `sms` (R38: no gateway on a
+    production terminal) there is no mobile button and nothing to choose: the picker hides."""
 
-    def __init__(self, prefix: str, *, id: str) -> None:
-        super().__init__(
-            RadioButton("", id=f"{prefix}-email", value=True),
-            RadioButton("", id=f"{prefix}-sms"),
-            id=id,
-        )
+    def __init__(self, prefix: str, *, id: str, sms: bool = True) -> None:
+        buttons = [RadioButton("", id=f"{prefix}-email", value=True)]
+        if sms:
+            buttons.append(RadioButton("", id=f"{prefix}-sms"))
+        super().__init__(*buttons, id=id)
+        self.display = sms
 
     def on_mount(self) -> None:
         self.watch(self.app, "lang", self._relabel)
 
     def _relabel(self, lang: str) -> None:
-        email, sms = self.query(RadioButton)
-        email.label = self.app.tr("label.channel_email")
-        sms.label = self.app.tr("label.channel_sms_phone")
+        labels = ("label.channel_email", "label.channel_sms_phone")
+        for button, key in zip(self.query(RadioButton), labels, strict=False):
+            button.label = self.app.tr(key)
 
     @property
     def channel(self) -> str:

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 class CodeRequest(OnQinzi, Vertical):
     """`contact_key` labels the contact field; `sent_key` says where the code went ({contact},
     {minutes}); `confirm_key` labels the last button; `extra` widgets go between the code and
-    that button (忘記密碼's new password)."""
+    that button (忘記密碼's new password). Where no SMS can be sent (R38) the contact is an
+    e-mail address only, and `contact_key` + "_email" labels it."""
 
     DEFAULT_CSS = """
     CodeRequest { height: auto; }
@@ -71,8 +72,10 @@ class CodeRequest(OnQinzi, Vertical):
         self.extra = extra
 
     def compose(self) -> ComposeResult:
-        yield ChannelPicker("channel", id="channel")
-        yield Field("contact", self.contact_key, Input(id="contact", max_length=254))
+        sms = self.app.services.settings.sms_offered  # R38: no gateway, no mobile choice
+        yield ChannelPicker("channel", id="channel", sms=sms)
+        contact_key = self.contact_key if sms else f"{self.contact_key}_email"
+        yield Field("contact", contact_key, Input(id="contact", max_length=254))
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="get-code", variant="primary")
         with Vertical(id="code-box"):
