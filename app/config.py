@@ -104,7 +104,7 @@ class Settings:
     sms_url: str = ""  # kannel: http://host:13013/cgi-bin/sendsms; mitake: empty is its SmSend
     sms_username: str = ""
     sms_password: str = ""
-    sms_sender: str = ""  # Kannel's `from`; empty: the sendsms-user's default sender
+    sms_sender: str = ""  # Kannel's `from`; empty: the smsbox group's `global-sender`
     sms_timeout: float = 10.0
 
     # Kiosk (R22) and printing.
