@@ -36,6 +36,9 @@ def mobile_offered(app) -> bool:
 async def test_r38_no_gateway_in_production_no_mobile_choice_at_step_1(services):
     app = app_with(services)
     async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        hint = shown_text(app)  # the welcome screen's "applied before?" hint
+        assert "信箱取得驗證碼" in hint and "手機" not in hint
         await click(pilot, "#bind")
         await settle(pilot)
         assert isinstance(app.screen, ContactScreen)
