@@ -229,6 +229,34 @@ def test_r38_qinzi_check_asks_mitake_about_the_account_and_sends_nothing(
     assert stub.queries == 2 and stub.requests == []
 
 
+def test_r38_qinzi_outbox_sends_a_stranded_sms_once_and_says_so(tmp_path, capsys, mitake):
+    """`qinzi outbox` from cron hands a code SMS left by a crashed kiosk to the gateway, once;
+    a gateway refusing it ends the command with 1 for cron to mail IT."""
+    from datetime import timedelta
+
+    from app import factory
+
+    stub, url = mitake
+    args = check_config(
+        tmp_path, f'transport = "mitake"\nurl = "{url}"\nusername = "school"\npassword = "s3cret"'
+    )
+    options = args[args.index("--config") :]
+    services = factory.make_services(cli.build_parser("en").parse_args(["outbox", *options]))
+    with services.ctx.transaction():
+        for number in ("+886912345678", "+886987654321"):
+            services.outbox.enqueue(Channel.SMS, number, "code_bind", "驗證碼", "驗證碼 123456")
+        services.outbox.discard_pending()  # killed between COMMIT and delivery
+    for message in OutboxMessage.select():
+        message.next_attempt_at = message.created_at - timedelta(minutes=5)
+        message.save()
+    services.close()
+    stub.codes = ["1", "v"]  # the second number is refused for good
+    assert cli.main(["--lang", "en", "outbox", *options]) == 1
+    assert "1 delivered, 0 failed and will be tried again, 1 given up" in capsys.readouterr().out
+    assert cli.main(["--lang", "en", "outbox", *options]) == 0
+    assert [r["dstaddr"] for r in stub.sent] == ["0912345678"]
+
+
 # --- no gateway in production -----------------------------------------------------------------
 
 
