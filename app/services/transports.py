@@ -136,11 +136,11 @@ def _http(
     except TimeoutError as exc:
         raise TransportError(f"{where}: no answer within {timeout:g} s") from exc
     except urllib.error.URLError as exc:
-        reason = exc.reason if isinstance(exc.reason, str) else type(exc.reason).__name__
-        detail = getattr(exc.reason, "strerror", None) or str(exc.reason)
-        if isinstance(exc.reason, TimeoutError):
+        cause = exc.reason
+        if isinstance(cause, TimeoutError):
             raise TransportError(f"{where}: no answer within {timeout:g} s") from exc
-        raise TransportError(f"{where}: cannot connect ({reason}: {detail})") from exc
+        text = cause if isinstance(cause, str) else getattr(cause, "strerror", None) or str(cause)
+        raise TransportError(f"{where}: cannot connect ({text or type(cause).__name__})") from exc
     except (OSError, ValueError) as exc:  # a reset connection, a malformed answer
         raise TransportError(f"{where}: {type(exc).__name__}: {exc}") from exc
 
@@ -149,12 +149,30 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
+# Kannel's refusals that a setting fixes, not the message: retried (like a wrong mail password)
+# with what to check. Any other 4xx refuses the message itself and gives it up.
+KANNEL_SETTINGS = (
+    ("authorization", "check [sms] username and password"),
+    ("sender missing", "set [sms] sender, or global-sender in Kannel's smsbox group"),
+    ("unknown service", "check [sms] url: it ends in /cgi-bin/sendsms"),
+    ("not found", "check [sms] url: it ends in /cgi-bin/sendsms"),
+)
+
+
+def _kannel_setting(status: int, body: str) -> str | None:
+    text = body.lower()
+    for words, advice in KANNEL_SETTINGS:
+        if words in text:
+            return advice
+    return "check [sms] username and password" if status in (401, 403) else None
+
+
 class KannelTransport:
     """Kannel's smsbox HTTP interface: `GET /cgi-bin/sendsms` with the text in UTF-8 and
     coding=2 (UCS-2), so Chinese arrives whole; Kannel splits a long text into 67-character
-    parts. 202 "0: Accepted" (or "3: Queued for later delivery") is delivered to Kannel; a 4xx
-    refuses this message for good except an authorization failure (a setting IT can fix);
-    a 5xx, no connection or no answer is retried."""
+    parts. 202 "0: Accepted" (or "3: Queued for later delivery") is delivered to Kannel. A
+    refusal a setting fixes (user, sender, URL), a 5xx, no connection or no answer is retried;
+    any other 4xx refuses this message for good."""
 
     delivered_status = "sent"
     name = "Kannel"
@@ -177,10 +195,11 @@ class KannelTransport:
         status, body = _http("GET", self.url, params, self.timeout, self.name)
         if status in (200, 202):
             return
-        where = f"{self.name} at {_where(self.url)} answered HTTP {status}"
-        if status in (401, 403):
-            raise TransportError(f"{where} ({_one_line(body)}): check [sms] username and password")
-        raise TransportError(f"{where}: {_one_line(body)}", permanent=400 <= status < 500)
+        where = f"{self.name} at {_where(self.url)} answered HTTP {status}: {_one_line(body)}"
+        advice = _kannel_setting(status, body)
+        if advice is not None:
+            raise TransportError(f"{where} ({advice})")
+        raise TransportError(where, permanent=400 <= status < 500)
 
     def probe(self) -> str | None:
         """`qinzi check`: the gateway answers and knows our user. A request without a receiver
@@ -189,11 +208,10 @@ class KannelTransport:
             status, body = _http("GET", self.url, self._params(), self.timeout, self.name)
         except TransportError as exc:
             return str(exc)
-        if status in (401, 403):
-            return f"HTTP {status} {_one_line(body)}: check [sms] username and password"
-        if status >= 500:
-            return f"HTTP {status} {_one_line(body)}"
-        return None
+        if status == 400 and "receiver" in body.lower():
+            return None  # the user is known; only the (missing) receiver was refused
+        advice = _kannel_setting(status, body)
+        return f"HTTP {status} {_one_line(body)}" + (f" ({advice})" if advice else "")
 
 
 # Mitake's status codes (its SmSend documentation): 0–4 accepted (booked, at the carrier, at

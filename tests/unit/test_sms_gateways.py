@@ -338,6 +338,32 @@ def test_r38_a_long_chinese_sms_is_split_into_parts_of_at_most_70_characters(
 
 
 @pytest.mark.process
+def test_r38_kannel_without_a_sender_is_retried_with_what_to_set(settings, clock, keyring, kannel):
+    """Kannel refuses a message with no sender when no global-sender is set: a setting, so the
+    message waits for IT (retried), and the error says which setting."""
+    svc = kannel_services(settings, clock, keyring, kannel, sms_sender="")
+    try:
+        svc.verification.request_code(Channel.SMS, MOBILE)
+        message = OutboxMessage.get()
+    finally:
+        svc.close()
+    assert message.status == "failed" and "HTTP 400" in message.error
+    assert "[sms] sender" in message.error
+
+
+@pytest.mark.process
+def test_r38_qinzi_check_passes_a_working_kannel_and_sends_nothing(tmp_path, capsys, kannel):
+    table = (f'transport = "kannel"\nurl = "{kannel.sendsms_url}"\n'
+             f'username = "{kannel.username}"\npassword = "{kannel.password}"')  # fmt: skip
+    assert cli.main(check_config(tmp_path, table)) == 0
+    (tmp_path / "bad").mkdir()
+    assert cli.main(check_config(tmp_path / "bad", table.replace(kannel.password, "nope"))) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 403" in err and "[sms] username and password" in err and "nope" not in err
+    assert kannel.parts(1, timeout=1) == []
+
+
+@pytest.mark.process
 def test_r38_kannel_refusing_our_user_is_retried_and_nothing_sent(
     settings, clock, keyring, kannel, caplog
 ):
