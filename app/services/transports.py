@@ -164,6 +164,8 @@ def _kannel_setting(status: int, body: str) -> str | None:
     for words, advice in KANNEL_SETTINGS:
         if words in text:
             return advice
+    if status == 404:
+        return "check [sms] url: it ends in /cgi-bin/sendsms"
     return "check [sms] username and password" if status in (401, 403) else None
 
 
@@ -208,7 +210,7 @@ class KannelTransport:
             status, body = _http("GET", self.url, self._params(), self.timeout, self.name)
         except TransportError as exc:
             return str(exc)
-        if status == 400 and "receiver" in body.lower():
+        if status in (200, 202) or (status == 400 and "receiver" in body.lower()):
             return None  # the user is known; only the (missing) receiver was refused
         advice = _kannel_setting(status, body)
         return f"HTTP {status} {_one_line(body)}" + (f" ({advice})" if advice else "")
