@@ -84,3 +84,23 @@ async def test_r38_no_gateway_no_mobile_choice_at_forgot_password_or_contact_cha
         assert not mobile_offered(app)
         text = shown_text(app)
         assert "新的電子郵件信箱" in text and "手機" not in text and "行動電話" not in text
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+async def test_r38_without_a_gateway_the_faq_promises_no_sms_code(services, lang):
+    """The FAQ's SMS answers give way to e-mail ones; with a gateway it is the full FAQ."""
+    from screens.faq import FaqScreen, faq_text
+
+    app = app_with(services)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.lang = lang
+        await click(pilot, "#faq")
+        await settle(pilot)
+        assert isinstance(app.screen, FaqScreen)
+        shown = app.screen.query_one("#faq").source
+    assert shown == faq_text(lang, sms=False) and "[email]" not in shown
+    assert "簡訊驗證碼" not in shown and "SMS code" not in shown
+    assert "取得驗證碼" in shown or "get a code" in shown
+    full = faq_text(lang)
+    assert full.count("\n### ") == 11 and "[sms]" not in full
+    assert "簡訊驗證碼" in full or "SMS code" in full
