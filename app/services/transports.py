@@ -166,7 +166,8 @@ def _kannel_setting(status: int, body: str) -> str | None:
             return advice
     if status == 404:
         return "check [sms] url: it ends in /cgi-bin/sendsms"
-    return "check [sms] username and password" if status in (401, 403) else None
+    # A 403 that names no authorization is a refused number (Kannel's white- or black-list).
+    return "check [sms] username and password" if status == 401 else None
 
 
 class KannelTransport:

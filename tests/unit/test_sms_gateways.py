@@ -160,6 +160,73 @@ def test_r38_a_mitake_that_never_answers_is_given_up_after_the_last_attempt(
     assert len(stub.sent) == 1  # each attempt the same clientid: sent once all the same
 
 
+# --- Kannel's answers, without Kannel (the fast tier) ------------------------------------------
+
+
+@pytest.fixture
+def kannel_answer():
+    """A loopback server that answers every sendsms as Kannel would, with the status and text
+    the test sets; it records the requests."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+    from urllib.parse import parse_qs, urlsplit
+
+    state = {"answer": (202, "0: Accepted for delivery"), "requests": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            state["requests"].append(
+                {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            )
+            status, text = state["answer"]
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(text.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/sendsms"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "outcome", "says"),
+    [(202, "3: Queued for later delivery", "sent", None),
+     (503, "Service unavailable", "failed", "HTTP 503"),
+     (403, "Authorization failed for sendsms", "failed", "[sms] username and password"),
+     (400, "Sender missing and no global set, rejected", "failed", "[sms] sender"),
+     (404, "Unknown service", "failed", "[sms] url"),
+     (403, "Number(s) has/have been denied by white- and/or black-lists.", "undeliverable",
+      "denied"),
+     (400, "Text too long", "undeliverable", "HTTP 400: Text too long")],
+)  # fmt: skip
+def test_r38_kannels_answers_are_sent_retried_or_given_up(
+    settings, clock, keyring, kannel_answer, status, text, outcome, says
+):
+    """Accepted or queued by Kannel is sent; what a setting or time fixes is retried, saying
+    what to check; a refusal of the message itself is given up at once."""
+    kannel_answer["answer"] = (status, text)
+    svc = gateway_services(settings, clock, keyring, sms_transport="kannel",
+                           sms_url=kannel_answer["url"], sms_username="qinzi",
+                           sms_password="pw-k", sms_timeout=2.0)  # fmt: skip
+    try:
+        svc.verification.request_code(Channel.SMS, MOBILE)
+        message = OutboxMessage.get()
+    finally:
+        svc.close()
+    assert message.status == outcome
+    assert says is None or says in message.error
+    [request] = kannel_answer["requests"]
+    assert (request["to"], request["charset"], request["coding"]) == ("+886912345678", "UTF-8", "2")
+    assert request["text"].startswith("【親子綁定】驗證碼 ")
+
+
 # --- start-up and `qinzi check` ---------------------------------------------------------------
 
 
