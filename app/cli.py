@@ -117,9 +117,12 @@ def cmd_purge(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: Output) -> int:
-    """Exit 1 when a problem is found, so a cron job or CI step can act on it."""
+    """Exit 1 when a problem is found, so a cron job or CI step can act on it: records that break
+    a rule, directory entries that differ (R39), or an SMS gateway that does not answer or
+    refuses our user (R38)."""
     from app.cli_directory import directory_problems
     from app.services.consistency import check_consistency
+    from app.services.transports import gateway_problems
 
     services = make_services(args)
     try:
@@ -127,6 +130,9 @@ def cmd_check(args: argparse.Namespace, out: Output) -> int:
         problems += directory_problems(services)  # R39
     finally:
         services.close()
+    for target, detail in gateway_problems(services.settings):  # R38: it answers, knows us
+        logs.log.error("SMS gateway %s cannot be used: %s", target, detail)
+        problems.append(("sms_gateway", target, detail))
     if not problems:
         out("cli.check.ok")
         return 0

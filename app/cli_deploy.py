@@ -92,7 +92,8 @@ def cmd_restore(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-_HIDDEN_SETTINGS = ("smtp_password", "staff_pin", "staff_pin_hash", "directory_bind_password")
+_HIDDEN_SETTINGS = ("smtp_password", "sms_password", "staff_pin", "staff_pin_hash",
+                    "directory_bind_password")  # fmt: skip
 
 
 def cmd_config(args: argparse.Namespace, out: Output) -> int:

@@ -98,6 +98,14 @@ class Settings:
     smtp_password: str = ""
     smtp_timeout: float = 10.0
     smtp_cafile: str = ""  # a school's own CA for its mail relay; empty: the system's
+    # SMS (R38): "outbox" stores them only (a production kiosk then offers no mobile choice),
+    # "kannel" sends through Kannel's sendsms, "mitake" through 三竹's SmSend (`[sms]` table).
+    sms_transport: str = "outbox"
+    sms_url: str = ""  # kannel: http://host:13013/cgi-bin/sendsms; mitake: empty is its SmSend
+    sms_username: str = ""
+    sms_password: str = ""
+    sms_sender: str = ""  # Kannel's `from`; empty: the smsbox group's `global-sender`
+    sms_timeout: float = 10.0
 
     # The city directory (R39, `[directory]`): approved accounts and their bindings are written
     # to it over LDAP. Off while `url` is empty: then nothing is queued for it.
@@ -139,6 +147,12 @@ class Settings:
     def demo(self) -> bool:
         return self.mode == "demo"
 
+    @property
+    def sms_offered(self) -> bool:
+        """R38: the mobile choice is offered where an SMS can reach someone — a configured
+        gateway — or in the demo, whose simulated outbox shows it."""
+        return self.demo or self.sms_transport != "outbox"
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -167,6 +181,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "language": LANGUAGES,
     "initial_password": ("id_last6", "random"),
     "mail_transport": ("outbox", "smtp"),
+    "sms_transport": ("outbox", "kannel", "mitake"),
     "log_level": ("debug", "info", "warning", "error", "off"),
 }
 _RANGES: dict[str, tuple[float, float | None]] = {
@@ -179,6 +194,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "smtp_port": (1, 65535),
     "argon2_memory_kib": (8, None),
     "smtp_timeout": (0.1, None),
+    "sms_timeout": (0.1, 300),
     "db_give_up_after_minutes": (0.01, None),
     "serve_max_sessions": (1, 1000),
     "directory_timeout": (0.1, None),
@@ -316,6 +332,7 @@ def load_settings(
     _check_password_hashing(settings)
     _check_staff_pin(settings)
     _check_directory(settings)
+    _check_sms(settings)
     return settings
 
 
@@ -339,6 +356,28 @@ def _check_directory(settings: Settings) -> None:
         raise ConfigError(
             "errors.config.bad_value", key="directory_starttls", value="true",
             allowed="false (ldaps://)",
+        )  # fmt: skip
+
+
+def _check_sms(settings: Settings) -> None:
+    """R38: a gateway is named by an http(s) URL (Kannel has no default) and a user, so that a
+    kiosk does not offer SMS codes that its first message shows can never leave."""
+    from urllib.parse import urlsplit
+
+    if settings.sms_transport == "outbox":
+        return
+    url = settings.sms_url
+    if settings.sms_transport == "kannel" or url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                "errors.config.bad_value", key="sms_url", value=printable(url.split("?")[0]),
+                allowed=f"http://… or https://… (sms_transport = {settings.sms_transport})",
+            )  # fmt: skip
+    if not settings.sms_username:
+        raise ConfigError(
+            "errors.config.bad_value", key="sms_username", value="",
+            allowed=f"text (sms_transport = {settings.sms_transport})",
         )  # fmt: skip
 
 

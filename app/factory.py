@@ -100,10 +100,10 @@ def make_app(
 
 
 def demo_settings(settings: Settings, folder: Path | None) -> tuple[Settings, Path]:
-    """The demo's own folder (new, or the one given), database and outbox-only mail."""
+    """The demo's own folder (new, or the one given), database and outbox-only mail and SMS."""
     folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="qinzi-demo-"))
     return settings.replace(data_dir=folder, db=str(folder / "qinzi.db"), mode="demo",
-                            mail_transport="outbox"), folder  # fmt: skip
+                            mail_transport="outbox", sms_transport="outbox"), folder  # fmt: skip
 
 
 def demo_app(settings: Settings, folder: Path | None = None) -> tuple[QinziApp, Services, Path]:

@@ -202,13 +202,25 @@ def log_start(settings: Any, command: str | None) -> None:
     from app.dburl import describe
 
     log.info(
-        "start %s: version %s, terminal %s, mode %s, database %s",
+        "start %s: version %s, terminal %s, mode %s, database %s, mail %s, sms %s",
         command or "app",
         __version__,
         settings.terminal_id,
         settings.mode,
         describe(settings.database_url),
+        settings.mail_transport,
+        _sms_gateway(settings),
     )
+
+
+def _sms_gateway(settings: Any) -> str:
+    """R38: which gateway, by host only; or why the kiosk offers no mobile choice."""
+    if settings.sms_transport == "outbox":
+        return "outbox" if settings.demo else "outbox (no gateway: codes by e-mail only)"
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.sms_url).hostname if settings.sms_url else None
+    return f"{settings.sms_transport} {host or 'default URL'}"
 
 
 def end_logging(exit_code: int | None = None) -> None:

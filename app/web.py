@@ -202,7 +202,9 @@ def session_main(argv: Sequence[str] | None = None) -> int:
             settings = settings.replace(terminal_id=f"{default_terminal('serve')}-{args.role}")
         info = None
         if args.role == "demo":
-            settings = settings.replace(mode="demo", mail_transport="outbox")
+            settings = settings.replace(
+                mode="demo", mail_transport="outbox", sms_transport="outbox"
+            )
             info = read_demo_info(settings.data_dir)
         services = make_services(settings, command=f"browser session {args.role}")
     except QinziError as exc:

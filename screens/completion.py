@@ -87,7 +87,8 @@ class CompletionScreen(KioskScreen):
                            else "label.completion.next_mail", days=days)  # fmt: skip
             yield numbered("3.", "label.completion.next_login_random" if random
                            else "label.completion.next_login", days=days)  # fmt: skip
-            yield numbered("4.", "label.completion.next_progress")
+            email_only = "" if self.settings.sms_offered else "_email"  # R38: no SMS codes
+            yield numbered("4.", f"label.completion.next_progress{email_only}")
         with Horizontal(classes="actions"):
             yield FormDownload(self.numbers, variant="primary")
             yield TButton("label.completion.progress", id="progress")

@@ -27,7 +27,8 @@ class ContactScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         yield T("label.contact_title", classes="title")
-        yield T("label.contact_lead", classes="lead")
+        email_only = "" if self.settings.sms_offered else "_email"  # R38
+        yield T(f"label.contact_lead{email_only}", classes="lead")
         yield CodeRequest()
 
     @on(CodeRequest.Asked)

@@ -11,8 +11,19 @@ from screens.base import KioskScreen
 from screens.widgets.i18n import T, TButton
 
 
-def faq_text(lang: str) -> str:
-    return localized_file("faq", lang).read_text(encoding="utf-8")
+def faq_text(lang: str, *, sms: bool = True) -> str:
+    """The FAQ; lines marked `[sms] ` are shown only where SMS codes are offered and `[email] `
+    lines only where they are not (R38: a kiosk without a gateway never speaks of SMS codes)."""
+    keep, drop = ("[sms] ", "[email] ") if sms else ("[email] ", "[sms] ")
+    lines = []
+    for line in localized_file("faq", lang).read_text(encoding="utf-8").splitlines():
+        heading, _, rest = line.partition(" ") if line.startswith("#") else ("", "", line)
+        if rest.startswith(drop):
+            continue
+        if rest.startswith(keep):
+            line = f"{heading} {rest[len(keep):]}" if heading else rest[len(keep):]
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 class FaqScreen(KioskScreen):
@@ -24,7 +35,8 @@ class FaqScreen(KioskScreen):
 
     def setup(self) -> None:
         faq = self.query_one("#faq", Markdown)
-        self.watch(self.app, "lang", lambda lang: faq.update(faq_text(lang)))
+        sms = self.settings.sms_offered
+        self.watch(self.app, "lang", lambda lang: faq.update(faq_text(lang, sms=sms)))
 
     @on(Button.Pressed, "#faq-back")
     def back_pressed(self) -> None:

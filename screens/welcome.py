@@ -36,7 +36,8 @@ class WelcomeScreen(KioskScreen):
                 yield TButton("label.parent_login", id="login")
                 yield TButton("label.faq", id="faq")
                 yield TButton("label.switch_language", id="language")
-            yield T("label.welcome_progress_hint", id="welcome-hint")
+            email_only = "" if self.settings.sms_offered else "_email"  # R38: no SMS codes
+            yield T(f"label.welcome_progress_hint{email_only}", id="welcome-hint")
             yield T(self.mode_key(), id="welcome-mode")
             if self.app.demo_info is not None or self.app.preparing:
                 yield Paragraph(id="demo-info")

@@ -89,6 +89,8 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(tmp_path, db_url) -> Settings:
+    # A production terminal with an SMS gateway configured (R38: else no SMS codes at all);
+    # `services` keeps what it would send in the outbox.
     return Settings(
         data_dir=tmp_path / "data",
         db=db_url,
@@ -96,6 +98,9 @@ def settings(tmp_path, db_url) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         argon2_parallelism=1,
+        sms_transport="kannel",
+        sms_url="http://127.0.0.1:9/cgi-bin/sendsms",
+        sms_username="qinzi",
     )
 
 
@@ -106,7 +111,9 @@ def keyring() -> Keyring:
 
 @pytest.fixture
 def services(settings, clock, keyring) -> Services:
-    svc = build_services(settings, clock=clock, keyring=keyring)
+    from app.services.transports import StoreOnly
+
+    svc = build_services(settings, clock=clock, keyring=keyring, sms=StoreOnly())
     yield svc
     svc.close()
 

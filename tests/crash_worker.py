@@ -93,9 +93,13 @@ def parent_of(email: str) -> int:
 
 
 def settings_for(url: str, data_dir: str, terminal: str) -> Settings:
+    """A production terminal with an SMS gateway (R38: else no SMS codes); the terminals keep
+    what they send in the outbox (StoreOnly)."""
     return Settings(
-        data_dir=Path(data_dir), db=url, terminal_id=terminal, mail_transport="outbox", **ARGON2
-    )
+        data_dir=Path(data_dir), db=url, terminal_id=terminal, mail_transport="outbox",
+        sms_transport="kannel", sms_url="http://127.0.0.1:9/cgi-bin/sendsms",
+        sms_username="crash", **ARGON2,
+    )  # fmt: skip
 
 
 def prepare(url: str, data_dir: str, students: int) -> None:
@@ -273,8 +277,9 @@ def warm_up(folder: str) -> None:
     job = Job(url, folder, str(Path(folder) / "warm.jsonl"), 0, 0, 0, 100)
     clock = FrozenClock(BASE_TIME)
     services = build_services(
-        settings_for(url, folder, "warm"), clock=clock, keyring=Keyring(KEY), mail=StoreOnly()
-    )
+        settings_for(url, folder, "warm"), clock=clock, keyring=Keyring(KEY), mail=StoreOnly(),
+        sms=StoreOnly(),
+    )  # fmt: skip
     terminal = Terminal(job, services, clock, Screen(job.screen, job))
     for name in ["submit", "submit", "submit", "approve", "reject", "cancel", "void"]:
         with contextlib.suppress(QinziError):

@@ -232,7 +232,7 @@ def build_services(
         from app.services.audit import AuditService
         from app.services.context import Context
         from app.services.outbox import OutboxService
-        from app.services.transports import StoreOnly, mail_transport_for
+        from app.services.transports import mail_transport_for, sms_transport_for
 
         db = open_database(settings.database_url, create=create)
         keys = keyring or _database_key(db, settings, os.environ.get("QINZI_SECRET"))
@@ -240,7 +240,7 @@ def build_services(
         from app.services.directory_ldap import directory_for
 
         transport = mail or mail_transport_for(settings)
-        outbox = OutboxService(keys, clock, transport, sms or StoreOnly())
+        outbox = OutboxService(keys, clock, transport, sms or sms_transport_for(settings))
         audit = AuditService(clock, settings.terminal_id)
         provisioner = DirectoryProvisioner(
             directory if directory is not None else directory_for(settings), clock,

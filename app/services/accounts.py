@@ -210,8 +210,9 @@ class AccountService:
         if not isinstance(row, Account) or not row.must_change_password:
             return None
         if row.password_expires_at is not None and now >= row.password_expires_at:
+            email_only = "" if self.ctx.settings.sms_offered else "_email"  # R38
             return RuleRefused(
-                "errors.login.initial_expired",
+                f"errors.login.initial_expired{email_only}",
                 field=field,
                 days=self.ctx.settings.initial_password_days,
             )

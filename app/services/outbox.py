@@ -104,7 +104,9 @@ class OutboxService(RetryQueue):
     def _attempt(self, message: OutboxMessage) -> str:
         transport = self._transports[message.channel]
         body = self._keyring.unseal(message.body_sealed) or ""
-        transport.send(Outgoing(message.channel, message.recipient, message.subject, body))
+        # One key per message, the same at every attempt: a gateway that knows it sends once.
+        key = f"qinzi-{message.id}-{message.created_at:%Y%m%d%H%M%S}"
+        transport.send(Outgoing(message.channel, message.recipient, message.subject, body, key))
         return transport.delivered_status
 
     # --- reading ----------------------------------------------------------------------------

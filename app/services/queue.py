@@ -95,7 +95,8 @@ class RetryQueue:
             status = self._attempt(row)
         except self.failures as exc:
             row.error = str(exc)[:500]
-            if row.attempts >= MAX_ATTEMPTS:
+            # A failure no retry can help (a gateway refusing this very message) is given up now.
+            if getattr(exc, "permanent", False) or row.attempts >= MAX_ATTEMPTS:
                 row.status, row.next_attempt_at = "undeliverable", None
                 self.log.error("%s given up after %d attempts: %s", self._about(row),
                                row.attempts, exc)  # fmt: skip

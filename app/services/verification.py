@@ -87,9 +87,12 @@ class VerificationService:
         `ttl_minutes` overrides the configured validity (R32's invitation: 72 hours);
         `mail_params` go to the message's template."""
         _check_purpose(purpose)
+        settings = self.ctx.settings
+        if channel == Channel.SMS and not settings.sms_offered:
+            # R38: no gateway, so no SMS code: one would be stored and reach no one.
+            raise InvalidInput("errors.contact.sms_unavailable", field="channel")
         value = normalize_contact(channel, raw_contact, field="contact")
         digest = contact_digest(self.ctx.keyring, value)
-        settings = self.ctx.settings
         with self.ctx.transaction(f"contact:{digest}"):
             now = self.ctx.clock()
             self._refuse_if_blocked(digest, now, field="contact")

@@ -17,7 +17,8 @@ class ContactChangeScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         yield T("label.change_title", classes="title")
-        yield T("label.change_lead", classes="lead")
+        email_only = "" if self.settings.sms_offered else "_email"  # R38
+        yield T(f"label.change_lead{email_only}", classes="lead")
         yield CodeRequest(contact_key="label.change_new")
 
     @on(CodeRequest.Asked)

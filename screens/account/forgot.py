@@ -20,7 +20,8 @@ class ForgotPasswordScreen(KioskScreen):
 
     def compose_body(self) -> ComposeResult:
         yield T("label.forgot_title", classes="title")
-        yield T("label.forgot_lead", classes="lead")
+        email_only = "" if self.settings.sms_offered else "_email"  # R38
+        yield T(f"label.forgot_lead{email_only}", classes="lead")
         yield CodeRequest(
             sent_key="label.forgot_sent",
             confirm_key="label.password_save",

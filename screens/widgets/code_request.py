@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 class CodeRequest(OnQinzi, Vertical):
     """`contact_key` labels the contact field; `sent_key` says where the code went ({contact},
     {minutes}); `confirm_key` labels the last button; `extra` widgets go between the code and
-    that button (忘記密碼's new password)."""
+    that button (忘記密碼's new password). Where no SMS can be sent (R38) the contact is an
+    e-mail address only, and `contact_key` + "_email" labels it."""
 
     DEFAULT_CSS = """
     CodeRequest { height: auto; }
@@ -74,8 +75,11 @@ class CodeRequest(OnQinzi, Vertical):
         self.extra = extra
 
     def compose(self) -> ComposeResult:
-        yield Field("contact", self.contact_key, Input(id="contact", max_length=254))
-        yield T("label.contact_hint", id="contact-hint", classes="muted")
+        # R38: without an SMS gateway a production terminal asks for an e-mail address only.
+        self.sms = self.app.services.settings.sms_offered
+        contact_key = self.contact_key if self.sms else f"{self.contact_key}_email"
+        yield Field("contact", contact_key, Input(id="contact", max_length=254))
+        yield T(self._hint_key(""), id="contact-hint", classes="muted")
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="get-code", variant="primary")
         with Vertical(id="code-box"):
@@ -91,7 +95,9 @@ class CodeRequest(OnQinzi, Vertical):
 
     def _relabel(self, _: str | None = None) -> None:
         tr = self.app.tr
-        self.query_one("#contact", Input).placeholder = tr("label.contact_placeholder")
+        self.query_one("#contact", Input).placeholder = tr(
+            "label.contact_placeholder" if self.sms else "label.contact_placeholder_email"
+        )
         self.query_one("#code", Input).placeholder = tr("label.code_placeholder")
 
     @property
@@ -119,12 +125,14 @@ class CodeRequest(OnQinzi, Vertical):
 
     # --- what the person does -------------------------------------------------------------------
 
+    def _hint_key(self, channel: str) -> str:
+        if not self.sms:
+            return "label.contact_hint_email"
+        return f"label.contact_hint_{channel}" if channel else "label.contact_hint"
+
     @on(Input.Changed, "#contact")
     def contact_typed(self, event: Input.Changed) -> None:
-        channel = self.channel
-        self.query_one("#contact-hint", T).set(
-            f"label.contact_hint_{channel}" if channel else "label.contact_hint"
-        )
+        self.query_one("#contact-hint", T).set(self._hint_key(self.channel))
 
     @on(Button.Pressed, "#get-code")
     @on(Input.Submitted, "#contact")

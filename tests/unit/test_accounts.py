@@ -129,6 +129,17 @@ def test_r19_initial_password_expires_after_fourteen_days(
     assert error.key == "errors.login.initial_expired"
 
 
+def test_r38_without_sms_the_expired_password_advice_names_e_mail_only(
+    services, clock, initial_account, initial
+):
+    """R38: a production terminal with no SMS gateway never suggests a code by mobile."""
+    services.ctx.settings.sms_transport = "outbox"
+    clock.advance(days=20)
+    error = refusal(services.accounts.parent_login, EMAIL, initial)
+    assert error.key == "errors.login.initial_expired_email"
+    assert "手機" not in error.message("zh-TW") and "mobile" not in error.message("en")
+
+
 def test_r19_expired_initial_password_is_replaced_by_a_reset(services, clock, initial_account):
     clock.advance(days=20)
     services.accounts.request_password_reset("email", EMAIL)
