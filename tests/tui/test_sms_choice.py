@@ -13,8 +13,8 @@ from screens.contact import ContactScreen
 from screens.widgets.code_request import CodeRequest
 from tests.factories import make_account
 from tests.tui.conftest import click, settle, type_into
-from tests.tui.wizard_kit import field_error
 from tests.tui.test_account import NEW_PASSWORD, log_in
+from tests.tui.wizard_kit import field_error
 
 
 def app_with(services, *, mode: str = "production", sms: str = "outbox"):
