@@ -90,7 +90,7 @@ class VerificationService:
         settings = self.ctx.settings
         if channel == Channel.SMS and not settings.sms_offered:
             # R38: no gateway, so no SMS code: one would be stored and reach no one.
-            raise InvalidInput("errors.contact.sms_unavailable", field="channel")
+            raise InvalidInput("errors.contact.sms_unavailable", field="contact")
         value = normalize_contact(channel, raw_contact, field="contact")
         digest = contact_digest(self.ctx.keyring, value)
         with self.ctx.transaction(f"contact:{digest}"):

@@ -337,7 +337,7 @@ def test_r38_a_production_terminal_without_a_gateway_sends_no_sms_code(
         with pytest.raises(InvalidInput) as refused:
             svc.verification.request_code(Channel.SMS, MOBILE)
         assert refused.value.key == "errors.contact.sms_unavailable"
-        assert refused.value.field == "channel"
+        assert refused.value.field == "contact"  # beside the one contact field
         assert OutboxMessage.select().count() == 0
         svc.verification.request_code(Channel.EMAIL, "parent@home.example")
         svc.ctx.settings.mode = "demo"  # the demo shows SMS in its simulated outbox
