@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
 # its own transaction and is recorded in schema_version, so a later release opens an older file.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 Migration = Callable[[Database, "SchemaMigrator"], None]
 
 
@@ -104,12 +104,29 @@ def _v6_directory_changes(db: Database, migrator: SchemaMigrator) -> None:
         migrate(migrator.add_column(table, "directory_key", Student.directory_key))
 
 
+def _v7_step4_contacts(db: Database, migrator: SchemaMigrator) -> None:
+    """R37 (issue 16): an application is found by the e-mail and mobile given at step 4 as well
+    as by the step-1 contact. The keyed digests of older applications are filled in when the
+    database is next opened with its key (`fill_step4_digests`)."""
+    from playhouse.migrate import migrate
+
+    from app.models import Application
+
+    table = Application._meta.table_name
+    present = {c.name for c in db.get_columns(table)}
+    for name in ("email_digest", "mobile_digest"):
+        if name not in present:
+            migrate(migrator.add_column(table, name, Application._meta.fields[name]))
+        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{name}" ON "{table}" ("{name}")')
+
+
 MIGRATIONS: dict[int, Migration] = {
     2: _v2_audit_target_index,
     3: _v3_outbox_retries,
     4: _v4_going_live,
     5: _v5_key_check,
     6: _v6_directory_changes,
+    7: _v7_step4_contacts,
 }
 
 

@@ -132,6 +132,9 @@ class Application(BaseModel):
     parent_name = CharField(max_length=50)
     email = CharField(max_length=254, index=True)
     mobile = CharField(max_length=16)
+    # R37: the step-4 e-mail and mobile as contact digests, so that either opens the progress page.
+    email_digest = CharField(max_length=64, null=True, index=True)
+    mobile_digest = CharField(max_length=64, null=True, index=True)
     initial_password_hash = CharField(max_length=255, null=True)
     consent_version = CharField(max_length=32)
     consent_at = DateTimeField()

@@ -236,6 +236,9 @@ def build_services(
 
         db = open_database(settings.database_url, create=create)
         keys = keyring or _database_key(db, settings, os.environ.get("QINZI_SECRET"))
+        from app.services.progress import fill_step4_digests
+
+        fill_step4_digests(keys)  # R37, for applications made before schema 7
         from app.services.directory import DirectoryProvisioner
         from app.services.directory_ldap import directory_for
 

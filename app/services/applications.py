@@ -32,7 +32,7 @@ from app.models import (
     Student,
 )
 from app.services.audit import contact_actor
-from app.services.contacts import normalize_email, normalize_phone
+from app.services.contacts import contact_digest, normalize_email, normalize_phone
 from app.services.context import Context
 from app.services.eligibility import (
     refuse_bound_pair,
@@ -321,6 +321,8 @@ class ApplicationService:
                         parent_name=name,
                         email=email,
                         mobile=mobile,
+                        email_digest=contact_digest(self.ctx.keyring, email),
+                        mobile_digest=contact_digest(self.ctx.keyring, mobile),
                         initial_password_hash=password_hash,
                         consent_version=session.consent_version,
                         consent_at=session.consent_at,

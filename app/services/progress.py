@@ -4,10 +4,14 @@ changes records after submission, and a logged-in parent's page reads it too."""
 
 from __future__ import annotations
 
+from peewee import Expression
+
 from app.errors import NotFound, RuleRefused
 from app.identity import mask_name
+from app.keys import Keyring
 from app.models import Account, Application, Classroom, School, Status, Student
 from app.services.audit import contact_actor
+from app.services.contacts import contact_digest as digest_of
 from app.services.context import Context
 from app.services.eligibility import HOLDING_STATUSES
 from app.services.kiosk import ProgressRow
@@ -15,6 +19,36 @@ from app.services.numbers import parse_number
 
 # Cancelled and voided applications are gone from the parent's point of view.
 SHOWN_STATUSES = HOLDING_STATUSES
+
+
+def seen_by(contact_digest: str) -> Expression:
+    """R37: the applications a proven contact may follow — made from it at step 1, or giving it
+    as the parent's e-mail or mobile at step 4 (the address the decision mail goes to)."""
+    return (
+        (Application.contact_digest == contact_digest)
+        | (Application.email_digest == contact_digest)
+        | (Application.mobile_digest == contact_digest)
+    )
+
+
+def fill_step4_digests(keyring: Keyring, batch: int = 500) -> int:
+    """The step-4 digests of applications made before R37 (schema 7), filled once with the
+    database's key; 0 (one indexed query) once done."""
+    filled = 0
+    while True:
+        rows = list(
+            Application.select(Application.id, Application.email, Application.mobile)
+            .where(Application.email_digest.is_null())
+            .limit(batch)
+        )
+        for row in rows:
+            Application.update(
+                email_digest=digest_of(keyring, row.email),
+                mobile_digest=digest_of(keyring, row.mobile),
+            ).where(Application.id == row.id).execute()
+        filled += len(rows)
+        if len(rows) < batch:
+            return filled
 
 
 class ProgressService:
@@ -26,14 +60,14 @@ class ProgressService:
         return (
             Application.select()
             .where(
-                Application.contact_digest == contact_digest,
+                seen_by(contact_digest),
                 Application.status.in_(SHOWN_STATUSES),
             )
             .exists()
         )
 
     def progress(self, contact_digest: str) -> list[ProgressRow]:
-        return self._rows(Application.contact_digest == contact_digest, SHOWN_STATUSES)
+        return self._rows(seen_by(contact_digest), SHOWN_STATUSES)
 
     def open_applications_of(self, account_id: int) -> list[ProgressRow]:
         """A logged-in parent's applications still waiting or refused, whichever contact they
@@ -69,13 +103,13 @@ class ProgressService:
         ]
 
     def cancel(self, contact_digest: str, number: str) -> None:
-        """R17, the trash icon: only a pending application, only by the contact that made it."""
+        """R17, the trash icon: only a pending application, only by a contact it names (R37)."""
         canonical = parse_number(number)
         if canonical is None:
             raise NotFound("errors.application.not_found")
         with self.ctx.transaction(f"application:{canonical}"):
             app = Application.get_or_none(
-                Application.number == canonical, Application.contact_digest == contact_digest
+                Application.number == canonical, seen_by(contact_digest)
             )
             if app is None or app.status in (Status.CANCELLED, Status.VOIDED):
                 raise NotFound("errors.application.not_found")
@@ -95,7 +129,7 @@ class ProgressService:
         with self.ctx.transaction(f"contact:{contact_digest}"):
             rows = list(
                 Application.select(Application.id, Application.number, Application.status).where(
-                    Application.contact_digest == contact_digest,
+                    seen_by(contact_digest),
                     Application.status.in_((Status.PENDING, Status.REJECTED)),
                 )
             )

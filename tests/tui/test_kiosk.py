@@ -70,6 +70,26 @@ async def test_r4_wrong_code_says_how_many_tries_are_left(kiosk_app):
         assert app.visit.session is None
 
 
+async def test_r37_the_step4_address_of_the_decision_mail_lands_on_the_progress_page(
+    kiosk_app, roster
+):
+    """Issue 16: step 1 was done by SMS, step 4 gave an e-mail; coming back with that e-mail, as
+    the approval or rejection mail says, shows the application instead of a new step 2."""
+    app = kiosk_app()
+    [done] = submit_application(app.services, roster, ("wu",), contact="0922000111",
+                                email="dad.work@office.example")  # fmt: skip
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_step1(pilot)
+        await type_into(pilot, "#contact", "dad.work@office.example")
+        await click(pilot, "#get-code")
+        await settle(pilot)
+        await type_into(pilot, "#code", last_code(app.services))
+        await click(pilot, "#confirm")
+        await settle(pilot)
+        assert isinstance(app.screen, ProgressScreen)
+        assert done.number in " ".join(str(w.render()) for w in app.screen.query("Static"))
+
+
 async def test_flow_step1_a_contact_with_applications_lands_on_the_progress_page(kiosk_app, roster):
     """Flow step 1 → 5, R17: come back with a new code, see both applications, cancel one,
     void the rest, log out to an empty welcome screen."""

@@ -708,12 +708,44 @@ def test_r28_r27_auto_approval_leaves_guardians_to_the_teacher(services, roster,
 # --- the progress page (R17) ----------------------------------------------------------------
 
 
+def test_r37_the_step4_email_and_mobile_open_the_progress_page_too(services, progress, roster):
+    """Issue 16: the decision mail goes to the step-4 address and tells the parent to come back
+    with it; that address (or the step-4 mobile), proven by its own code, finds the application,
+    and may cancel it, while a stranger's contact finds nothing."""
+    [done] = submit_application(services, roster, ("wu",), contact="0922000111",
+                                email="dad.work@office.example", mobile="0933444555")  # fmt: skip
+    for typed in ("dad.work@office.example", "0933444555", "0922000111"):
+        contact = verified_contact(services, typed)
+        assert progress.has_applications(contact.digest), typed
+        assert [r.number for r in progress.progress(contact.digest)] == [done.number]
+    assert not progress.has_applications(verified_contact(services, "mum@home.example").digest)
+    with pytest.raises(NotFound):
+        progress.cancel(verified_contact(services, "mum@home.example").digest, done.number)
+    progress.cancel(verified_contact(services, "0933444555").digest, done.number)
+    assert not progress.has_applications(verified_contact(services, "0922000111").digest)
+
+
+def test_r37_applications_from_before_the_rule_are_found_once_the_database_opens_again(
+    services, progress, roster
+):
+    from app.models import Application
+    from app.services.progress import fill_step4_digests
+
+    [done] = submit_application(services, roster, ("wu",), contact="0922000111")
+    Application.update(email_digest=None, mobile_digest=None).execute()  # as schema 6 left it
+    work = verified_contact(services, "father@home.example")
+    assert not progress.has_applications(work.digest)
+    assert fill_step4_digests(services.ctx.keyring) == 1
+    assert [r.number for r in progress.progress(work.digest)] == [done.number]
+    assert fill_step4_digests(services.ctx.keyring) == 0
+
+
 def test_step1_a_contact_with_applications_goes_to_the_progress_page(services, progress, roster):
     contact = verified_contact(services, "father@home.example")
     assert not progress.has_applications(contact.digest)
     [done] = submit_application(services, roster, ("wu",))
     assert progress.has_applications(contact.digest)
-    assert not progress.has_applications(verified_contact(services, "0911222333").digest)
+    assert not progress.has_applications(verified_contact(services, "0955666777").digest)
     [row] = progress.progress(contact.digest)
     assert (row.number, row.student_name_masked, row.status, row.cancellable) == (
         done.number,

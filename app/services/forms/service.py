@@ -109,7 +109,7 @@ class FormService:
             app = found.get(number)
             if (
                 app is None
-                or (owner is not None and app.contact_digest != owner)
+                or (owner is not None and owner not in _contacts_of(app))
                 or (parent is not None and app.parent_id_digest != parent)
             ):
                 raise NotFound("errors.forms.not_found", field="number", number=number)
@@ -353,3 +353,8 @@ def write_private(path: Path, data: bytes) -> None:
             path=str(path),
             reason=exc.strerror or type(exc).__name__,
         ) from exc
+
+
+def _contacts_of(app: Application) -> tuple[str | None, ...]:
+    """R37: the contacts that may print an application at the kiosk."""
+    return (app.contact_digest, app.email_digest, app.mobile_digest)
