@@ -164,7 +164,9 @@ class QinziApp(App[None]):
         self.own_outbox = own_outbox
         # Read once by App.__init__: the terminal opens in the mode it was started for.
         self.DEFAULT_MODE = mode
-        self.ENABLE_COMMAND_PALETTE = not kiosk  # R22: no palette on a kiosk
+        # R22: no palette on a kiosk; issue 16: none for parents at all (its commands are
+        # Textual's, in English); the staff terminal keeps it.
+        self.ENABLE_COMMAND_PALETTE = not kiosk and mode != "kiosk"
         whole_cells.install()  # R44: no wide character blanked under a toast or a dropdown
         super().__init__()
         self.services = services

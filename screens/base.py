@@ -23,6 +23,7 @@ from app.resources import shipped
 from app.tui import FlowMessage, Visit
 from screens.widgets.field import Field
 from screens.widgets.keybar import KeyBar
+from screens.widgets.notice import Notice, Severity
 from screens.widgets.outbox_pane import OutboxPane
 from screens.widgets.stepbar import StepBar
 
@@ -294,6 +295,14 @@ class QinziScreen(Screen[ResultT]):
         else:
             submit()
 
+    def say(self, text: str, severity: Severity = "information") -> None:
+        """A lasting notice (issue 16) where the screen has one, else a toast."""
+        notices = self.query(Notice)
+        if notices:
+            notices.first().say(text, severity)
+        elif text:
+            self.notify(text, severity=severity, timeout=15)
+
     def tell(self, message: FlowMessage) -> None:
         """Report to the flow, if this screen is still on the terminal."""
         if self in self.app.screen_stack:
@@ -316,6 +325,7 @@ class KioskScreen(QinziScreen[None]):
         if self.place.step:
             yield StepBar(self.place.step, self.place.steps)
         with Body(id="body"):
+            yield Notice(id="notice")
             yield from self.compose_body()
         yield OutboxPane()
         yield KeyBar()

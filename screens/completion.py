@@ -14,7 +14,7 @@ from app.services.kiosk import Submitted
 from app.tui import FlowMessage
 from screens.base import KioskScreen, LogOut, Place
 from screens.widgets.form_download import FormDownload
-from screens.widgets.i18n import T, TButton
+from screens.widgets.i18n import T, TButton, relationship_text
 from screens.widgets.paragraph import Paragraph
 from screens.widgets.typed import OnQinzi
 
@@ -52,7 +52,7 @@ class SubmittedCard(OnQinzi, Vertical):
                 name=item.student_name_masked,
                 school=item.school_name,
                 classroom=item.classroom_name,
-                relationship=tr(f"relationship.{item.relationship}"),
+                relationship=relationship_text(tr, item.relationship, item.relationship_note),
             )
         )
         self.query_one(".submitted-head", Static).update(text)
@@ -82,7 +82,9 @@ class CompletionScreen(KioskScreen):
         random = self.settings.initial_password == "random"
         days = self.settings.initial_password_days
         with Vertical(id="next-steps"):
-            yield numbered("1.", "label.completion.next_review")
+            papers = any(item.required_documents for item in self.submitted)
+            yield numbered("1.", "label.completion.next_review_papers" if papers
+                           else "label.completion.next_review")  # fmt: skip
             yield numbered("2.", "label.completion.next_mail_random" if random
                            else "label.completion.next_mail", days=days)  # fmt: skip
             yield numbered("3.", "label.completion.next_login_random" if random

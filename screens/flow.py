@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from app.tui import Visit
-from screens.base import Place
+from screens.base import Place, QinziScreen
 
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
@@ -204,8 +204,8 @@ class Flow:
             app.lang = app.default_lang
         app.last_input = app.services.clock()
         app.refresh_bindings()
-        if notice:
-            app.notify(notice, severity="error", timeout=15)
+        if isinstance(first, QinziScreen):
+            first.say(notice or "", "error")  # stays until the next visit begins (issue 16)
 
     def on_log_out(self, _: object) -> None:
         self.leave()

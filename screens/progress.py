@@ -116,5 +116,5 @@ class ProgressScreen(KioskScreen):
                       done=lambda n: self.after("label.voided", count=n))  # fmt: skip
 
     def after(self, key: str, **params: object) -> None:
-        self.notify(self.tr(key, **params))
+        self.say(self.tr(key, **params))
         self.reload()

@@ -25,7 +25,7 @@ from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen
 from screens.widgets.choices import Choices
 from screens.widgets.field import Field
-from screens.widgets.i18n import T, TButton
+from screens.widgets.i18n import T, TButton, relationship_text
 from screens.widgets.paragraph import Paragraph
 
 
@@ -184,9 +184,7 @@ class StudentScreen(KioskScreen):
         box.remove_children()
         rows = []
         for index, student in enumerate(chosen):
-            relation = self.tr(f"relationship.{student.relationship}")
-            if student.note:
-                relation = f"{relation}（{student.note}）"
+            relation = relationship_text(self.tr, student.relationship, student.note)
             text = self.tr(
                 "label.student_step.row",
                 name=student.card.name_masked,
@@ -230,6 +228,7 @@ class StudentScreen(KioskScreen):
 
     @on(Select.Changed, "#school")
     def school_changed(self) -> None:
+        self.query_one("#field-school", Field).show(None)  # "please choose a school" is stale now
         self._forget_card()
         self._look_up_when_complete()
 

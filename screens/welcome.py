@@ -64,6 +64,7 @@ class WelcomeScreen(KioskScreen):
     @on(Button.Pressed, "#bind, #login, #faq")
     def picked(self, event: Button.Pressed) -> None:
         event.stop()
+        self.say("")  # the last visit's notice is not the next one's
         self.tell(self.Picked(event.button.id or ""))
 
     @on(Button.Pressed, "#language")

@@ -364,6 +364,7 @@ class ApplicationService:
                 roster_match=r.roster_match,
                 required_documents=required_documents(r.relationship),
                 submitted_at=r.submitted_at,
+                relationship_note=r.relationship_note,
             )
             for r in rows
         ]

@@ -165,6 +165,7 @@ class Submitted:
     roster_match: bool
     required_documents: tuple[str, ...]
     submitted_at: datetime
+    relationship_note: str | None = None  # 其他: who, in the parent's words
 
 
 @dataclass(frozen=True)

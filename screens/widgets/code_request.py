@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from app.services.verification import CodeSent
 
 
+# Refusals after which the code on its way is no use any more: a new one must be asked for.
+VOID_CODE = frozenset({"errors.code.too_many", "errors.code.expired", "errors.code.used"})
+
+
 class CodeRequest(OnQinzi, Vertical):
     """`contact_key` labels the contact field; `sent_key` says where the code went ({contact},
     {minutes}); `confirm_key` labels the last button; `extra` widgets go between the code and
@@ -78,8 +82,8 @@ class CodeRequest(OnQinzi, Vertical):
         # R38: without an SMS gateway a production terminal asks for an e-mail address only.
         self.sms = self.app.services.settings.sms_offered
         contact_key = self.contact_key if self.sms else f"{self.contact_key}_email"
-        yield Field("contact", contact_key, Input(id="contact", max_length=254))
-        yield T(self._hint_key(""), id="contact-hint", classes="muted")
+        yield Field("contact", contact_key, Input(id="contact", max_length=254),
+                    hint_key=self._hint_key(""))  # fmt: skip
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="get-code", variant="primary")
         with Vertical(id="code-box"):
@@ -117,6 +121,7 @@ class CodeRequest(OnQinzi, Vertical):
         """The code is on its way: say where, and wait for it in the code field."""
         box = self.query_one("#code-box")
         box.display = True
+        self.query_one("#code-sent").display = True
         self.query_one("#code-sent", T).set(self.sent_key, contact=sent.masked, minutes=minutes)
         code = self.query_one("#code", Input)
         code.value = ""
@@ -132,7 +137,13 @@ class CodeRequest(OnQinzi, Vertical):
 
     @on(Input.Changed, "#contact")
     def contact_typed(self, event: Input.Changed) -> None:
-        self.query_one("#contact-hint", T).set(self._hint_key(self.channel))
+        self.query_one("#field-contact .field-hint", T).set(self._hint_key(self.channel))
+
+    @on(Field.Refused, "#field-code")
+    def code_refused(self, event: Field.Refused) -> None:
+        """A code that can no longer be used: "sent to …, valid 60 minutes" would be stale."""
+        if event.error.key in VOID_CODE:
+            self.query_one("#code-sent").display = False
 
     @on(Button.Pressed, "#get-code")
     @on(Input.Submitted, "#contact")

@@ -3,8 +3,11 @@ parent's language (R26). The input keeps its value whatever the message says."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -42,6 +45,17 @@ class Field(OnQinzi, Vertical):
         self.widgets = widgets
         self.error: QinziError | None = None
 
+    @dataclass
+    class Refused(Message):
+        """A refusal is shown here: a widget around the field may change what it says."""
+
+        field: Field
+        error: QinziError
+
+        @property
+        def control(self) -> Field:
+            return self.field
+
     def compose(self) -> ComposeResult:
         yield T(self.label_key, classes="field-label")
         yield from self.widgets
@@ -56,6 +70,8 @@ class Field(OnQinzi, Vertical):
         self.error = error
         self.set_class(error is not None, "-invalid")
         self._render_error()
+        if error is not None:
+            self.post_message(self.Refused(self, error))
 
     def _render_error(self, lang: str | None = None) -> None:
         # Through app.tr: a refusal may quote what was typed, which must not be read as markup.

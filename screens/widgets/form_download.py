@@ -16,6 +16,7 @@ from screens.widgets.i18n import TButton
 if TYPE_CHECKING:
     from app.services.forms import PrintJob, SavedForm
     from screens.base import QinziScreen
+    from screens.widgets.notice import Severity
 
 # Where a form printed again went, without the completion page's "sign it and hand it in".
 REPRINTED = ("label.reprint.saved", "label.reprint.printed")
@@ -57,15 +58,18 @@ class FormDownload(TButton):
             saved = forms.save(numbers, owner=owner, account=account)
             return saved, forms.print_file(saved.path)
 
-        screen.notify(self.app.tr("label.completion.preparing"), timeout=4)
+        screen.say(self.app.tr("label.completion.preparing"))
         screen.call(save_and_print, done=self.ready)
 
     def ready(self, result: tuple[SavedForm, PrintJob | None]) -> None:
         saved, job = result
         tr = self.app.tr
         key = self.notices[1] if job else self.notices[0]
-        self.screen.notify(tr(key, path=str(saved.path), pages=saved.pages,
-                              printer=job.printer if job else ""), timeout=15)  # fmt: skip
+        # Where to collect the paper, never the file's path: the parent cannot reach it (issue 16).
+        text = tr(key, pages=saved.pages, printer=job.printer if job else "")
+        severity: Severity = "information"
         if saved.unprintable:  # R43: a character no font has prints as its code point
-            self.screen.notify(tr("label.form_unprintable", numbers=", ".join(saved.unprintable)),
-                               severity="warning", timeout=30)  # fmt: skip
+            text += "\n" + tr("label.form_unprintable", numbers=", ".join(saved.unprintable))
+            severity = "warning"
+        screen: QinziScreen[Any] = self.screen  # type: ignore[assignment]
+        screen.say(text, severity)

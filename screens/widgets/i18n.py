@@ -3,12 +3,21 @@ language switch mid-flow re-renders every label without touching what the parent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.widgets import Button, Checkbox, Static
 
 from screens.widgets.paragraph import WrapsChinese
 from screens.widgets.typed import OnQinzi
+
+
+def relationship_text(tr: Callable[..., str], code: str, note: str | None) -> str:
+    """父親, or 其他（姑姑） with the parent's own words (issue 16: the note was dropped)."""
+    relationship = tr(f"relationship.{code}")
+    if not note:
+        return relationship
+    return tr("format.relationship_with_note", relationship=relationship, note=note)
 
 
 class T(OnQinzi, WrapsChinese, Static):

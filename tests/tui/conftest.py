@@ -31,6 +31,14 @@ async def settle(pilot) -> None:
             return
 
 
+def notice_of(app) -> str:
+    """The lasting notice on the screen (issue 16), as the parent reads it ('' when none)."""
+    notices = app.screen.query("#notice")
+    if not notices or not notices.first().has_class("-shown"):
+        return ""
+    return str(notices.first().render())
+
+
 def last_code(services) -> str:
     message = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
     return re.search(r"\b(\d{6})\b", services.outbox.body_of(message)).group(1)

@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.factories import submit_application
-from tests.tui.conftest import click, settle, start_session
+from tests.tui.conftest import click, notice_of, settle, start_session
 from tests.unit.test_forms import fake_lp  # noqa: F401 - the fixture
 
 
@@ -28,8 +28,8 @@ async def test_r31_download_saves_one_pdf_with_a_page_per_application(kiosk_app,
         forms = list((app.services.settings.data_dir / "forms").glob("*.pdf"))
         assert len(forms) == 1
         assert len(PdfReader(forms[0]).pages) == len(submitted) == 2
-        shown = " ".join(str(n.message) for n in app._notifications)
-        assert str(forms[0]) in shown
+        shown = notice_of(app)  # where to collect the paper, not the file's path (issue 16)
+        assert "辦公室" in shown and str(forms[0]) not in shown and "/" not in shown
 
 
 @pytest.mark.process
@@ -41,5 +41,4 @@ async def test_download_prints_on_the_configured_printer(kiosk_app, roster, fake
         await click(pilot, "#download")
         await settle(pilot)
         assert "office" in fake_lp.read_text()
-        shown = " ".join(str(n.message) for n in app._notifications)
-        assert "印表機 office" in shown
+        assert "印表機（office）" in notice_of(app)

@@ -316,14 +316,14 @@ async def test_issue16_one_field_takes_an_email_or_a_mobile_and_says_where_the_c
         await pilot.press("tab")
         await pilot.press(*"0912345678")
         assert app.screen.query_one("#contact", Input).value == "0912345678"
-        assert "簡訊" in str(app.screen.query_one("#contact-hint").render())
+        assert "簡訊" in str(app.screen.query_one("#field-contact .field-hint").render())
         await pilot.press("enter")
         await settle(pilot)
         sent = OutboxMessage.select().where(OutboxMessage.recipient == "+886912345678")
         assert sent.count() == 1
         app.screen.query_one("#contact", Input).value = "parent@home.example"
         await pilot.pause()
-        assert "電子郵件信箱" in str(app.screen.query_one("#contact-hint").render())
+        assert "電子郵件信箱" in str(app.screen.query_one("#field-contact .field-hint").render())
 
 
 async def test_issue16_neither_an_email_nor_a_mobile_gets_one_line_naming_both(kiosk_app):

@@ -346,8 +346,8 @@ async def test_r22_no_key_on_any_kiosk_screen_leads_out(services, roster, watch)
 async def test_r22_the_sweep_would_see_each_way_out_in_an_unlocked_app(services, watch):
     """The same watchers on a staff (non-kiosk) app: the palette opens, the screenshot is
     written, SIGTSTP arrives, a link opens a browser and ctrl+q ends the app — so the sweep
-    above can fail."""
-    app = make_app(services, kiosk=False)
+    above can fail. (The staff terminal: parents' screens have no palette at all.)"""
+    app = make_app(services, mode="review", kiosk=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
         await pilot.pause()

@@ -19,7 +19,7 @@ from screens.student import StudentScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import Confirm
 from tests.factories import make_account, submit_application, verified_contact
-from tests.tui.conftest import last_code, settle, start_session, type_into
+from tests.tui.conftest import last_code, notice_of, settle, start_session, type_into
 from tests.tui.wizard_kit import (
     error_key,
     field_error,
@@ -163,7 +163,7 @@ async def test_r8_the_fifth_failed_lookup_ends_the_session_and_wipes_everything(
         assert app.visit.session is None
         assert isinstance(app.screen, WelcomeScreen)
         assert app.visit.drafts == {}
-        assert any("次數太多" in n.message for n in app._notifications)
+        assert "次數太多" in notice_of(app)  # it stays on the welcome screen (issue 16)
 
 
 async def test_r5_other_needs_a_short_description(kiosk_app, roster):
@@ -583,7 +583,7 @@ async def test_r27_the_completion_page_lists_numbers_papers_and_the_way_on(kiosk
         assert shown.count("監護權證明") == 2 and "祖母" in shown
         assert not app.screen.check_action("back", ())  # the sent wizard cannot be reopened
         await press(pilot, "#download")
-        assert any("列印" in n.message for n in app._notifications)
+        assert "列印" in notice_of(app)
         await press(pilot, "#progress")
         from screens.progress import ProgressScreen
 
