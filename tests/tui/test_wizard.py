@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from textual import events
 from textual.widgets import Checkbox, RadioButton, Select
 
@@ -600,6 +601,28 @@ async def test_r22_logout_from_the_completion_page_wipes_the_session(kiosk_app, 
         await settle(pilot)
         await press(pilot, "#logout")
         assert app.visit.session is None and isinstance(app.screen, WelcomeScreen)
+
+
+@pytest.mark.parametrize("focused", ["#relationship-kind", "#check-id", "#lookup"])
+async def test_r6_a_scanner_burst_reads_the_class_letter_whatever_has_focus(
+    kiosk_app, roster, focused
+):
+    """Issue 16: step 2 opens on the relationship choice, and a USB scanner types the letter's
+    QR and Enter into whatever has focus; its Enter must not pick 法定代理人 nor press a button."""
+    from app.services.forms.qr import class_qr_text
+
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        app.screen.query_one(focused).focus()
+        await pilot.pause()
+        await pilot.press(*class_qr_text("E002", "101"), "enter")
+        await settle(pilot)
+        assert app.screen.level == "elementary"
+        assert app.screen.query_one("#school").value == "E002"
+        assert app.screen.kind is None  # nothing chosen for the parent
+        assert value(app, "#student-id") == ""
+        assert app.visit.session.failed_lookups == 0
 
 
 async def test_r6_a_scanned_class_letter_preselects_level_and_school(kiosk_app, roster):
