@@ -105,18 +105,20 @@ def _v6_directory_changes(db: Database, migrator: SchemaMigrator) -> None:
 
 
 def _v7_step4_contacts(db: Database, migrator: SchemaMigrator) -> None:
-    """R37 (issue 16): an application is found by the e-mail and mobile given at step 4 as well
-    as by the step-1 contact. The keyed digests of older applications are filled in when the
-    database is next opened with its key (`fill_step4_digests`)."""
+    """Issue 16. R37: an application is found by the e-mail and mobile given at step 4 as well
+    as by the step-1 contact (the keyed digests of older applications are filled in when the
+    database is next opened with its key, `fill_step4_digests`); and the name a parent with an
+    account signed with, where it differs from the account's."""
     from playhouse.migrate import migrate
 
     from app.models import Application
 
     table = Application._meta.table_name
     present = {c.name for c in db.get_columns(table)}
-    for name in ("email_digest", "mobile_digest"):
+    for name in ("email_digest", "mobile_digest", "signed_name"):
         if name not in present:
             migrate(migrator.add_column(table, name, Application._meta.fields[name]))
+    for name in ("email_digest", "mobile_digest"):
         db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{name}" ON "{table}" ("{name}")')
 
 

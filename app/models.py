@@ -135,6 +135,9 @@ class Application(BaseModel):
     # R37: the step-4 e-mail and mobile as contact digests, so that either opens the progress page.
     email_digest = CharField(max_length=64, null=True, index=True)
     mobile_digest = CharField(max_length=64, null=True, index=True)
+    # Issue 16: a parent with an account signs with the name as they type it; kept when it is
+    # not the account's own name, for the teacher to see.
+    signed_name = CharField(max_length=50, null=True)
     initial_password_hash = CharField(max_length=255, null=True)
     consent_version = CharField(max_length=32)
     consent_at = DateTimeField()

@@ -294,7 +294,9 @@ class ApplicationService:
             name = checked(lambda: self._parent_name(parent.name))
             email = checked(lambda: normalize_email(parent.email))
             mobile = checked(lambda: normalize_phone(parent.mobile))
-        checked(lambda: self._signature(signature, name))
+        # With an account the parent sees its name masked: any readable name signs, and the
+        # teacher is shown a difference (issue 16); without one, the signature is the name above.
+        signed = checked(lambda: self._signature(signature, None if account else name))
         if problems:
             raise QinziError.together(problems)
         # Hashed now, outside the transaction (Argon2 is slow on purpose), so that approval never
@@ -319,6 +321,7 @@ class ApplicationService:
                         parent_id_digest=digest,
                         parent_id_masked=mask_id(parent_id),
                         parent_name=name,
+                        signed_name=signed if signed != name else None,
                         email=email,
                         mobile=mobile,
                         email_digest=contact_digest(self.ctx.keyring, email),

@@ -199,7 +199,7 @@ def canonical_content(app: Application) -> bytes:
         "parent_id_digest": app.parent_id_digest,
         "parent_id_masked": app.parent_id_masked,
         "parent_name": app.parent_name,
-        "signature": app.parent_name,
+        "signature": app.signed_name or app.parent_name,
         "email": app.email,
         "mobile": app.mobile,
         "contact_digest": app.contact_digest,

@@ -256,6 +256,7 @@ class ReviewService:
             relationship_note=app.relationship_note,
             parent_name=app.parent_name,
             parent_id_masked=app.parent_id_masked,
+            signed_name=app.signed_name,
             email=app.email,
             mobile=national_mobile(app.mobile),
             roster_match=app.roster_match,

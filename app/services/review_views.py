@@ -88,6 +88,7 @@ class ApplicationDetail:
     email: str
     mobile: str
     roster_match: bool
+    signed_name: str | None  # the name signed with, where not the account's own (issue 16)
     guardians: tuple[GuardianOnFile, ...]
     required_documents: tuple[str, ...]
     documents_checked: bool

@@ -181,9 +181,17 @@ class DetailScreen(ReviewScreen):
                                         else "label.staff.signed_changed",
                                         when=local(d.signed_at)),
              "ok" if d.content_intact else "bad"),
+            *self.signed_name_facts(d),
             ("label.staff.f_paper", paper, "ok" if d.paper_received_at else ""),
             *self.binding_facts(d.binding),
         ]  # fmt: skip
+
+    def signed_name_facts(self, d: ApplicationDetail) -> list[Fact]:
+        """Issue 16: a parent with an account signed with a name that is not the account's."""
+        if not d.signed_name:
+            return []
+        text = self.tr("label.staff.signed_name_differs", name=d.signed_name)
+        return [("label.staff.f_signed_name", text, "bad")]
 
     def binding_facts(self, b: BindingState | None) -> list[Fact]:
         """R35: whether the approval's binding is live, or who ended it, when and why."""

@@ -812,3 +812,24 @@ def test_r31_get_by_number_reads_what_was_typed(services, progress, roster):
     assert progress.get_by_number(done.number.lower().replace("-", " ")).number == done.number
     assert progress.get_by_number("QZ-0000-0000") is None
     assert progress.get_by_number("吳三寶") is None
+
+
+def test_r16_a_parent_with_an_account_signs_with_the_name_as_typed_and_the_teacher_sees_it(
+    services, roster
+):
+    """Issue 16: the stored name shows masked (吳*明), so the signature cannot be asked to match
+    it letter for letter; the name as typed is kept, covered by the signature's hash, and shown
+    to the teacher when it differs."""
+    from app.models import Application
+    from app.services.kiosk import content_sha256
+    from app.services.staff import StaffIdentity
+
+    make_account(services, roster, "father", name="吳志明", children=())
+    [done] = submit_application(services, roster, ("wu",), name="吳志民")
+    row = Application.get(Application.number == done.number)
+    assert (row.parent_name, row.signed_name) == ("吳志明", "吳志民")
+    assert row.content_sha256 == content_sha256(row)
+    detail = services.review.detail(StaffIdentity.of(roster.teachers["lee"]), done.number)
+    assert detail.signed_name == "吳志民"
+    [same] = submit_application(services, roster, ("chen",), name="吳志明")
+    assert Application.get(Application.number == same.number).signed_name is None
