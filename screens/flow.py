@@ -245,8 +245,9 @@ class Flow:
         self.start_over_with("completion", message.submitted)
 
     def on_parent_screen_help_wanted(self, message: ParentScreen.HelpWanted) -> None:
-        """Step 4 refused an e-mail or a pair because the parent has an account (R12, R13, R15):
-        家長登入 or 忘記密碼, and back to step 4 from there."""
+        """Step 4 refused an e-mail or a pair because the parent has an account (R13, R15):
+        家長登入 or 忘記密碼, and back to step 4 from there; or the pair waits already (R15):
+        the progress page."""
         self.show(message.what)
 
     def on_completion_screen_show_progress(self, _: CompletionScreen.ShowProgress) -> None:

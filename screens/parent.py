@@ -23,11 +23,10 @@ from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton
 
-# Refusals that mean "you already have an account" (seed FAQ 二 Q2, Q4): R12, R13, R15. They
-# come with a one-key way to 家長登入 and 忘記密碼.
+# Refusals that mean "you already have an account" (seed FAQ 二 Q2, Q4): R13, R15. They come
+# with a one-key way to 家長登入 and 忘記密碼. (R12, a student's e-mail, is not one: issue 16.)
 ACCOUNT_HELP = frozenset(
     {
-        "errors.application.email_is_student",
         "errors.application.email_has_account",
         "errors.application.already_bound",
     }
@@ -85,6 +84,8 @@ class ParentScreen(KioskScreen):
         with Horizontal(id="account-help", classes="actions"):
             yield TButton("label.parent_step.help_login", id="help-login")
             yield TButton("label.parent_step.help_forgot", id="help-forgot")
+        with Horizontal(id="pending-help", classes="actions"):
+            yield TButton("label.parent_step.help_progress", id="help-progress")
         yield T("label.parent_step.verify_first", id="verify-first", classes="muted")
         with Horizontal(classes="actions"):
             yield TButton("label.wizard.back", id="back")
@@ -92,6 +93,7 @@ class ParentScreen(KioskScreen):
 
     def setup(self) -> None:
         self.query_one("#account-help").display = False
+        self.query_one("#pending-help").display = False
         self.watch(self.app, "lang", self._relabel)
         self.refresh_state()
         typed = self.query_one("#parent-id", Input).value
@@ -162,11 +164,17 @@ class ParentScreen(KioskScreen):
     def help_forgot_pressed(self) -> None:
         self.action_help("forgot")
 
+    @on(Button.Pressed, "#help-progress")
+    def help_progress_pressed(self) -> None:
+        """R15's refusal says the application waits: the way to see it (issue 16)."""
+        self.action_help("progress")
+
     # --- the way to an existing account (R12, R13, R15) -----------------------------------------
 
     def show_error(self, error: QinziError) -> None:
         super().show_error(error)
         self.query_one("#account-help").display = error.key in ACCOUNT_HELP
+        self.query_one("#pending-help").display = error.key == "errors.application.already_pending"
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -437,6 +437,8 @@ async def test_r12_r13_r14_taken_e_mails_are_refused_beside_the_e_mail(kiosk_app
             assert error_key(app, "email") == key, case
             assert words in field_error(app, "email"), case
             assert value(app, "#email") == email and value(app, "#signature") == "吳志明"
+            # Issue 16: login and forgotten password only where an account is the answer.
+            assert app.screen.query_one("#account-help").display == (case == "R13"), case
             app.pop_screen()
             await settle(pilot)
     assert Application.select().where(Application.student == roster.student("wu")).count() == 0
@@ -460,6 +462,24 @@ async def test_r13_message_points_to_parent_login_and_forgotten_password(kiosk_a
         await pilot.press("escape")
         await pilot.pause()
         assert value(app, "#email") == email
+
+
+async def test_r15_a_pair_already_waiting_offers_the_way_to_the_progress_page(kiosk_app, roster):
+    """Issue 16: "already sent, see 目前申請進度" came with no way there."""
+    from screens.progress import ProgressScreen
+
+    app = kiosk_app()
+    [waiting] = submit_application(app.services, roster, ("wu",))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step4(pilot, app.services, roster)
+        await fill_parent(pilot, roster)
+        await send_step4(pilot)
+        assert app.screen.query_one("#pending-help").display
+        assert not app.screen.query_one("#account-help").display
+        await press(pilot, "#help-progress")
+        await settle(pilot)
+        assert isinstance(app.screen, ProgressScreen)
+        assert waiting.number in screen_text(app, "Static")
 
 
 async def test_r15_an_already_bound_pair_is_refused_with_login_advice(kiosk_app, roster):
