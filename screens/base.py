@@ -188,9 +188,19 @@ class QinziScreen(Screen[ResultT]):
                 field.show(each)
                 if not shown:
                     field.scroll_visible()
+                    self._focus_refused(field)
                 shown = True
             else:
                 self.notify(each.message(self.app.lang), severity="error", timeout=8)
+
+    def _focus_refused(self, field: Field) -> None:
+        """Issue 16: after a refusal, focus goes to the field to fix — unless the person is
+        typing in a field already (focus never moves under their fingers)."""
+        if isinstance(self.focused, Input | TextArea):
+            return
+        inputs = [i for i in field.query(Input) if i.display and not i.disabled]
+        if inputs:
+            inputs[0].focus()
 
     # --- service calls ----------------------------------------------------------------------------
 

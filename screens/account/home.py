@@ -45,7 +45,7 @@ class AccountHomeScreen(KioskScreen):
         yield Vertical(id="children")
         yield T("label.home_open", classes="section")
         yield Vertical(id="open")
-        with Horizontal(classes="actions"):
+        with Horizontal(id="reprint-row", classes="actions"):
             yield FormDownload(notices=REPRINTED)
         with Horizontal(classes="actions"):
             yield TButton("label.add_student", id="bind-another", variant="primary")
@@ -96,6 +96,7 @@ class AccountHomeScreen(KioskScreen):
                                 variant="warning", classes="unbind")  # fmt: skip
             box.mount(Horizontal(line, state, classes="progress-row"))
         self.query_one(FormDownload).show_numbers([row.number for row in open_rows])
+        self.query_one("#reprint-row").display = bool(open_rows)  # nothing to print, no button
         rows = self.query_one("#open", Vertical)
         rows.remove_children()
         if not open_rows:

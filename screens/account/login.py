@@ -55,6 +55,12 @@ class LoginScreen(KioskScreen):
     def forgot(self) -> None:
         self.tell(self.Forgot())
 
+    def on_screen_resume(self) -> None:
+        """Back from 忘記密碼 with a new password: ready to log in with it (issue 16), not on
+        the button that left."""
+        if isinstance(self.focused, Button):
+            self.query_one("#login-email").focus()
+
     def logged_in(self, login: ParentLogin) -> None:
         self.query_one("#login-password", Input).value = ""
         self.tell(self.LoggedIn(login))

@@ -1,5 +1,6 @@
 """The simulated outbox (demo mode only, R25): the SMS and e-mails the program sent, newest first,
-with the recipient masked. A production kiosk never shows it."""
+with the recipient masked. A production kiosk never shows it. It takes no focus (issue 16: Tab
+stopped on it with nothing to show for it); the mouse wheel still scrolls it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from screens.widgets.paragraph import Paragraph
 from screens.widgets.typed import OnQinzi
 
 
-class OutboxPane(OnQinzi, VerticalScroll):
+class OutboxPane(OnQinzi, VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     OutboxPane {
         dock: right; width: 36; height: 100%; display: none;

@@ -136,6 +136,8 @@ async def test_forgotten_password_by_code_ends_other_sessions(kiosk_app, roster)
         await click(pilot, "#confirm")
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
+        # Issue 16: back on the login screen, ready to type (it had nothing focused).
+        assert app.focused is app.screen.query_one("#login-email")
         assert not app.services.accounts.session_valid(account.id, other.session_epoch)
         # The owner hears of it on the other channel.
         assert outbox_to("+886911222333")
