@@ -347,6 +347,8 @@ class KioskScreen(QinziScreen[None]):
         """Issue 16: a letter or digit typed while a button, a choice or a pane has focus (a
         parent pressed Tab first) goes into the screen's text field, never nowhere. Widgets that
         take typing themselves (fields, lists searched by typing) keep it."""
+        if self._typed_into_closed_list(event):
+            return
         if isinstance(self.focused, Input | TextArea | Select | OptionList):
             return
         if not event.is_printable or not event.character or event.character.isspace():
@@ -360,6 +362,21 @@ class KioskScreen(QinziScreen[None]):
         target.select_on_focus = False
         target.focus()
         target.insert_text_at_cursor(event.character)
+
+    def _typed_into_closed_list(self, event: events.Key) -> bool:
+        """Issue 16: typing on a closed list (the school) opens it and searches with that key,
+        instead of Enter first."""
+        select = self.focused
+        if not isinstance(select, Select) or select.expanded:
+            return False
+        if not event.is_printable or not event.character or event.character.isspace():
+            return False
+        event.stop()
+        event.prevent_default()
+        select.expanded = True
+        overlay = select.query_one("SelectOverlay")  # its type-to-search takes the key
+        overlay.post_message(events.Key(event.key, event.character))
+        return True
 
     def typing_target(self) -> Input | None:
         """The text field typing belongs to: the screen's first one (AUTO_FOCUS) if shown,

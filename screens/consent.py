@@ -70,13 +70,18 @@ class ConsentScreen(KioskScreen):
 
     def _mark_read(self) -> None:
         self.read_to_end = True
-        self.query_one("#agree", Checkbox).disabled = False
+        agree = self.query_one("#agree", Checkbox)
+        agree.disabled = False
+        if self.focused is self.query_one("#statement"):
+            agree.focus()  # read to the end: the box to tick is next (issue 16)
         self.query_one("#field-consent .field-label", T).set("label.consent_step.read_hint")
 
     @on(Checkbox.Changed, "#agree")
     def agree_changed(self, event: Checkbox.Changed) -> None:
         self.clear_errors()
         self.query_one("#next").disabled = not event.value
+        if event.value and self.focused is event.checkbox:
+            self.query_one("#next").focus()  # ticked: 下一步 is the next key (issue 16)
 
     @on(Button.Pressed, "#back")
     def back_pressed(self) -> None:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
+from textual.widgets import Input
 
 from app.identity import mask_contact
 from app.services.contacts import VerifiedContact
 from app.tui import FlowMessage
-from screens.base import KioskScreen
+from screens.base import KioskScreen, Place
 from screens.widgets.code_request import CodeRequest
 from screens.widgets.i18n import T
 
@@ -24,6 +25,17 @@ class ContactScreen(KioskScreen):
     class Verified(FlowMessage):
         contact: VerifiedContact
         has_applications: bool
+
+    def __init__(self, place: Place, typed: str = "") -> None:
+        """`typed`: what the parent began typing on the welcome screen (issue 16)."""
+        super().__init__(place)
+        self.typed = typed
+
+    def setup(self) -> None:
+        if self.typed:
+            contact = self.query_one("#contact", Input)
+            contact.value = self.typed
+            contact.cursor_position = len(self.typed)
 
     def compose_body(self) -> ComposeResult:
         yield T("label.contact_title", classes="title")

@@ -216,8 +216,12 @@ class Flow:
     # --- the parent's kiosk -----------------------------------------------------------------------
 
     def on_welcome_screen_picked(self, message: WelcomeScreen.Picked) -> None:
-        """親子綁定 starts the wizard; 家長登入 and 常見問題 are pages of their own."""
-        self.show({"bind": "contact"}.get(message.choice, message.choice))
+        """親子綁定 starts the wizard (with what was typed on the welcome screen); 家長登入 and
+        常見問題 are pages of their own."""
+        if message.choice == "bind":
+            self.show("contact", message.typed)
+        else:
+            self.show(message.choice)
 
     def begin(self, contact: VerifiedContact) -> None:
         """A verified contact (step 1, or a login standing for it) starts the kiosk session."""

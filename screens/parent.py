@@ -64,7 +64,7 @@ class ParentScreen(KioskScreen):
             "label.parent_step.parent_id",
             Horizontal(
                 Input(id="parent-id", max_length=20),
-                TButton("label.wizard.check", id="check-parent"),
+                TButton("label.wizard.check", id="check-parent", tab_stop=False),
                 classes="input-row",
             ),
             T("", id="parent-id-ok", classes="field-ok"),
@@ -150,7 +150,18 @@ class ParentScreen(KioskScreen):
         elif event.input.id == "signature":
             self.submit()
         else:
+            self.focus_next_empty(event.input)
+
+    def focus_next_empty(self, after: Input) -> None:
+        """Enter moves on to the next field still empty (issue 16: the e-mail verified at step 1
+        is filled in already); Tab still visits every field."""
+        order = [self.query_one(f"#{name}", Input) for name in self.DRAFT]
+        later = order[order.index(after) + 1:] if after in order else []
+        target = next((i for i in later if not i.value and i.display and not i.disabled), None)
+        if target is None:
             self.focus_next()
+        else:
+            target.focus()
 
     @on(Button.Pressed, "#back")
     def back_pressed(self) -> None:
@@ -231,7 +242,7 @@ class ParentScreen(KioskScreen):
         # Issue 16: Enter in the signature sent every application at once, unseen; 確認送出
         # first shows what goes, with the parent's data masked (R9).
         confirm = Confirm("label.parent_step.confirm_summary", "label.parent_step.confirm_send",
-                          **self.summary(details))  # fmt: skip
+                          destructive=False, **self.summary(details))  # fmt: skip
         self.app.push_screen(confirm, lambda ok: self._send(ok, details, value["signature"]))
 
     def summary(self, details: ParentDetails) -> dict[str, str]:

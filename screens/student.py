@@ -15,6 +15,7 @@ from app.models import Level, Relationship
 from app.services.forms.qr import parse_class_qr
 from app.services.kiosk import (
     RELATIONSHIP_GROUPS,
+    RELATIONSHIPS,
     ChosenStudent,
     KioskSession,
     SchoolOption,
@@ -53,9 +54,11 @@ class StudentScreen(KioskScreen):
                 "label.student_step.relationship",
                 Choices(
                     *(RadioButton("", id=f"kind-{kind}") for kind in RELATIONSHIP_GROUPS),
-                    id="relationship-kind",
+                    id="relationship-kind", go_on=False,
                 ),
-                Select([], id="relationship", disabled=True),
+                T("label.student_step.kind_first", id="relationship-hint", classes="muted"),
+                Choices(*(RadioButton("", id=f"rel-{code}") for code in RELATIONSHIPS),
+                        id="relationship", go_on=False),
             )
             yield Field(
                 "relationship_note",
@@ -67,17 +70,17 @@ class StudentScreen(KioskScreen):
                 "label.student_step.level",
                 Choices(*(RadioButton("", id=f"level-{lv}") for lv in Level), id="level"),
             )
+            yield Field("school", "label.student_step.school", Select([], id="school"))
             yield Field(
                 "student_id",
                 "label.student_step.student_id",
                 Horizontal(
                     Input(id="student-id", max_length=20),
-                    TButton("label.wizard.check", id="check-id"),
+                    TButton("label.wizard.check", id="check-id", tab_stop=False),
                     classes="input-row",
                 ),
                 T("", id="student-id-ok", classes="field-ok"),
             )
-            yield Field("school", "label.student_step.school", Select([], id="school"))
             with Horizontal(classes="actions"):
                 yield TButton("label.student_step.lookup", id="lookup", variant="primary")
             with Vertical(id="card"):
@@ -117,8 +120,11 @@ class StudentScreen(KioskScreen):
 
     @property
     def relationship(self) -> str:
-        value = self.query_one("#relationship", Select).value
-        return "" if value == Select.NULL else str(value)
+        """The relationship chosen within the chosen group ("" when none: a radio set keeps a
+        choice from the other group pressed, hidden)."""
+        code = self._pressed("#relationship", "rel-") or ""
+        group = {str(c) for c in RELATIONSHIP_GROUPS.get(self.kind or "", ())}
+        return code if code in group else ""
 
     def focus_later(self, selector: str) -> None:
         """Focus (and so scroll to) a widget that was just shown, once it has a place."""
@@ -128,6 +134,7 @@ class StudentScreen(KioskScreen):
         """Which parts show: the form while a student is being added, the list once there is one."""
         self.query_one("#student-form").display = self.form_open
         self.query_one("#card").display = self.form_open and self.card is not None
+        self.query_one("#lookup").display = self.card is None  # found: 加入 takes its place
         self.query_one("#another").display = not self.form_open
         self.query_one("#next").disabled = not (self.chosen or self.card)
         self.query_one("#chosen-box").display = bool(self.chosen)
@@ -155,17 +162,16 @@ class StudentScreen(KioskScreen):
 
     def _fill_relationships(self) -> None:
         """The second choice follows the first, as in the seed: 法定代理人 → 父親/母親, 監護人 →
-        祖父…其他 (R5). Relabelling keeps the choice."""
-        select = self.query_one("#relationship", Select)
-        kind = self.kind
-        codes = RELATIONSHIP_GROUPS.get(kind or "", ())
-        keep = select.value
-        select.set_options([(self.tr(f"relationship.{c}"), str(c)) for c in codes])
-        if keep in {str(c) for c in codes}:
-            select.value = keep
-        select.prompt = self.tr(f"label.student_step.who_{kind}" if kind
-                                else "label.student_step.kind_first")  # fmt: skip
-        select.disabled = not codes
+        祖父…其他 (R5); a choice, not a dropdown, so one key answers it (issue 16). A choice
+        outside the group goes; relabelling keeps it."""
+        codes = {str(c) for c in RELATIONSHIP_GROUPS.get(self.kind or "", ())}
+        for button in self.query_one("#relationship", Choices).query(RadioButton):
+            code = (button.id or "").removeprefix("rel-")
+            button.label = self.tr(f"relationship.{code}")
+            button.display = code in codes
+            button.disabled = code not in codes
+        self.query_one("#relationship").display = bool(codes)
+        self.query_one("#relationship-hint").display = not codes
 
     def _render_card(self) -> None:
         if self.card is None:
@@ -203,6 +209,8 @@ class StudentScreen(KioskScreen):
     def kind_changed(self) -> None:
         self._fill_relationships()
         self.query_one("#field-relationship_note").display = False
+        if self.query_one("#relationship-kind", Choices).took_answer():
+            self.query_one("#relationship").focus()  # now shown: the group's choices
 
     @on(RadioSet.Changed, "#level")
     def level_changed(self) -> None:
@@ -222,14 +230,20 @@ class StudentScreen(KioskScreen):
         if wanted in {o.code for o in options}:
             select.value = wanted
 
-    @on(Select.Changed, "#relationship")
-    def relationship_changed(self, event: Select.Changed) -> None:
-        self.query_one("#field-relationship_note").display = event.value == Relationship.OTHER
+    @on(RadioSet.Changed, "#relationship")
+    def relationship_changed(self) -> None:
+        other = self.relationship == Relationship.OTHER
+        self.query_one("#field-relationship_note").display = other
+        if self.query_one("#relationship", Choices).took_answer():
+            self.query_one("#relationship-note" if other else "#level").focus()
 
     @on(Select.Changed, "#school")
     def school_changed(self) -> None:
         self.query_one("#field-school", Field).show(None)  # "please choose a school" is stale now
         self._forget_card()
+        student_id = self.query_one("#student-id", Input)
+        if isinstance(self.focused, Select) and not student_id.value:
+            student_id.focus()  # chosen: the ID is what comes next (issue 16)
         self._look_up_when_complete()
 
     @on(Input.Changed, "#student-id")
@@ -298,8 +312,7 @@ class StudentScreen(KioskScreen):
     def _id_ok(self, normalized: str) -> None:
         ok = self.query_one("#student-id-ok", T)
         ok.set("label.student_step.id_ok", masked=mask_id(normalized))
-        ok.display = True
-        self.query_one("#school", Select).focus()
+        ok.display = True  # focus stays: it moved silently before (issue 16)
 
     @on(Button.Pressed, "#lookup")
     def lookup_pressed(self) -> None:
@@ -323,6 +336,8 @@ class StudentScreen(KioskScreen):
         self.refresh_state()
         if moving_focus:
             self.focus_later("#add")
+        elif not isinstance(self.focused, Input):
+            self.focus_later("#next")  # the school was just chosen: 下一步 is the next key
 
     def _forget_card(self) -> None:
         if self.card is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Button, Static
@@ -23,9 +23,11 @@ class WelcomeScreen(KioskScreen):
 
     @dataclass
     class Picked(FlowMessage):
-        """One of the ways in: "bind", "login" or "faq"."""
+        """One of the ways in: "bind", "login" or "faq"; `typed`, what a parent began to type
+        here, goes on into step 1's field."""
 
         choice: str
+        typed: str = ""
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="welcome"):
@@ -66,6 +68,16 @@ class WelcomeScreen(KioskScreen):
         event.stop()
         self.say("")  # the last visit's notice is not the next one's
         self.tell(self.Picked(event.button.id or ""))
+
+    def on_key(self, event: events.Key) -> None:
+        """Issue 16: a key typed here never vanishes. A parent who starts typing an e-mail or a
+        mobile number starts 親子綁定 with it (the welcome's first way in, and its focus)."""
+        if not event.is_printable or not event.character or event.character.isspace():
+            return
+        event.stop()
+        event.prevent_default()
+        self.say("")
+        self.tell(self.Picked("bind", typed=event.character))
 
     @on(Button.Pressed, "#language")
     def switch_language(self, event: Button.Pressed) -> None:

@@ -54,6 +54,8 @@ RELATIONSHIP_GROUPS: dict[str, tuple[Relationship, ...]] = {
         Relationship.OTHER,
     ),
 }
+# Every relationship, in the order the groups list them.
+RELATIONSHIPS = tuple(code for group in RELATIONSHIP_GROUPS.values() for code in group)
 
 T = TypeVar("T")
 

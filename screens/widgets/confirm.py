@@ -1,4 +1,6 @@
-"""A yes/no question before anything destructive (cancel, 註銷全部紀錄, 不同意並退出)."""
+"""A yes/no question before anything destructive (cancel, 註銷全部紀錄, 不同意並退出), where No has
+the focus; or before a step the person means to take (確認送出 after reading the summary), where
+Yes has it, so Enter goes on (issue 16)."""
 
 from __future__ import annotations
 
@@ -27,16 +29,25 @@ class Confirm(Dialog[bool]):
     """
     BINDINGS = [Binding("escape", "no", show=False)]
 
-    def __init__(self, key: str, yes_key: str = "label.confirm_yes", **params: Any) -> None:
+    def __init__(
+        self, key: str, yes_key: str = "label.confirm_yes", *, destructive: bool = True,
+        **params: Any,
+    ) -> None:  # fmt: skip
         super().__init__()
         self.key, self.yes_key, self.params = key, yes_key, params
+        self.destructive = destructive
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield T(self.key, classes="confirm-text", **self.params)
             with Horizontal():
-                yield TButton("label.confirm_no", id="no", variant="primary")
-                yield TButton(self.yes_key, id="yes", variant="error")
+                yes = "error" if self.destructive else "primary"
+                yield TButton("label.confirm_no", id="no",
+                              variant="primary" if self.destructive else "default")  # fmt: skip
+                yield TButton(self.yes_key, id="yes", variant=yes)
+
+    def on_mount(self) -> None:
+        self.query_one("#no" if self.destructive else "#yes").focus()
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:

@@ -53,7 +53,7 @@ async def fill_student(
     kind = "legal" if relationship in ("father", "mother") else "guardian"
     screen.query_one(f"#kind-{kind}", RadioButton).value = True
     await pilot.pause()
-    screen.query_one("#relationship", Select).value = relationship
+    screen.query_one(f"#rel-{relationship}", RadioButton).value = True
     await pilot.pause()
     if note is not None:
         await type_into(pilot, "#relationship-note", note)
