@@ -26,16 +26,18 @@ class ContactScreen(KioskScreen):
         contact: VerifiedContact
         has_applications: bool
 
-    def __init__(self, place: Place, typed: str = "") -> None:
-        """`typed`: what the parent began typing on the welcome screen (issue 16)."""
+    def __init__(self, place: Place, typed: list[str] | None = None) -> None:
+        """`typed`: what the parent began typing on the welcome screen (issue 16), read when
+        this screen is up (keys may still join it on the way)."""
         super().__init__(place)
         self.typed = typed
 
     def setup(self) -> None:
-        if self.typed:
+        text = "".join(self.typed or ())
+        if text:
             contact = self.query_one("#contact", Input)
-            contact.value = self.typed
-            contact.cursor_position = len(self.typed)
+            contact.value = text
+            contact.cursor_position = len(text)
 
     def compose_body(self) -> ComposeResult:
         yield T("label.contact_title", classes="title")

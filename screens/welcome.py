@@ -27,7 +27,7 @@ class WelcomeScreen(KioskScreen):
         here, goes on into step 1's field."""
 
         choice: str
-        typed: str = ""
+        typed: list[str] | None = None  # filled on while step 1 is on its way
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="welcome"):
@@ -66,18 +66,33 @@ class WelcomeScreen(KioskScreen):
     @on(Button.Pressed, "#bind, #login, #faq")
     def picked(self, event: Button.Pressed) -> None:
         event.stop()
+        if self.typed_ahead is not None:
+            return  # 親子綁定 is already on its way
         self.say("")  # the last visit's notice is not the next one's
         self.tell(self.Picked(event.button.id or ""))
 
+    typed_ahead: list[str] | None = None  # keys typed here, on their way into step 1
+
+    def on_screen_resume(self) -> None:
+        self.typed_ahead = None
+
     def on_key(self, event: events.Key) -> None:
         """Issue 16: a key typed here never vanishes. A parent who starts typing an e-mail or a
-        mobile number starts 親子綁定 with it (the welcome's first way in, and its focus)."""
+        mobile number starts 親子綁定 with it (the welcome's first way in, and its focus); the
+        keys that arrive before step 1 is up join it, and nothing else starts twice."""
+        if self.typed_ahead is not None:
+            event.stop()
+            event.prevent_default()
+            if event.is_printable and event.character:
+                self.typed_ahead.append(event.character)
+            return
         if not event.is_printable or not event.character or event.character.isspace():
             return
         event.stop()
         event.prevent_default()
         self.say("")
-        self.tell(self.Picked("bind", typed=event.character))
+        self.typed_ahead = [event.character]
+        self.tell(self.Picked("bind", typed=self.typed_ahead))
 
     @on(Button.Pressed, "#language")
     def switch_language(self, event: Button.Pressed) -> None:

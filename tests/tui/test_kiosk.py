@@ -336,3 +336,20 @@ async def test_issue16_neither_an_email_nor_a_mobile_gets_one_line_naming_both(k
         error = field_error(app, "contact")
         assert "@" in error and "09" in error
         assert app.screen.query_one("#contact", Input).value == "王小明"
+
+
+async def test_issue16_a_burst_typed_on_the_welcome_screen_all_lands_in_step_1(kiosk_app):
+    """Typing on the welcome screen starts 親子綁定; keys that arrive before step 1 is up (a
+    fast typist, a paste) join the field in order, and an Enter among them starts nothing twice."""
+    from textual import events
+
+    app = kiosk_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for ch in "dad@home.example":
+            app.screen.post_message(events.Key(ch, ch))
+        app.screen.post_message(events.Key("enter", None))
+        await settle(pilot)
+        assert isinstance(app.screen, ContactScreen)
+        assert len(app.screen_stack) == 2
+        assert app.screen.query_one("#contact", Input).value == "dad@home.example"
