@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from peewee import Model
+from peewee import Expression, Model
 
 from app.errors import InvalidInput, NotFound, QinziError, RateLimited, RuleRefused
 from app.i18n import DEFAULT_LANGUAGE
@@ -119,6 +119,8 @@ class AccountService:
             row = model.get_by_id(row.id)
             now = self.ctx.clock()
             self._refuse_if_waiting(row, now, "password")
+            if kind == KIND_STAFF:
+                self._refuse_if_terminal_waits(row, now)
             # R32: a staff member without a password yet (imported, invited, reset) is checked
             # against the dummy hash and fails like a wrong password: the same work, the same
             # count and wait, the same answer.
@@ -152,6 +154,8 @@ class AccountService:
         lives in the audit log under a keyed pseudonym of the e-mail, never the e-mail itself."""
         settings = self.ctx.settings
         target = f"login:{self.ctx.keyring.digest('login', f'{kind}|{email}')[:16]}"
+        if kind == KIND_STAFF:
+            return self._unknown_staff_login(target, password)
         with self.ctx.transaction(f"{kind}:{target}"):
             now = self.ctx.clock()
             failures, locked_until = 0, None
@@ -176,6 +180,28 @@ class AccountService:
             return self._waiting(until, settings.login_wait_minutes, "password")
         return RuleRefused("errors.login.failed", field="password")
 
+    def _unknown_staff_login(self, target: str, password: str) -> QinziError:
+        """A staff login nobody has, slowed exactly as a teacher's (staff_throttle): the same
+        checks, one Argon2 verification, the same count and waits."""
+        from app.services import staff_throttle
+
+        events = staff_throttle.of_unknown(target)
+        with self.ctx.transaction(f"{KIND_STAFF}:{target}"):
+            now = self.ctx.clock()
+            in_a_row, _ = staff_throttle.failures_in_a_row(events, now)
+            if in_a_row >= staff_throttle.HARD_LIMIT:
+                return RateLimited("errors.login.wait_it", field="password")
+            waiting = self._throttled(events, now)
+            if waiting is not None:
+                return waiting
+            verify_hash(self.ctx.hasher, self._dummy_hash, password)
+            paused = in_a_row + 1 >= staff_throttle.HARD_LIMIT
+            self.ctx.audit.record(ANONYMOUS, "login.failed", target, kind=KIND_STAFF, locked=paused)
+            if paused:
+                return RateLimited("errors.login.wait_it", field="password")
+            return self._throttled(events, now) or RuleRefused("errors.login.failed",
+                                                               field="password")  # fmt: skip
+
     def _waiting(self, until: datetime, minutes: int, field: str) -> RateLimited:
         return RateLimited(
             "errors.login.wait",
@@ -187,13 +213,43 @@ class AccountService:
 
     def _refuse_if_waiting(self, row, now: datetime, field: str) -> None:
         if row.locked_until is not None and now < row.locked_until:
+            if isinstance(row, Teacher):  # issue 15: only an attack from everywhere; IT lifts it
+                raise RateLimited("errors.login.wait_it", field=field, retry_at=row.locked_until)
             raise self._waiting(row.locked_until, _minutes_until(row.locked_until, now), field)
+
+    def _refuse_if_terminal_waits(self, row: Teacher, now: datetime) -> None:
+        """Issue 15: a staff password typed wrong too often waits on this terminal only."""
+        error = self._terminal_wait(row, now)
+        if error is not None:
+            raise error
+
+    def _terminal_wait(self, row: Teacher, now: datetime) -> QinziError | None:
+        from app.services import staff_throttle
+
+        return self._throttled(staff_throttle.of_teacher(row.id), now)
+
+    def _throttled(self, events: Expression, now: datetime) -> QinziError | None:
+        from app.services import staff_throttle
+
+        settings = self.ctx.settings
+        until = staff_throttle.terminal_wait_until(
+            events, self.ctx.terminal, now, free=settings.login_failures_before_wait,
+            longest_minutes=settings.login_wait_minutes,
+        )  # fmt: skip
+        if until is None:
+            return None
+        return RateLimited("errors.login.wait_here", field="password",
+                           minutes=_minutes_until(until, now), retry_at=until)  # fmt: skip
 
     def _count_failure(
         self, row, now: datetime, actor: str, kind: str, key: str, field: str
     ) -> QinziError:
-        """R20: five wrong passwords in a row make the account wait; the count starts again after
-        the wait. Returned, not raised, so the transaction keeping the count commits."""
+        """R20: five wrong passwords in a row make a parent's account wait; the count starts
+        again after the wait. A staff account is slowed on the terminal instead (issue 15,
+        staff_throttle) and waits for IT only after an attack from everywhere. Returned, not
+        raised, so the transaction keeping the count commits."""
+        if kind == KIND_STAFF:
+            return self._count_staff_failure(row, now, actor, key, field)
         settings = self.ctx.settings
         row.failed_logins += 1
         locked = row.failed_logins >= settings.login_failures_before_wait
@@ -205,6 +261,21 @@ class AccountService:
         if locked:
             return self._waiting(row.locked_until, settings.login_wait_minutes, field)
         return RuleRefused(key, field=field)
+
+    def _count_staff_failure(
+        self, row: Teacher, now: datetime, actor: str, key: str, field: str
+    ) -> QinziError:
+        from app.services.staff_throttle import HARD_LIMIT, HARD_WAIT
+
+        row.failed_logins += 1
+        locked = row.failed_logins >= HARD_LIMIT
+        if locked:
+            row.failed_logins, row.locked_until = 0, now + HARD_WAIT
+        row.save(only=[Teacher.failed_logins, Teacher.locked_until])
+        self.ctx.audit.record(actor, "login.failed", row.id, kind=KIND_STAFF, locked=locked)
+        if locked:
+            return RateLimited("errors.login.wait_it", field=field, retry_at=row.locked_until)
+        return self._terminal_wait(row, now) or RuleRefused(key, field=field)
 
     def _refuse_if_initial_expired(self, row, now: datetime, field: str) -> QinziError | None:
         if not isinstance(row, Account) or not row.must_change_password:

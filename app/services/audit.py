@@ -114,7 +114,7 @@ def parse_day(text: str, field: str) -> datetime | None:
 class AuditService:
     def __init__(self, clock: Clock, terminal: str) -> None:
         self._clock = clock
-        self._terminal = terminal
+        self.terminal = terminal
         self._local = threading.local()
 
     def record(
@@ -129,7 +129,7 @@ class AuditService:
             actor=actor,
             action=action,
             target=str(target),
-            terminal=self._terminal,
+            terminal=self.terminal,
             detail=json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else "",
             school=school if school is not None else school_of(actor, str(target)),
         )

@@ -54,7 +54,8 @@ class Context:
 
     @property
     def terminal(self) -> str:
-        return self.settings.terminal_id
+        """This terminal's name, as its audit events carry it."""
+        return self.audit.terminal
 
     @contextmanager
     def transaction(self, *lock_keys: str) -> Iterator[None]:

@@ -18,6 +18,7 @@ from datetime import datetime
 from app.errors import Forbidden, InvalidInput, NotFound, QinziError, RuleRefused
 from app.i18n import DEFAULT_LANGUAGE
 from app.models import Channel, Classroom, School, Teacher, TeacherClassroom, VerificationCode
+from app.services import staff_throttle
 from app.services.audit import SYSTEM, teacher_actor
 from app.services.contacts import contact_digest, normalize_email
 from app.services.context import Context
@@ -146,17 +147,25 @@ class StaffAccountService:
                 name=t.name,
                 role=t.role,
                 classes=tuple(rooms.get(t.id, ())),
-                state=self._state(t, t.email in invited, now),
+                state=self._state(t, t.email in invited, now, self._slowed(t, now)),
                 must_change=t.must_change_password,
             )
             for t in teachers
         ]
 
+    def _slowed(self, teacher: Teacher, now: datetime) -> bool:
+        """Some terminal waits for this teacher's password (issue 15); read only for those whose
+        last tries failed."""
+        free = self.ctx.settings.login_failures_before_wait
+        return teacher.failed_logins >= free and staff_throttle.any_terminal_waiting(
+            teacher.id, now, free=free
+        )
+
     @staticmethod
-    def _state(teacher: Teacher, invited: bool, now: datetime) -> str:
+    def _state(teacher: Teacher, invited: bool, now: datetime, slowed: bool = False) -> str:
         if not teacher.active:
             return STATE_INACTIVE
-        if teacher.locked_until is not None and now < teacher.locked_until:
+        if slowed or (teacher.locked_until is not None and now < teacher.locked_until):
             return STATE_LOCKED
         if teacher.password_hash:
             return STATE_ACTIVE
@@ -372,14 +381,17 @@ class StaffAccountService:
         return StaffIdentity.of(teacher)
 
     def lift_wait(self, raw_email: str, by: StaffIdentity | None = None) -> bool:
-        """Issue 15: five wrong passwords make a staff account wait (R20), and staff e-mails
-        follow a pattern, so anyone could keep a teacher out; school IT (on the terminal, for its
-        own school) or the command line lifts the wait at once. True when there was one."""
+        """Issue 15: wrong passwords slow the terminal they were typed on (staff_throttle), and
+        an attack from everywhere pauses the account; school IT (on the terminal, for its own
+        school) or the command line lifts either at once. True when there was one."""
         teacher = self._managed(by, raw_email) if by is not None else self._teacher(raw_email)
         actor = teacher_actor(by.teacher_id) if by is not None else SYSTEM
         with self.ctx.transaction(f"staff:{teacher.id}"):
             teacher = Teacher.get_by_id(teacher.id)
-            waiting = teacher.locked_until is not None and teacher.locked_until > self.ctx.clock()
+            now = self.ctx.clock()
+            free = self.ctx.settings.login_failures_before_wait
+            waiting = (teacher.locked_until is not None and teacher.locked_until > now) or \
+                staff_throttle.any_terminal_waiting(teacher.id, now, free=free)
             teacher.failed_logins, teacher.locked_until = 0, None
             teacher.save(only=[Teacher.failed_logins, Teacher.locked_until])
             self.ctx.audit.record(actor, "staff.wait_lifted", teacher.id, was_waiting=waiting)

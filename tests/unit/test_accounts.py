@@ -216,7 +216,8 @@ def test_r20_staff_login_and_its_throttle(services, clock, roster):
     for _ in range(4):
         refusal(services.accounts.staff_login, "lee@school.example", "nope")
     assert (
-        refusal(services.accounts.staff_login, "lee@school.example", "x").key == "errors.login.wait"
+        refusal(services.accounts.staff_login, "lee@school.example", "x").key
+        == "errors.login.wait_here"
     )
     clock.advance(minutes=15)
     services.accounts.staff_login("lee@school.example", TEACHER_PASSWORD)
@@ -541,3 +542,45 @@ def test_r24_account_events_hold_no_personal_data(services, initial_account, ini
     for event in services.audit.events():
         text = f"{event.actor} {event.target} {event.detail}"
         assert "father" not in text and initial not in text and GOOD not in text
+
+
+def test_r20_issue15_wrong_staff_passwords_slow_their_terminal_not_the_teacher(
+    services, clock, roster, settings
+):
+    """NIST SP 800-63B throttling: after five failures in a row a terminal waits 1, 2, 4 …
+    minutes (at most 15) before the next try, and another terminal is not slowed, so guessing at
+    a kiosk cannot keep a teacher out of the review terminal."""
+    for _ in range(5):
+        last = refusal(services.accounts.staff_login, "lee@school.example", "nope")
+    assert (last.key, last.params["minutes"]) == ("errors.login.wait_here", 1)
+    waiting = refusal(services.accounts.staff_login, "lee@school.example", TEACHER_PASSWORD)
+    assert waiting.key == "errors.login.wait_here"  # the right one waits too, here
+    services.ctx.audit.terminal = "review-desk"  # the teacher's own terminal is not slowed
+    assert services.accounts.staff_login("lee@school.example", TEACHER_PASSWORD)
+    services.ctx.audit.terminal = settings.terminal_id
+    clock.advance(minutes=1)
+    assert refusal(services.accounts.staff_login, "lee@school.example", "nope").params[
+        "minutes"
+    ] == 2  # the sixth in a row here doubles the wait
+    clock.advance(minutes=2)
+    assert services.accounts.staff_login("lee@school.example", TEACHER_PASSWORD)
+    assert refusal(services.accounts.staff_login, "lee@school.example", "x").key == (
+        "errors.login.failed"  # a success starts the count again
+    )
+
+
+def test_r20_issue15_only_an_attack_from_everywhere_pauses_the_account_until_it_lifts_it(
+    services, roster
+):
+    from app.models import Teacher
+    from app.services.staff_throttle import HARD_LIMIT
+
+    Teacher.update(failed_logins=HARD_LIMIT - 1).where(
+        Teacher.email == "lee@school.example"
+    ).execute()
+    paused = refusal(services.accounts.staff_login, "lee@school.example", "nope")
+    assert paused.key == "errors.login.wait_it"
+    again = refusal(services.accounts.staff_login, "lee@school.example", TEACHER_PASSWORD)
+    assert again.key == "errors.login.wait_it"
+    assert services.staff_accounts.lift_wait("lee@school.example") is True
+    assert services.accounts.staff_login("lee@school.example", TEACHER_PASSWORD)

@@ -246,7 +246,7 @@ def test_r32_a_login_without_a_password_fails_like_a_wrong_one(services, roster)
     assert answers == ["errors.login.failed", "errors.login.failed"]
     for _ in range(4):
         last = refusal(services.accounts.staff_login, "ho@school.example", "x")
-    assert last.key == "errors.login.wait"
+    assert last.key == "errors.login.wait_here"
 
 
 def test_r32_the_invitation_goes_through_the_outbox_to_a_real_smtp_server(
