@@ -276,6 +276,22 @@ def unavailable(exc: BaseException) -> bool:
     return isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
 
 
+DISK_FULL_WORDS = ("disk is full", "no space left on device", "could not extend file")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """R41: the database is away because the disk under it is full (SQLite's SQLITE_FULL,
+    PostgreSQL's "could not extend file", ENOSPC), a cause IT must be told by name."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(words in str(current).lower() for words in DISK_FULL_WORDS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def open_backend(url: str, *, create: bool = True) -> Backend:
     """The backend a URL names, with its (not yet connected) Peewee database. Without `create`
     an embedded database file must exist already (R40: a mistyped path opens nothing)."""

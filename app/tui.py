@@ -329,14 +329,16 @@ class QinziApp(App[None]):
     EXIT_DATABASE_GONE = 75
     _db_waiting = 0  # service calls now waiting for the database
 
-    def database_waiting(self, waiting: bool) -> None:
+    def database_waiting(self, waiting: bool, disk_full: bool = False) -> None:
         """A service call found the database away (True) or got through again (False): the
-        first says so on every screen and keeps what was typed; the last says it is back."""
+        first says so on every screen and keeps what was typed — naming a full disk, which
+        someone must see to — and the last says it is back."""
         before = self._db_waiting
         self._db_waiting = max(0, before + (1 if waiting else -1))
         if before == 0 and self._db_waiting:
-            log.warning("waiting for the database")
-            self.notify(self.tr("label.db_waiting"), severity="warning", timeout=24 * 3600)
+            log.warning("waiting for the database%s", ": its disk is full" if disk_full else "")
+            key = "label.db_disk_full" if disk_full else "label.db_waiting"
+            self.notify(self.tr(key), severity="warning", timeout=24 * 3600)
         elif before and not self._db_waiting:
             log.info("the database is back")
             self.clear_notifications()

@@ -251,12 +251,12 @@ class QinziScreen(Screen[ResultT]):
                 except QinziError as error:
                     app.call_from_thread(deliver, failed or self.show_error, error)
                 except Exception as exc:
-                    from app.backend import unavailable  # peewee: not before the first frame
+                    from app.backend import disk_full, unavailable  # not before the first frame
 
                     if unavailable(exc):  # R41: wait for it, keeping what was typed
                         if waited_since is None:
                             waited_since = time.monotonic()
-                            app.call_from_thread(app.database_waiting, True)
+                            app.call_from_thread(app.database_waiting, True, disk_full(exc))
                         if time.monotonic() - waited_since >= give_up:
                             app.call_from_thread(app.give_up_on_database)
                             return
