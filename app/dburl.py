@@ -5,6 +5,7 @@ other half, for a database once it is open."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -36,6 +37,15 @@ def url_problem(url: str) -> str | None:
 
 def is_postgres(url: str) -> bool:
     return url.startswith(POSTGRES_SCHEMES)
+
+
+def spare_postgres_driver(url: str) -> None:
+    """R45's memory: a process that will only ever open this SQLite database loads no
+    PostgreSQL driver. Peewee imports psycopg2 (with libpq and OpenSSL, about 5 MB resident)
+    whenever it is installed; a browser tab's process on SQLite blocks the import before peewee
+    is loaded. Only for such one-database processes: PostgreSQL stays out of them for good."""
+    if not is_postgres(url):
+        sys.modules.setdefault("psycopg2", None)  # type: ignore[assignment]
 
 
 def sqlite_path(url: str) -> Path:

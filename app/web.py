@@ -177,9 +177,10 @@ def make_server(
 # --- one browser connection ------------------------------------------------------------------
 
 
-def session_main(argv: Sequence[str] | None = None) -> int:
+def session_main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
     """Run the app for one browser tab: `role` kiosk (no way out, R22), review (staff login) or
-    demo (the demo folder the server prepared, with its outbox shown)."""
+    demo (the demo folder the server prepared, with its outbox shown). `own_process`: this is
+    the tab's own process (python -m app.web), which loads only the driver it needs."""
     from app.config import load_settings
     from app.errors import QinziError
     from app.factory import make_app, make_services
@@ -206,6 +207,10 @@ def session_main(argv: Sequence[str] | None = None) -> int:
                 mode="demo", mail_transport="outbox", sms_transport="outbox"
             )
             info = read_demo_info(settings.data_dir)
+        if own_process:
+            from app.dburl import spare_postgres_driver
+
+            spare_postgres_driver(settings.database_url)
         services = make_services(settings, command=f"browser session {args.role}")
     except QinziError as exc:
         print(t(exc.key, DEFAULT_LANGUAGE, **exc.params), file=sys.stderr)
@@ -221,4 +226,4 @@ def session_main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(session_main())
+    sys.exit(session_main(own_process=True))

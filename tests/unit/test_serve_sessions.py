@@ -89,3 +89,20 @@ def test_r45_a_demo_tab_sees_only_its_own_messages(settings, clock, keyring):
         assert {m.subject for m in services.ctx.outbox.recent(demo=True)} == {"A", "B"}
     finally:
         services.close()
+
+
+@pytest.mark.process
+@pytest.mark.parametrize(("url", "loaded"), [("/srv/qinzi.db", False),
+                                             ("postgresql://u@127.0.0.1/test", True)])  # fmt: skip
+def test_r45_a_tab_on_sqlite_loads_no_postgresql_driver(url, loaded):
+    """Issue 15's memory per tab: peewee imports psycopg2 (libpq, OpenSSL) whenever installed;
+    a tab's own process on SQLite blocks it, one on PostgreSQL keeps it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from app.dburl import spare_postgres_driver; "
+            f"spare_postgres_driver({url!r}); import peewee; "
+            "print(sys.modules.get('psycopg2') is not None)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    assert done.stdout.strip() == str(loaded)
