@@ -15,10 +15,13 @@ class Choices(RadioSet):
     """`go_on=False` when the choice shows the field that comes next: the screen moves focus in
     its Changed handler, where that field exists, asking `took_answer()` (Enter, not an arrow)."""
 
+    # The key bar names the two that matter while a choice has focus (issue 16: key hints).
     BINDINGS = [
-        Binding("down,right", "choose_next", show=False),
+        Binding("down", "choose_next", "label.keybar.choose_next"),
+        Binding("right", "choose_next", show=False),
         Binding("up,left", "choose_previous", show=False),
-        Binding("enter,space", "choose_and_go_on", show=False),
+        Binding("enter", "choose_and_go_on", "label.keybar.choose_go_on"),
+        Binding("space", "choose_and_go_on", show=False),
     ]
 
     def __init__(self, *buttons: RadioButton, go_on: bool = True, **kw: Any) -> None:
