@@ -12,7 +12,14 @@ from textual.widgets import Select, Static
 from screens.widgets import whole_cells
 from screens.widgets.paragraph import Paragraph
 from tests.tui.conftest import settle
-from tests.tui.wizard_kit import fill_student, open_step2, open_step4, prepare_session
+from tests.tui.wizard_kit import (
+    fill_parent,
+    fill_student,
+    open_step2,
+    open_step4,
+    prepare_session,
+    send_step4,
+)
 from tests.whole_text import screen_cells, whole_text_faults
 
 LONG_NOTICE = "畫面閒置過久，已自動登出。為保護學生個資，本次操作已結束，先前輸入的資料都已清除。"
@@ -81,10 +88,57 @@ async def test_r44_the_kiosk_shows_every_wide_character_whole(
         await _check(app, "step 3", found)
         await open_step4(pilot, demo_services, roster)
         await _check(app, "step 4", found)
-        for name in ("faq", "login"):
+        await fill_parent(pilot, roster)
+        await send_step4(pilot)
+        await _check(app, "completion", found)
+        await app.flow.show("progress")
+        await settle(pilot)
+        await _check(app, "progress", found)
+        for name in ("faq", "login", "forgot"):
             await app.flow.show(name)
             await settle(pilot)
             await _check(app, name, found)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "100x30"])
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+async def test_r44_the_parent_account_and_the_staff_terminal_show_every_wide_character_whole(
+    kiosk_app, demo_services, roster, size, lang
+):
+    from tests.factories import make_account, submit_application
+    from tests.tui.review_kit import log_in as staff_log_in
+    from tests.tui.review_kit import review_app
+    from tests.tui.test_account import NEW_PASSWORD, log_in
+
+    found: list[str] = []
+    make_account(demo_services, roster, "mother", email="mum@home.example", children=("chen",),
+                 password=NEW_PASSWORD)  # fmt: skip
+    [pending] = submit_application(demo_services, roster, ("wu",))
+    app = kiosk_app()
+    async with app.run_test(size=size, notifications=True) as pilot:
+        app.lang = lang
+        await log_in(pilot, "mum@home.example", NEW_PASSWORD)
+        await _check(app, "account home", found)
+        for name in ("password", "contact-change"):
+            await app.flow.show(name)
+            await settle(pilot)
+            await _check(app, name, found)
+            await pilot.press("escape")
+            await settle(pilot)
+    staff = review_app(demo_services)
+    async with staff.run_test(size=size, notifications=True) as pilot:
+        staff.lang = lang
+        await settle(pilot)
+        await _check(staff, "staff login", found)
+        await staff_log_in(pilot, "lee")
+        await _check(staff, "queue", found)
+        await staff.flow.show("detail", pending.number)
+        await settle(pilot)
+        await _check(staff, "detail", found)
+        staff.screen.query_one("#reason-preset", Select).expanded = True
+        await pilot.pause(0.3)
+        await _check(staff, "detail, reasons open", found)
     assert not found, "\n".join(found)
 
 
