@@ -15,6 +15,7 @@ from screens.base import SESSION, KioskScreen, LogOut
 from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton, TCheckbox
+from screens.widgets.paragraph import ChineseMarkdown
 
 
 class ConsentScreen(KioskScreen):
@@ -29,7 +30,7 @@ class ConsentScreen(KioskScreen):
     def compose_body(self) -> ComposeResult:
         yield T("label.consent_step.title", classes="title")
         with VerticalScroll(id="statement"):
-            yield Markdown(id="statement-text")
+            yield ChineseMarkdown(id="statement-text")
         yield Field(
             "consent",
             "label.consent_step.scroll_hint",

@@ -9,6 +9,7 @@ from textual.widgets import Button, Markdown
 from app.i18n import localized_file
 from screens.base import KioskScreen
 from screens.widgets.i18n import T, TButton
+from screens.widgets.paragraph import ChineseMarkdown
 
 
 def faq_text(lang: str, *, sms: bool = True) -> str:
@@ -30,7 +31,7 @@ class FaqScreen(KioskScreen):
     AUTO_FOCUS = "#faq-back"
     def compose_body(self) -> ComposeResult:
         yield T("label.faq_title", classes="title")
-        yield Markdown(id="faq")
+        yield ChineseMarkdown(id="faq")
         yield TButton("label.faq_back", id="faq-back", variant="primary")
 
     def setup(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from itertools import pairwise
 
 from rich.cells import cell_len
 from textual.app import App
@@ -124,8 +125,25 @@ def rendering_faults(app: App) -> list[str]:
     return faults
 
 
+def line_start_faults(app: App) -> list[str]:
+    """R44's 禁則 as drawn: no line of a wrapped text starts with closing punctuation."""
+    from app.linebreak import NO_START
+
+    faults: list[str] = []
+    for widget in _visible_widgets(app):
+        if not isinstance(widget, Static) or not _has_wide(source_text(widget) or ""):
+            continue
+        width, height = widget.outer_size
+        rows = ["".join(r).strip(" ▊▎▔▁│╭╮╰╯─") for r in
+                cells_of(widget.render_lines(Region(0, 0, width, height)), width)]  # fmt: skip
+        for before, row in pairwise(rows):
+            if before and row and row[0] in NO_START:
+                faults.append(f"{_name(widget)} starts a line with {row[0]!r}: {row!r}")
+    return faults
+
+
 def whole_text_faults(app: App) -> list[str]:
-    return composition_faults(app) + rendering_faults(app)
+    return composition_faults(app) + rendering_faults(app) + line_start_faults(app)
 
 
 def _visible_widgets(app: App) -> list[Widget]:

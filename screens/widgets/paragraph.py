@@ -13,7 +13,7 @@ from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
-from textual.widgets import Static
+from textual.widgets import Markdown, Static
 
 from app.linebreak import line_spans, wrap
 
@@ -81,3 +81,19 @@ class WrapsChinese:
 
 class Paragraph(WrapsChinese, Static):
     """A Static whose text wraps by R44: use it for any text that may take more than a line."""
+
+
+class ChineseMarkdown(Markdown):
+    """Markdown whose paragraphs (list items' included) wrap by R44: the privacy statement broke
+    依個人資料保護法第 8 / 條 at 80 columns. Textual 8.2 names its paragraph class only in a
+    private module, so the one it gives is extended here."""
+
+    _paragraph: type | None = None
+
+    def get_block_class(self, block_name: str):  # type: ignore[no-untyped-def]
+        block = super().get_block_class(block_name)
+        if block_name != "paragraph_open":
+            return block
+        if ChineseMarkdown._paragraph is None:
+            ChineseMarkdown._paragraph = type("ChineseParagraph", (WrapsChinese, block), {})
+        return ChineseMarkdown._paragraph

@@ -1,0 +1,122 @@
+"""Issue 16: every screen a parent meets, at 80x24 and 100x30, in both languages, with the demo
+outbox pane shown and hidden — an SVG snapshot each for a person to review, and for each the R44
+check that no wide character is dropped, blanked or cut (tests/whole_text.py), cell by cell.
+`pytest tests/snapshots --snapshot-update` after an intended change."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.widgets import Input
+
+from app.factory import make_app
+from tests.factories import make_account, submit_application
+from tests.tui.conftest import settle, start_session
+from tests.tui.wizard_kit import fill_parent, fill_student, prepare_session, send_step4
+from tests.whole_text import whole_text_faults
+
+PASSWORD = "Harbour-Lantern-1987"
+LOOKS = {
+    f"{w}x{h}-{lang}-{'pane' if pane else 'nopane'}": ((w, h), lang, pane)
+    for (w, h) in ((80, 24), (100, 30))
+    for lang in ("zh-TW", "en")
+    for pane in (True, False)
+}
+
+Walk = Callable[..., Awaitable[None]]
+
+
+async def welcome(pilot, services, roster) -> None:
+    return None
+
+
+async def step1(pilot, services, roster) -> None:
+    await pilot.app.flow.show("contact")
+
+
+async def step2(pilot, services, roster) -> None:
+    start_session(pilot.app, services)
+    await pilot.app.flow.show("student")
+    await settle(pilot)
+    await fill_student(pilot, roster, "wu")
+
+
+async def step3(pilot, services, roster) -> None:
+    prepare_session(pilot.app, services, roster)
+    await pilot.app.flow.show("consent")
+
+
+async def step4(pilot, services, roster) -> None:
+    prepare_session(pilot.app, services, roster)
+    await pilot.app.flow.show("parent")
+    await settle(pilot)
+    await fill_parent(pilot, roster)
+
+
+async def completion(pilot, services, roster) -> None:
+    await step4(pilot, services, roster)
+    await send_step4(pilot)
+
+
+async def progress(pilot, services, roster) -> None:
+    submit_application(services, roster, ("wu",))
+    start_session(pilot.app, services)
+    await pilot.app.flow.show("progress")
+
+
+async def faq(pilot, services, roster) -> None:
+    await pilot.app.flow.show("faq")
+
+
+async def login(pilot, services, roster) -> None:
+    await pilot.app.flow.show("login")
+
+
+async def forgot(pilot, services, roster) -> None:
+    await pilot.app.flow.show("forgot")
+
+
+async def account_home(pilot, services, roster) -> None:
+    make_account(services, roster, "mother", email="mum@home.example", children=("chen",),
+                 password=PASSWORD)  # fmt: skip
+    await pilot.app.flow.show("login")
+    await settle(pilot)
+    screen = pilot.app.screen
+    screen.query_one("#login-email").value = "mum@home.example"
+    screen.query_one("#login-password").value = PASSWORD
+    screen.query_one("#login").press()
+
+
+SCREENS: dict[str, Walk] = {
+    "welcome": welcome, "step1": step1, "step2": step2, "step3": step3, "step4": step4,
+    "completion": completion, "progress": progress, "faq": faq, "login": login,
+    "forgot": forgot, "account_home": account_home,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("look", LOOKS)
+@pytest.mark.parametrize("screen", SCREENS)
+def test_issue16_r44_every_parent_screen_at_both_sizes_in_both_languages(
+    snap_compare, services, roster, screen, look
+):
+    size, lang, pane = LOOKS[look]
+    services.ctx.settings.mode = "demo"
+    faults: list[str] = []
+
+    async def run_before(pilot):
+        await settle(pilot)  # the welcome screen is up (it ends any visit when it shows)
+        pilot.app.lang = lang
+        pilot.app.outbox_shown = pane
+        await SCREENS[screen](pilot, services, roster)
+        for _ in range(3):
+            await settle(pilot)
+        faults.extend(whole_text_faults(pilot.app))
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # a still picture: the cursor shown, never mid-blink
+        for body in pilot.app.screen.query("#body"):
+            body.scroll_home(animate=False)  # the same picture whatever focus scrolled to
+        await pilot.pause()
+
+    assert snap_compare(make_app(services), terminal_size=size, run_before=run_before)
+    assert not faults, "\n".join(faults)
