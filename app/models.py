@@ -223,16 +223,10 @@ class UnbindRequest(BaseModel):
     decided_at = DateTimeField(null=True)
 
 
-class OutboxMessage(BaseModel):
-    """Every SMS and e-mail, sent or simulated. The body is sealed (it may hold a code)."""
+class RetriedWork(BaseModel):
+    """The columns of work carried out after its transaction commits (services/queue.py): the
+    outbox's messages and the directory's changes. Never a table of its own."""
 
-    channel = CharField(max_length=8)
-    recipient = CharField(max_length=254)
-    purpose = CharField(max_length=32)
-    subject = CharField(max_length=200)
-    body_sealed = TextField()
-    created_at = DateTimeField(index=True)
-    # queued, stored (demo), sent, failed (retried), undeliverable (given up)
     status = CharField(max_length=16, default="queued")
     attempts = IntegerField(default=0)
     error = CharField(max_length=500, null=True)
@@ -242,7 +236,19 @@ class OutboxMessage(BaseModel):
     next_attempt_at = DateTimeField(null=True, index=True)
 
 
-class DirectoryChange(BaseModel):
+class OutboxMessage(RetriedWork):
+    """Every SMS and e-mail, sent or simulated. The body is sealed (it may hold a code)."""
+
+    channel = CharField(max_length=8)
+    recipient = CharField(max_length=254)
+    purpose = CharField(max_length=32)
+    subject = CharField(max_length=200)
+    body_sealed = TextField()
+    created_at = DateTimeField(index=True)
+    # status: queued, stored (demo), sent, failed (retried), undeliverable (given up)
+
+
+class DirectoryChange(RetriedWork):
     """R39: an account's entry in the city directory is to be brought up to date. Queued in the
     transaction that changed the account and carried out after it commits (services/queue.py);
     the entry is written from the account as it is then, so a change is never lost or applied
@@ -252,12 +258,7 @@ class DirectoryChange(BaseModel):
     uid = CharField(max_length=254)  # the entry's login when queued (before an e-mail change)
     kind = CharField(max_length=16)  # approved, password, contact, binding, closed, sync
     created_at = DateTimeField(index=True)
-    # queued, sent, failed (retried), undeliverable (given up), synced (settled by a later sync)
-    status = CharField(max_length=16, default="queued")
-    attempts = IntegerField(default=0)
-    error = CharField(max_length=500, null=True)
-    sent_at = DateTimeField(null=True)
-    next_attempt_at = DateTimeField(null=True, index=True)
+    # status: queued, sent, failed (retried), undeliverable (given up), synced (by a later sync)
 
 
 class AuditEvent(BaseModel):

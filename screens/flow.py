@@ -200,6 +200,11 @@ class Flow:
         first.sub_title = ""  # the staff desk names who is logged in there
         for typed in first.query(Input):
             typed.value = ""
+        starts = first.query(first.AUTO_FOCUS) if first.AUTO_FOCUS else None
+        if starts:
+            # The next person starts where the first screen starts (親子綁定), not on the button
+            # the last one used (issue 16).
+            first.set_focus(starts.first())
         if leaving:
             app.lang = app.default_lang
         app.last_input = app.services.clock()

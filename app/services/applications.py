@@ -18,7 +18,7 @@ from peewee import IntegrityError
 
 from app import identity
 from app.errors import InvalidInput, NotFound, QinziError, RuleRefused
-from app.i18n import join_list, localized_file
+from app.i18n import join_list, localized_file, t
 from app.identity import id_digest, mask_email, mask_id, mask_mobile, mask_name
 from app.models import (
     Account,
@@ -353,6 +353,9 @@ class ApplicationService:
                 session.lang,
                 count=len(rows),
                 numbers=join_list((r.number for r in rows), session.lang),
+                # Issue 16: the guardians' papers only where someone must bring them.
+                papers=t("mail.papers_reminder.body", session.lang)
+                if any(required_documents(r.relationship) for r in rows) else "",
             )
         approved = self._auto_approve(rows)
         cards = {c.card.student_id: c.card for c in session.students}

@@ -29,6 +29,12 @@ class Choices(RadioSet):
         self.go_on = go_on
         self._answered = False
 
+    def on_focus(self) -> None:
+        """Something is highlighted as soon as the choice has focus (its choices may have been
+        hidden when it was mounted, and Textual highlights only then)."""
+        if self._selected is None:
+            self.action_next_button()
+
     def action_choose_next(self) -> None:
         self._answered = False
         self.action_next_button()

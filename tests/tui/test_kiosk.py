@@ -353,3 +353,17 @@ async def test_issue16_a_burst_typed_on_the_welcome_screen_all_lands_in_step_1(k
         assert isinstance(app.screen, ContactScreen)
         assert len(app.screen_stack) == 2
         assert app.screen.query_one("#contact", Input).value == "dad@home.example"
+
+
+async def test_r36_the_next_person_starts_on_the_first_way_in_not_the_last_ones_button(kiosk_app):
+    """Issue 16: after 登出 the welcome screen kept focus on 家長登入, the last parent's choice,
+    so the next one's Enter opened the login."""
+    app = kiosk_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#login").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f10")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#bind")

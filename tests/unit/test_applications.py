@@ -833,3 +833,21 @@ def test_r16_a_parent_with_an_account_signs_with_the_name_as_typed_and_the_teach
     assert detail.signed_name == "吳志民"
     [same] = submit_application(services, roster, ("chen",), name="吳志明")
     assert Application.get(Application.number == same.number).signed_name is None
+
+
+def test_r13_the_received_mail_reminds_of_papers_only_when_someone_must_bring_them(
+    services, roster
+):
+    """Issue 16: a father was told "guardians, remember your papers" in his confirmation."""
+    from app.models import OutboxMessage
+
+    def received(email: str) -> str:
+        message = OutboxMessage.get(OutboxMessage.recipient == email,
+                                    OutboxMessage.purpose == "application_received")  # fmt: skip
+        return services.outbox.body_of(message)
+
+    submit_application(services, roster, ("wu",), email="dad@home.example")
+    submit_application(services, roster, ("chen",), "grandma", relationship="grandmother",
+                       name="陳阿嬤", email="grandma@home.example")  # fmt: skip
+    assert "證明文件" not in received("dad@home.example")
+    assert "證明文件" in received("grandma@home.example")
