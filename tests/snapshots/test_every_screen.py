@@ -112,6 +112,9 @@ def test_issue16_r44_every_parent_screen_at_both_sizes_in_both_languages(
         for _ in range(3):
             await settle(pilot)
         faults.extend(whole_text_faults(pilot.app))
+        pilot.app.refresh_outbox()  # the pane shows every message sent so far, not a poll's
+        for _ in range(2):
+            await settle(pilot)
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False  # a still picture: the cursor shown, never mid-blink
         for body in pilot.app.screen.query("#body"):

@@ -52,6 +52,9 @@ def test_issue16_the_wizard_as_a_parent_meets_it(snap_compare, services, roster,
         pilot.app.lang = lang
         pilot.app.outbox_shown = pane
         await step(pilot, services, roster)
+        pilot.app.refresh_outbox()  # the pane shows every message sent so far, not a poll's
+        for _ in range(2):
+            await settle(pilot)
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False  # a still picture: the cursor shown, never mid-blink
         for body in pilot.app.screen.query("#body"):
