@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
@@ -118,6 +119,9 @@ class Flow(Protocol):
     def idle(self) -> None: ...
 
     def ask_to_leave(self) -> None: ...
+
+
+TOAST_WIDTH, TOAST_GUTTER = 60, 4  # Textual 8.2's Toast: its width, its edge and padding
 
 
 class QinziApp(App[None]):
@@ -321,6 +325,28 @@ class QinziApp(App[None]):
     def action_toggle_outbox(self) -> None:
         if self.services.settings.demo:
             self.outbox_shown = not self.outbox_shown
+
+    # --- toasts (R44) -----------------------------------------------------------------------------
+
+    def notify(
+        self, message: str, *, title: str = "", severity: Any = "information",
+        timeout: float | None = None, markup: bool = True,
+    ) -> None:  # fmt: skip
+        """A toast's text broken into lines by R44's breaker before Textual sees it: Textual's
+        Toast (60 cells, at most half the screen, a cell of edge and one of padding each side)
+        wraps only at spaces, so 第 8 / 條 and a lone 。 could start a line."""
+        from rich.cells import cell_len
+
+        from app.linebreak import line_spans
+
+        width = min(TOAST_WIDTH, self.size.width // 2) - TOAST_GUTTER
+        if width >= 8 and "\n" not in message:
+            # Cut at each line's start, a break's space kept at the end of the line before it
+            # (not drawn): without the cuts the text is the message as it was.
+            starts = [start for start, _ in line_spans(message, width, cell_len)][1:]
+            edges = [0, *starts, len(message)]
+            message = "\n".join(message[a:b] for a, b in pairwise(edges))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     # --- the database away (R41) -----------------------------------------------------------------
 

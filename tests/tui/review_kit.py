@@ -84,7 +84,7 @@ async def go_to(pilot, number: str) -> None:
 
 
 def notices(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    return [str(n.message).replace("\n", "") for n in app._notifications]  # as one text
 
 
 ROSTER_MOBILE = "0912345678"  # 吳志明 is on file for 吳三寶 (wu)

@@ -157,3 +157,19 @@ async def test_r44_a_paragraph_on_screen_breaks_by_the_same_rules_as_print():
     assert rows[:4] == [
         "依個人資料保護法第", "8 條，本表之個人資料", "僅供親子綁定使用。您", "已送出 2 筆申請。"
     ]
+
+
+async def test_r44_a_toast_breaks_its_lines_by_the_same_rules(kiosk_app):
+    """Textual's toast wraps at spaces only; the app breaks its text by R44 first."""
+    app = kiosk_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        text = "本表之個人資料依個人資料保護法第 8 條蒐集，僅供親子綁定使用，請放心。"
+        app.notify(text, timeout=100)
+        await pilot.pause(0.3)
+        faults = whole_text_faults(app)
+        lines = next(str(n.message) for n in app._notifications).split("\n")
+    assert not faults, faults
+    assert len(lines) > 1 and "".join(lines) == text  # nothing lost
+    assert all(not line.startswith(("條", "，", "。")) for line in lines), lines
+    assert any("8 條" in line for line in lines), lines
