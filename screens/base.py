@@ -349,7 +349,9 @@ class KioskScreen(QinziScreen[None]):
         take typing themselves (fields, lists searched by typing) keep it."""
         if self._typed_into_closed_list(event):
             return
-        if isinstance(self.focused, Input | TextArea | Select | OptionList):
+        if isinstance(self.focused, Input | TextArea | OptionList):
+            return
+        if isinstance(self.focused, Select) and self.focused.expanded:
             return
         if not event.is_printable or not event.character or event.character.isspace():
             return
@@ -365,11 +367,14 @@ class KioskScreen(QinziScreen[None]):
 
     def _typed_into_closed_list(self, event: events.Key) -> bool:
         """Issue 16: typing on a closed list (the school) opens it and searches with that key,
-        instead of Enter first."""
+        instead of Enter first. The lists' entries are Chinese, so a Latin letter or a digit is
+        an ID or a scanner's burst (QZCLASS:…) and goes to the text field instead."""
         select = self.focused
         if not isinstance(select, Select) or select.expanded:
             return False
         if not event.is_printable or not event.character or event.character.isspace():
+            return False
+        if event.character.isascii():
             return False
         event.stop()
         event.prevent_default()

@@ -625,7 +625,7 @@ async def test_r22_logout_from_the_completion_page_wipes_the_session(kiosk_app, 
         assert app.visit.session is None and isinstance(app.screen, WelcomeScreen)
 
 
-@pytest.mark.parametrize("focused", ["#relationship-kind", "#check-id", "#lookup"])
+@pytest.mark.parametrize("focused", ["#relationship-kind", "#check-id", "#lookup", "#school"])
 async def test_r6_a_scanner_burst_reads_the_class_letter_whatever_has_focus(
     kiosk_app, roster, focused
 ):
