@@ -31,3 +31,21 @@ def _predictable_codes(monkeypatch):
     import app.services.verification as verification
 
     monkeypatch.setattr(verification.secrets, "randbelow", lambda n: 123456 % n)
+
+
+async def hold_still(pilot) -> None:
+    """The same picture whatever the timing: the outbox pane holds every message sent so far
+    (not a poll's), the cursor does not blink, and the body is scrolled home whatever focus
+    scrolled to."""
+    from textual.widgets import Input
+
+    from tests.tui.conftest import settle
+
+    pilot.app.refresh_outbox()
+    for _ in range(2):
+        await settle(pilot)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    for body in pilot.app.screen.query("#body"):
+        body.scroll_home(animate=False)
+    await pilot.pause()

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
-from textual.widgets import Input
 
 from app.factory import make_app
 from tests.factories import make_account, submit_application
+from tests.snapshots.conftest import hold_still
 from tests.tui.conftest import settle, start_session
 from tests.tui.wizard_kit import fill_parent, fill_student, prepare_session, send_step4
 from tests.whole_text import whole_text_faults
@@ -112,14 +112,7 @@ def test_issue16_r44_every_parent_screen_at_both_sizes_in_both_languages(
         for _ in range(3):
             await settle(pilot)
         faults.extend(whole_text_faults(pilot.app))
-        pilot.app.refresh_outbox()  # the pane shows every message sent so far, not a poll's
-        for _ in range(2):
-            await settle(pilot)
-        for field in pilot.app.screen.query(Input):
-            field.cursor_blink = False  # a still picture: the cursor shown, never mid-blink
-        for body in pilot.app.screen.query("#body"):
-            body.scroll_home(animate=False)  # the same picture whatever focus scrolled to
-        await pilot.pause()
+        await hold_still(pilot)
 
     assert snap_compare(make_app(services), terminal_size=size, run_before=run_before)
     assert not faults, "\n".join(faults)

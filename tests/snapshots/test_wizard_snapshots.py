@@ -6,9 +6,9 @@ these keep the look (`pytest tests/snapshots --snapshot-update` after an intende
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
 
 from app.factory import make_app
+from tests.snapshots.conftest import hold_still
 from tests.tui.conftest import settle, start_session
 from tests.tui.wizard_kit import fill_parent, fill_student, prepare_session
 
@@ -52,13 +52,6 @@ def test_issue16_the_wizard_as_a_parent_meets_it(snap_compare, services, roster,
         pilot.app.lang = lang
         pilot.app.outbox_shown = pane
         await step(pilot, services, roster)
-        pilot.app.refresh_outbox()  # the pane shows every message sent so far, not a poll's
-        for _ in range(2):
-            await settle(pilot)
-        for field in pilot.app.screen.query(Input):
-            field.cursor_blink = False  # a still picture: the cursor shown, never mid-blink
-        for body in pilot.app.screen.query("#body"):
-            body.scroll_home(animate=False)  # the same picture whatever focus scrolled to
-        await pilot.pause()
+        await hold_still(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
