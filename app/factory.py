@@ -29,6 +29,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         Path(args.config) if getattr(args, "config", None) else None,
         db=getattr(args, "db", None),
         data_dir=getattr(args, "data_dir", None),
+        # `--lang` is a global option: it sets the terminal's language as QINZI_LANG does.
+        language=getattr(args, "lang", None),
     )
     if not settings.terminal_id:
         settings = settings.replace(terminal_id=default_terminal(getattr(args, "command", None)))

@@ -50,13 +50,15 @@ def session_command(role: str, options: Sequence[str] = ()) -> str:
 
 
 def forwarded_options(args: argparse.Namespace) -> list[str]:
-    """The command line's config and data folder, for each session process (the environment,
+    """The command line's config, data folder and language, for each session process (the environment,
     QINZI_* included, is inherited as it is). The database goes by `forward_database`."""
     out: list[str] = []
     for flag, name in (("--config", "config"), ("--data-dir", "data_dir")):
         value = getattr(args, name, None)
         if value:
             out += [flag, str(Path(value).resolve())]
+    if getattr(args, "lang", None):
+        out += ["--lang", args.lang]
     return out
 
 
@@ -192,10 +194,12 @@ def session_main(argv: Sequence[str] | None = None, *, own_process: bool = False
     parser.add_argument("--db")
     parser.add_argument("--config")
     parser.add_argument("--data-dir")
+    parser.add_argument("--lang")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(
-            Path(args.config) if args.config else None, db=args.db, data_dir=args.data_dir
+            Path(args.config) if args.config else None,
+            db=args.db, data_dir=args.data_dir, language=args.lang,
         )
         if not settings.terminal_id:
             from app.config import default_terminal

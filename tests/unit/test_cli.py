@@ -512,3 +512,19 @@ def test_outbox_command_delivers_stranded_mail_and_check_names_what_was_given_up
     services.close()
     code, _, err = run(capsys, *base, "--lang", "en", "check")
     assert code == 1 and "given up" in err and "#1" in err and "dad@" not in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_r26_lang_switches_the_app_as_well_as_the_messages(tmp_path, where):
+    """Issue 18 (R26): `--lang en`, documented as a global option, sets the terminal's language
+    (the app opens in English), before or after the command, over QINZI_LANG; a browser tab's
+    own process is given it too."""
+    from app import web
+
+    argv = ["--lang", "en", "kiosk"] if where == "before" else ["kiosk", "--lang", "en"]
+    args = cli.build_parser("zh-TW").parse_args([*argv, "--data-dir", str(tmp_path)])
+    assert factory.settings_from_args(args).language == "en"
+    assert web.forwarded_options(args)[-2:] == ["--lang", "en"]
+    plain = cli.build_parser("zh-TW").parse_args(["kiosk", "--data-dir", str(tmp_path)])
+    assert factory.settings_from_args(plain).language == "zh-TW"
+    assert "--lang" not in web.forwarded_options(plain)
