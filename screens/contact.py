@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.widgets import Input
 
@@ -32,6 +32,10 @@ class ContactScreen(KioskScreen):
         super().__init__(place)
         self.typed = typed
 
+    @dataclass
+    class Kept(FlowMessage):
+        """下一步 with the contact verified earlier in this session (issue 18)."""
+
     def setup(self) -> None:
         text = "".join(self.typed or ())
         if text:
@@ -44,6 +48,20 @@ class ContactScreen(KioskScreen):
         email_only = "" if self.settings.sms_offered else "_email"  # R38
         yield T(f"label.contact_lead{email_only}", classes="lead")
         yield CodeRequest()
+
+    @on(events.ScreenResume)
+    def keep_verified(self) -> None:
+        """Back from step 2: the session's contact is still verified (issue 18, R36), so its
+        used code is not asked for again — two Backs would otherwise spend the SMS allowance."""
+        if self.session is not None:
+            contact = self.session.contact
+            self.query_one(CodeRequest).keep(contact.value, mask_contact(contact.value))
+
+    @on(CodeRequest.Kept)
+    def go_on(self, message: CodeRequest.Kept) -> None:
+        message.stop()
+        self.clear_errors()
+        self.tell(self.Kept())
 
     @on(CodeRequest.Asked)
     def request_code(self, message: CodeRequest.Asked) -> None:

@@ -240,6 +240,10 @@ class Flow:
         self.begin(message.contact)
         self.show("progress" if message.has_applications else "student")
 
+    def on_contact_screen_kept(self, _: ContactScreen.Kept) -> None:
+        """Back in step 1 and on again with the same verified contact: the session goes on."""
+        self.show("student")
+
     def on_student_screen_done(self, _: StudentScreen.Done) -> None:
         self.show("consent")
 

@@ -65,6 +65,16 @@ class CodeRequest(OnQinzi, Vertical):
         def control(self) -> CodeRequest:
             return self.request
 
+    @dataclass
+    class Kept(Message):
+        """下一步 with the contact this session verified already (issue 18): no new code."""
+
+        request: CodeRequest
+
+        @property
+        def control(self) -> CodeRequest:
+            return self.request
+
     def __init__(
         self,
         *,
@@ -77,6 +87,7 @@ class CodeRequest(OnQinzi, Vertical):
         super().__init__(id=id)
         self.contact_key, self.sent_key, self.confirm_key = contact_key, sent_key, confirm_key
         self.extra = extra
+        self.kept: str | None = None  # the contact this session verified, if any
 
     def compose(self) -> ComposeResult:
         # R38: without an SMS gateway a production terminal asks for an e-mail address only.
@@ -84,8 +95,10 @@ class CodeRequest(OnQinzi, Vertical):
         contact_key = self.contact_key if self.sms else f"{self.contact_key}_email"
         yield Field("contact", contact_key, Input(id="contact", max_length=254),
                     hint_key=self._hint_key(""))  # fmt: skip
+        yield T("", id="kept", classes="lead")
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="get-code", variant="primary")
+            yield TButton("label.next", id="go-on", variant="primary")
         with Vertical(id="code-box"):
             yield T("", id="code-sent", classes="lead")
             yield Field("code", "label.code", Input(id="code", max_length=12))
@@ -95,6 +108,7 @@ class CodeRequest(OnQinzi, Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#code-box").display = False
+        self._show_kept(False)
         self.watch(self.app, "lang", self._relabel)
 
     def _relabel(self, _: str | None = None) -> None:
@@ -128,6 +142,29 @@ class CodeRequest(OnQinzi, Vertical):
         code.focus()
         self.call_after_refresh(box.scroll_visible)
 
+    def keep(self, contact: str, masked: str) -> None:
+        """Back from a later step (issue 18, R36): the contact this session verified stays
+        verified until the session ends. Its used code goes, and 下一步 goes on with it; typing
+        another contact asks for a new code as usual."""
+        self.kept = contact
+        self.query_one("#kept", T).set("label.contact_kept", contact=masked)
+        self.query_one("#code-box").display = False
+        self.query_one("#code", Input).value = ""
+        field = self.query_one("#contact", Input)
+        field.value = contact
+        self._show_kept(True)
+        self.query_one("#go-on").focus()
+
+    def _show_kept(self, kept: bool) -> None:
+        self.query_one("#kept").display = kept
+        self.query_one("#go-on").display = kept
+        self.query_one("#get-code").display = not kept
+
+    @property
+    def keeps(self) -> bool:
+        """The typed contact is the one verified already."""
+        return self.kept is not None and self.contact.strip() == self.kept
+
     # --- what the person does -------------------------------------------------------------------
 
     def _hint_key(self, channel: str) -> str:
@@ -138,6 +175,8 @@ class CodeRequest(OnQinzi, Vertical):
     @on(Input.Changed, "#contact")
     def contact_typed(self, event: Input.Changed) -> None:
         self.query_one("#field-contact .field-hint", T).set(self._hint_key(self.channel))
+        if self.kept is not None:
+            self._show_kept(self.keeps)
 
     @on(Field.Refused, "#field-code")
     def code_refused(self, event: Field.Refused) -> None:
@@ -149,7 +188,15 @@ class CodeRequest(OnQinzi, Vertical):
     @on(Input.Submitted, "#contact")
     def ask(self, event: Button.Pressed | Input.Submitted) -> None:
         event.stop()
-        self.post_message(self.Asked(self, self.channel, self.contact))
+        if self.keeps:
+            self.post_message(self.Kept(self))
+        else:
+            self.post_message(self.Asked(self, self.channel, self.contact))
+
+    @on(Button.Pressed, "#go-on")
+    def go_on(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.Kept(self))
 
     @on(Input.Submitted, "#code")
     def code_typed(self, event: Input.Submitted) -> None:

@@ -10,11 +10,12 @@ import pytest
 from textual import events
 from textual.widgets import Checkbox, RadioButton, Select
 
-from app.models import Application, Status
+from app.models import Application, OutboxMessage, Status
 from app.services.kiosk import ParentDetails
 from app.tui import FlowMessage
 from screens.completion import CompletionScreen
 from screens.consent import ConsentScreen
+from screens.contact import ContactScreen
 from screens.parent import ParentScreen
 from screens.student import StudentScreen
 from screens.welcome import WelcomeScreen
@@ -662,3 +663,48 @@ async def test_r6_a_scanned_class_letter_preselects_level_and_school(kiosk_app, 
         assert app.screen.query_one("#school").value == "E002"
         assert value(app, "#student-id") == ""
         assert app.visit.session.failed_lookups == 0
+
+
+async def test_r36_back_to_step1_keeps_the_verified_contact_and_asks_no_new_code(
+    kiosk_app, services, roster
+):
+    """Issue 18, R36: Esc from step 2 returns to step 1 showing the contact as verified, not
+    its used code; 下一步 (or Enter) goes on without a new code — two Backs must not spend the
+    hourly SMS allowance. Typing another contact asks for a code as usual."""
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#bind")
+        await type_into(pilot, "#contact", "father@home.example")
+        await pilot.press("enter")
+        await settle(pilot)
+        await type_into(pilot, "#code", last_code(services))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)
+        await find_and_add(pilot, roster, "wu")
+        sent = OutboxMessage.select().count()
+
+        for _ in range(2):
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, ContactScreen)
+            assert not app.screen.query_one("#code-box").display
+            assert value(app, "#code") == ""
+            assert "已驗證" in text_of(app, "#kept")
+            assert app.screen.query_one("#go-on").has_focus
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, StudentScreen)
+            # the session went on: the child added before is still there
+            assert "吳*寶" in text_of(app, "#chosen-list .chosen-text")
+        assert OutboxMessage.select().count() == sent
+
+        await pilot.press("escape")
+        await settle(pilot)
+        await type_into(pilot, "#contact", "mother@home.example")
+        assert not app.screen.query_one("#go-on").display
+        assert app.screen.query_one("#get-code").display
+        await pilot.press("enter")
+        await settle(pilot)
+        assert OutboxMessage.select().count() == sent + 1
+        assert app.screen.query_one("#code-box").display
