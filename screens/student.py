@@ -21,6 +21,7 @@ from app.services.kiosk import (
     SchoolOption,
     SessionAnswer,
     StudentCard,
+    required_documents,
 )
 from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen
@@ -59,6 +60,7 @@ class StudentScreen(KioskScreen):
                 T("label.student_step.kind_first", id="relationship-hint", classes="muted"),
                 Choices(*(RadioButton("", id=f"rel-{code}") for code in RELATIONSHIPS),
                         id="relationship", go_on=False),
+                Paragraph("", id="papers", classes="muted"),
             )
             yield Field(
                 "relationship_note",
@@ -172,6 +174,18 @@ class StudentScreen(KioskScreen):
             button.disabled = code not in codes
         self.query_one("#relationship").display = bool(codes)
         self.query_one("#relationship-hint").display = not codes
+        self._show_papers()
+
+    def _show_papers(self) -> None:
+        """R27, issue 18: a guardian learns which papers to bring as soon as the relationship
+        is chosen, not only after sending."""
+        papers = required_documents(self.relationship) if self.relationship else ()
+        box = self.query_one("#papers", Paragraph)
+        box.display = bool(papers)
+        if papers:
+            lines = [self.tr("label.student_step.papers")]
+            lines += [f"• {self.tr(key)}" for key in papers]
+            box.update("\n".join(lines))
 
     def _render_card(self) -> None:
         if self.card is None:
@@ -234,6 +248,7 @@ class StudentScreen(KioskScreen):
     def relationship_changed(self) -> None:
         other = self.relationship == Relationship.OTHER
         self.query_one("#field-relationship_note").display = other
+        self._show_papers()
         if self.query_one("#relationship", Choices).took_answer():
             self.query_one("#relationship-note" if other else "#level").focus()
 

@@ -708,3 +708,33 @@ async def test_r36_back_to_step1_keeps_the_verified_contact_and_asks_no_new_code
         await settle(pilot)
         assert OutboxMessage.select().count() == sent + 1
         assert app.screen.query_one("#code-box").display
+
+
+@pytest.mark.parametrize(
+    ("relationship", "paper"),
+    [("grandmother", "documents.guardianship_proof"), ("other", "documents.delegation_letter")],
+)
+async def test_r27_a_guardian_sees_the_papers_to_bring_at_step2(
+    kiosk_app, services, relationship, paper
+):
+    """Issue 18, R27: choosing a 監護人 relationship at step 2 says at once which papers the
+    school must see (not only after sending); a parent (法定代理人) is told of none."""
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, services)
+        screen = app.screen
+        papers = screen.query_one("#papers")
+        assert not papers.display
+        screen.query_one("#kind-guardian", RadioButton).value = True
+        await pilot.pause()
+        assert not papers.display  # no relationship chosen yet
+        screen.query_one(f"#rel-{relationship}", RadioButton).value = True
+        await pilot.pause()
+        assert papers.display
+        shown = str(papers.render())
+        assert app.tr(paper)[:20] in shown.replace("\n", "")
+        screen.query_one("#kind-legal", RadioButton).value = True
+        await pilot.pause()
+        screen.query_one("#rel-father", RadioButton).value = True
+        await pilot.pause()
+        assert not papers.display
