@@ -13,12 +13,13 @@ from app.console import EXIT_REFUSED, Output
 from app.errors import ConfigError
 from app.factory import make_services
 from app.services import Services
-from app.services.directory import DirectoryError
 
 
 def directory_problems(services: Services) -> list[tuple[str, str, str]]:
     """(kind, target, detail) for `qinzi check`: entries missing or different, changes given
     up, or the directory itself unreachable (its one line)."""
+    from app.services.directory import DirectoryError
+
     provisioner = services.directory
     if not provisioner.enabled:
         return []
@@ -36,6 +37,8 @@ def directory_problems(services: Services) -> list[tuple[str, str, str]]:
 
 
 def cmd_directory_sync(args: argparse.Namespace, out: Output) -> int:
+    from app.services.directory import DirectoryError  # loaded when the command runs
+
     services = make_services(args)
     try:
         if not services.directory.enabled:

@@ -12,10 +12,17 @@ from app.clock import to_local
 from app.console import Output, print_rows
 from app.factory import make_services
 from app.i18n import t
-from app.services.contacts import normalize_email
-from app.services.staff_accounts import ROLES
+from app.services.roles import ROLES
 
 _COLUMNS = ("email", "name", "role", "classes", "state")
+
+
+def normalize_email(text: str) -> str:
+    """The e-mail as stored; the services load only when a staff command runs (the parser is
+    built for every command, `qinzi demo` included, whose first frame waits for it)."""
+    from app.services.contacts import normalize_email as normalized
+
+    return normalized(text)
 
 
 def _until(sent) -> str:

@@ -50,8 +50,9 @@ def session_command(role: str, options: Sequence[str] = ()) -> str:
 
 
 def forwarded_options(args: argparse.Namespace) -> list[str]:
-    """The command line's config, data folder and language, for each session process (the environment,
-    QINZI_* included, is inherited as it is). The database goes by `forward_database`."""
+    """The command line's config, data folder and language, for each session process (the
+    environment, QINZI_* included, is inherited as it is). The database goes by
+    `forward_database`."""
     out: list[str] = []
     for flag, name in (("--config", "config"), ("--data-dir", "data_dir")):
         value = getattr(args, name, None)

@@ -17,12 +17,11 @@ from peewee import Expression, Field
 from app.errors import SessionEnded
 from app.identity import mask_name
 from app.models import Application, Classroom, School, Teacher, TeacherClassroom
+from app.services.roles import ROLE_IT
 
 if TYPE_CHECKING:
     from app.services.context import Context
 
-ROLE_TEACHER = "teacher"
-ROLE_IT = "it"
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,11 @@ from app.services.passwords import (
     hash_password,
     verify_hash,
 )
-from app.services.staff import ROLE_IT, ROLE_TEACHER, StaffIdentity, current
+from app.services.roles import ROLE_IT, ROLES
+from app.services.staff import StaffIdentity, current
 from app.services.verification import PURPOSE_STAFF_INVITE, CodeSent, VerificationService
 
 INVITATION_HOURS = 72
-ROLES = (ROLE_TEACHER, ROLE_IT)
 STATE_NO_PASSWORD = "no-password"
 STATE_INVITED = "invited"
 STATE_ACTIVE = "active"

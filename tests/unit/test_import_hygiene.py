@@ -43,3 +43,20 @@ def test_only_tui_imports_textual_inside_app():
         if p.name != "tui.py" and textual.search(p.read_text())
     ]
     assert offenders == []
+
+
+@pytest.mark.process
+def test_the_command_line_loads_no_database_layer_before_a_command_needs_it():
+    """Issue 13 (start-up): `qinzi demo` draws its first frame before the database layer loads
+    (issue 7). Importing the command line, which builds the parser of every command, must
+    load neither Peewee, nor a database driver, nor the models, nor any service of the rules:
+    a staff or directory command that imported its service at module level cost every start
+    about 130 ms."""
+    code = (
+        "import sys, app.cli\n"
+        "heavy = ('peewee', 'psycopg2', 'app.models', 'app.services.staff_accounts',\n"
+        "         'app.services.directory', 'app.services.contacts', 'ldap3')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

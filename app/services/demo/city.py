@@ -34,7 +34,7 @@ from app.services.demo.synthetic import (
     Parent,
     People,
 )
-from app.services.staff import ROLE_IT, ROLE_TEACHER
+from app.services.roles import ROLE_IT, ROLE_TEACHER
 
 CLASS_SIZE = 27
 OTHER_LANGUAGE_SHARE = 0.05

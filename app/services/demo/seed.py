@@ -37,8 +37,8 @@ from app.services.bulk import indexes_after_load, large_cache
 from app.services.context import Context
 from app.services.demo.city import Pupil, build_applications, build_roster
 from app.services.demo.synthetic import REJECT_REASONS, AppSpec, Parent, People, write_applications
+from app.services.roles import ROLE_IT
 from app.services.roster import OPTIONAL_COLUMNS, RosterService
-from app.services.staff import ROLE_IT
 
 #: The one password of every seeded or demo staff member (and of seeded parents' accounts).
 DEMO_STAFF_PASSWORD = "qinzi-demo-2026"
