@@ -8,8 +8,8 @@ from textual.widgets import Button, Markdown
 
 from app.i18n import localized_file
 from screens.base import KioskScreen
+from screens.widgets.chinese_markdown import ChineseMarkdown
 from screens.widgets.i18n import T, TButton
-from screens.widgets.paragraph import ChineseMarkdown
 
 
 def faq_text(lang: str, *, sms: bool = True) -> str:

@@ -3,7 +3,9 @@
 Textual 8.2 wraps a text only at spaces and folds what is left, so "依個人資料保護法第 8" ended
 a line with "條" on the next, and a lone "。" could start one. `Broken` lays a text out with the
 R44 breaker for the width it is given and lets Textual draw the lines as they are; a widget
-shows its text this way by mixing in `WrapsChinese` (the translated `T` does)."""
+shows its text this way by mixing in `WrapsChinese` (the translated `T` does). Markdown that
+wraps the same way is in `chinese_markdown`, apart: Textual's Markdown takes long to import,
+and the welcome screen, which every start waits for, has none."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from textual.css.styles import RulesMap
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from app.linebreak import line_spans, wrap
 
@@ -82,18 +84,3 @@ class WrapsChinese:
 class Paragraph(WrapsChinese, Static):
     """A Static whose text wraps by R44: use it for any text that may take more than a line."""
 
-
-class ChineseMarkdown(Markdown):
-    """Markdown whose paragraphs (list items' included) wrap by R44: the privacy statement broke
-    依個人資料保護法第 8 / 條 at 80 columns. Textual 8.2 names its paragraph class only in a
-    private module, so the one it gives is extended here."""
-
-    _paragraph: type | None = None
-
-    def get_block_class(self, block_name: str):  # type: ignore[no-untyped-def]
-        block = super().get_block_class(block_name)
-        if block_name != "paragraph_open":
-            return block
-        if ChineseMarkdown._paragraph is None:
-            ChineseMarkdown._paragraph = type("ChineseParagraph", (WrapsChinese, block), {})
-        return ChineseMarkdown._paragraph
