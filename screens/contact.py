@@ -37,11 +37,13 @@ class ContactScreen(KioskScreen):
         """下一步 with the contact verified earlier in this session (issue 18)."""
 
     def setup(self) -> None:
-        text = "".join(self.typed or ())
+        text, enter, _ = "".join(self.typed or ()).partition("\n")
         if text:
             contact = self.query_one("#contact", Input)
             contact.value = text
             contact.cursor_position = len(text)
+            if enter:  # Enter came before this screen did: the code is asked for, as it meant
+                self.call_after_refresh(contact.action_submit)
 
     def compose_body(self) -> ComposeResult:
         yield T("label.contact_title", classes="title")

@@ -85,6 +85,8 @@ class WelcomeScreen(KioskScreen):
             event.prevent_default()
             if event.is_printable and event.character:
                 self.typed_ahead.append(event.character)
+            elif event.key == "enter":  # typed before step 1 was up: it asks for the code there
+                self.typed_ahead.append("\n")
             return
         if not event.is_printable or not event.character or event.character.isspace():
             return

@@ -340,7 +340,8 @@ async def test_issue16_neither_an_email_nor_a_mobile_gets_one_line_naming_both(k
 
 async def test_issue16_a_burst_typed_on_the_welcome_screen_all_lands_in_step_1(kiosk_app):
     """Typing on the welcome screen starts 親子綁定; keys that arrive before step 1 is up (a
-    fast typist, a paste) join the field in order, and an Enter among them starts nothing twice."""
+    fast typist, a paste) join the field in order, and an Enter among them starts nothing twice:
+    it asks for the code once step 1 is up, as the parent meant (issue 18: it was lost)."""
     from textual import events
 
     app = kiosk_app()
@@ -353,6 +354,8 @@ async def test_issue16_a_burst_typed_on_the_welcome_screen_all_lands_in_step_1(k
         assert isinstance(app.screen, ContactScreen)
         assert len(app.screen_stack) == 2
         assert app.screen.query_one("#contact", Input).value == "dad@home.example"
+        assert app.screen.query_one("#code-box").display  # the code was asked for, once
+        assert OutboxMessage.select().count() == 1
 
 
 async def test_r36_the_next_person_starts_on_the_first_way_in_not_the_last_ones_button(kiosk_app):
