@@ -12,6 +12,7 @@ Both report the widget and the text, so a failure reads as what a parent would m
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from itertools import pairwise
@@ -142,8 +143,26 @@ def line_start_faults(app: App) -> list[str]:
     return faults
 
 
+_KEY_LIKE = re.compile(r"(?<![@\w.])([a-z_]+)(?:\.[a-z0-9_]+)+")
+
+
+def untranslated_faults(app: App) -> list[str]:
+    """R26: no catalog key shows instead of its text, whether or not the key exists (a button
+    once read "label.next"): a dotted name under one of the catalog's top-level names."""
+    from app.i18n import DEFAULT_LANGUAGE, catalog
+
+    tops = {key.split(".")[0] for key in catalog(DEFAULT_LANGUAGE)}
+    faults = []
+    for y, row in enumerate(screen_cells(app)):
+        for found in _KEY_LIKE.finditer("".join(row)):
+            if found.group(1) in tops:
+                faults.append(f"row {y} shows the catalog key {found.group(0)!r}")
+    return faults
+
+
 def whole_text_faults(app: App) -> list[str]:
-    return composition_faults(app) + rendering_faults(app) + line_start_faults(app)
+    return (composition_faults(app) + rendering_faults(app) + line_start_faults(app)
+            + untranslated_faults(app))  # fmt: skip
 
 
 def _visible_widgets(app: App) -> list[Widget]:

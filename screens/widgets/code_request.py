@@ -98,7 +98,7 @@ class CodeRequest(OnQinzi, Vertical):
         yield T("", id="kept", classes="lead")
         with Horizontal(classes="actions"):
             yield TButton("label.get_code", id="get-code", variant="primary")
-            yield TButton("label.next", id="go-on", variant="primary")
+            yield TButton("label.wizard.next", id="go-on", variant="primary")
         with Vertical(id="code-box"):
             yield T("", id="code-sent", classes="lead")
             yield Field("code", "label.code", Input(id="code", max_length=12))
@@ -157,6 +157,7 @@ class CodeRequest(OnQinzi, Vertical):
 
     def _show_kept(self, kept: bool) -> None:
         self.query_one("#kept").display = kept
+        self.query_one("#field-contact .field-hint").display = not kept  # no code goes out
         self.query_one("#go-on").display = kept
         self.query_one("#get-code").display = not kept
 

@@ -38,6 +38,7 @@ from tests.tui.wizard_kit import (
     text_of,
     value,
 )
+from tests.whole_text import untranslated_faults
 
 SIZE = (100, 30)
 
@@ -692,6 +693,8 @@ async def test_r36_back_to_step1_keeps_the_verified_contact_and_asks_no_new_code
             assert value(app, "#code") == ""
             assert "已驗證" in text_of(app, "#kept")
             assert app.screen.query_one("#go-on").has_focus
+            assert str(app.screen.query_one("#go-on").label) == "下一步"
+            assert untranslated_faults(app) == []
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, StudentScreen)
