@@ -9,9 +9,11 @@ from app.i18n import (
     LANGUAGES,
     catalog,
     placeholders,
+    plural_form,
     plural_forms_needed,
     plural_keys,
     t,
+    tn,
 )
 from app.resources import data_file
 
@@ -36,6 +38,7 @@ def test_r26_both_catalogs_carry_the_same_keys():
 def test_r26_plural_messages_have_every_form_their_language_needs():
     """Issue 18: each language has every CLDR category its rule can give (English: one and
     other; Chinese: other) and no form its rule never gives."""
+    assert plural_keys("en"), "English has counted messages"
     for lang in LANGUAGES:
         needed = plural_forms_needed(lang)
         texts = catalog(lang)
@@ -104,3 +107,19 @@ def test_t_fills_placeholders_and_falls_back_to_the_key():
     assert "5" in t("errors.config.short_secret", "en", minimum=5)
     assert t("no.such.key", "en") == "no.such.key"
 
+
+def test_tn_picks_the_plural_form_by_cldr_rule():
+    """Issue 18: "1 try", "4 tries", never "time(s)"; Chinese has one form for every count."""
+    assert plural_form(1, "en") == "one"
+    assert plural_form(0, "en") == plural_form(4, "en") == "other"
+    assert plural_form(1, "zh-TW") == "other"
+    assert plural_form("many", "en") == "other"
+    one, four = tn("errors.code.wrong", 1, "en", remaining=1), tn("errors.code.wrong", 4, "en",
+                                                                   remaining=4)  # fmt: skip
+    assert "1 try left" in one and "4 tries left" in four
+    assert "(s)" not in one + four
+    assert tn("errors.code.wrong", 1, "zh-TW", remaining=1) == t(
+        "errors.code.wrong", "zh-TW", remaining=1, count=1
+    )
+    # Without a count a plural message still reads, in its `other` form.
+    assert t("errors.code.wrong", "en", remaining=4).endswith(four[-20:])
