@@ -169,7 +169,8 @@ def cmd_form(args: argparse.Namespace, out: Output) -> int:
             numbers = [a.number for a in services.forms.applications(args.numbers)]
             services.forms.exported("form.exported", numbers, args.output)
         if rendered.unprintable:  # R43: whoever prints it writes the character in by hand
-            out.error("cli.forms.unprintable", numbers=", ".join(rendered.unprintable))
+            out.error("cli.forms.unprintable", count=len(rendered.unprintable),
+                      numbers=", ".join(rendered.unprintable))  # fmt: skip
     finally:
         services.close()
     return code
@@ -186,7 +187,8 @@ def cmd_letters(args: argparse.Namespace, out: Output) -> int:
             target = f"{args.school}/{args.class_name or '*'}"
             services.forms.exported("letters.exported", [target], args.output, args.school)
         if rendered.unprintable:
-            out.error("cli.forms.letters_unprintable", pages=", ".join(rendered.unprintable))
+            out.error("cli.forms.letters_unprintable", count=len(rendered.unprintable),
+                      pages=", ".join(rendered.unprintable))  # fmt: skip
     finally:
         services.close()
     return code
@@ -201,7 +203,8 @@ def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:
     from app.services.forms.service import write_private
 
     write_private(path, pdf)
-    out("cli.forms.written", path=str(path), pages=len(PdfReader(io.BytesIO(pdf)).pages))
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    out("cli.forms.written", path=str(path), count=pages, pages=pages)
     return 0
 
 

@@ -90,7 +90,7 @@ def _refused(report: ImportReport, path: Path, out: Output, dry_run: bool) -> in
 def _show_plan(report: ImportReport, out: Output) -> None:
     plan = report.plan
     assert plan is not None
-    out("cli.import.dry_run_title", rows=report.rows)
+    out("cli.import.dry_run_title", count=report.rows, rows=report.rows)
     out("cli.import.dry_run_counts", added=plan.added, updated=plan.updated,
         moved=len(plan.moved), returned=len(plan.returned), left=len(plan.left),
         closing=plan.applications_to_close, moving=plan.applications_to_move)  # fmt: skip

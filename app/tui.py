@@ -135,7 +135,7 @@ class QinziApp(App[None]):
     ALLOW_SELECT = False
 
     BINDINGS = [
-        Binding("f2", "toggle_language", "中文/English", id="language", priority=True),
+        Binding("f2", "toggle_language", "label.switch_language", id="language", priority=True),
         Binding("f3", "toggle_theme", "label.key_theme", show=False, id="theme"),
         Binding("f4", "toggle_outbox", "label.key_outbox", id="outbox"),
         # Priority: F10 logs out from a dialog too (R22), where the app's other keys are off.

@@ -90,7 +90,8 @@ class ConsentScreen(KioskScreen):
 
     @on(Button.Pressed, "#decline")
     def decline(self) -> None:
-        question = Confirm("label.consent_step.decline_question", "label.consent_step.decline_yes")
+        question = Confirm("label.consent_step.decline_question", "label.consent_step.decline_yes",
+                           no_key="label.consent_step.decline_no")  # fmt: skip
         self.app.push_screen(question, self._declined)
 
     def _declined(self, yes: bool | None) -> None:

@@ -97,13 +97,16 @@ class ProgressScreen(KioskScreen):
 
     @on(Button.Pressed, "#void-all")
     def void_all_pressed(self) -> None:
-        self.app.push_screen(Confirm("label.void_all_confirm"), self._void_all)
+        confirm = Confirm("label.void_all_confirm", "label.void_all_yes",
+                          no_key="label.void_all_keep")  # fmt: skip
+        self.app.push_screen(confirm, self._void_all)
 
     @on(Button.Pressed, ".progress-cancel")
     def cancel_pressed(self, event: Button.Pressed) -> None:
         number = (event.button.id or "").removeprefix("cancel-")
-        self.app.push_screen(Confirm("label.cancel_confirm", number=number),
-                             lambda ok: self._cancel(ok, number))  # fmt: skip
+        confirm = Confirm("label.cancel_confirm", "label.cancel_yes", no_key="label.cancel_keep",
+                          number=number)  # fmt: skip
+        self.app.push_screen(confirm, lambda ok: self._cancel(ok, number))
 
     def _cancel(self, ok: bool | None, number: str) -> None:
         if ok and self.session is not None:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from app.errors import QinziError
-from app.i18n import LANGUAGES, catalog, placeholders
+from app.i18n import LANGUAGES, catalog, placeholders, plural_keys, template
 
 HUGE = 100_000
 
@@ -169,8 +169,10 @@ def assert_renders(key: str, params: dict[str, Any]) -> None:
     """A refusal the screen can show: its key is in both catalogs, every placeholder of the
     text has a parameter, and the message is not the bare key."""
     for lang in LANGUAGES:
-        text = catalog(lang).get(key)
-        assert text is not None, f"{key} is missing from the {lang} catalog"
+        known = key in catalog(lang) or key in plural_keys(lang)
+        assert known, f"{key} is missing from the {lang} catalog"
+        text = template(key, lang, params.get("count"))
+        assert text is not None
         missing = placeholders(text) - set(params)
         assert not missing, f"{key} ({lang}) lacks parameters {sorted(missing)}"
         assert text.format_map(params)

@@ -208,6 +208,7 @@ class AccountService:
             field=field,
             failures=self.ctx.settings.login_failures_before_wait,
             minutes=minutes,
+            count=minutes,
             retry_at=until,
         )
 
@@ -238,8 +239,9 @@ class AccountService:
         )  # fmt: skip
         if until is None:
             return None
-        return RateLimited("errors.login.wait_here", field="password",
-                           minutes=_minutes_until(until, now), retry_at=until)  # fmt: skip
+        minutes = _minutes_until(until, now)
+        return RateLimited("errors.login.wait_here", field="password", minutes=minutes,
+                           count=minutes, retry_at=until)  # fmt: skip
 
     def _count_failure(
         self, row, now: datetime, actor: str, kind: str, key: str, field: str

@@ -135,6 +135,7 @@ class KioskLock:
                 field=FIELD,
                 failures=state.failures,
                 minutes=minutes,
+                count=minutes,
                 retry_at=state.wait_until,
             )
         return state
@@ -168,7 +169,7 @@ class KioskLock:
         now = self.ctx.clock()
         if self._offline_wait_until is not None and now < self._offline_wait_until:
             minutes = math.ceil((self._offline_wait_until - now).total_seconds() / 60)
-            raise RateLimited("errors.kiosk.pin_wait", field=FIELD, minutes=minutes,
+            raise RateLimited("errors.kiosk.pin_wait", field=FIELD, minutes=minutes, count=minutes,
                               failures=self._offline_failures,
                               retry_at=self._offline_wait_until)  # fmt: skip
         at = now.isoformat(timespec="seconds")
@@ -181,11 +182,12 @@ class KioskLock:
         self._offline.append((PIN_FAILED, {"failures": failures, "offline_at": at}))
         wait = self.wait_after(failures)
         if wait is None:
-            raise RuleRefused("errors.kiosk.pin_wrong", field=FIELD,
-                              left=self.FAILURES_BEFORE_WAIT - failures)  # fmt: skip
+            left = self.FAILURES_BEFORE_WAIT - failures
+            raise RuleRefused("errors.kiosk.pin_wrong", field=FIELD, left=left, count=left)
         self._offline_wait_until = now + wait
+        minutes = math.ceil(wait.total_seconds() / 60)
         raise RateLimited("errors.kiosk.pin_wait", field=FIELD, failures=failures,
-                          minutes=math.ceil(wait.total_seconds() / 60),
+                          minutes=minutes, count=minutes,
                           retry_at=self._offline_wait_until)  # fmt: skip
 
     def _write_offline(self) -> None:
@@ -209,16 +211,14 @@ class KioskLock:
                     KIOSK, PIN_LOCKED, self.ctx.terminal, failures=failures, minutes=minutes
                 )
         if wait is None:
-            return RuleRefused(
-                "errors.kiosk.pin_wrong",
-                field=FIELD,
-                left=self.FAILURES_BEFORE_WAIT - failures,
-            )
+            left = self.FAILURES_BEFORE_WAIT - failures
+            return RuleRefused("errors.kiosk.pin_wrong", field=FIELD, left=left, count=left)
         return RateLimited(
             "errors.kiosk.pin_wait",
             field=FIELD,
             failures=failures,
             minutes=minutes,
+            count=minutes,
             retry_at=self.ctx.clock() + wait,
         )
 

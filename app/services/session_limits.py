@@ -38,8 +38,9 @@ def count_miss(ctx: Context, session: KioskSession) -> QinziError:
     remaining = ctx.settings.lookup_failures_per_session - session.failed_lookups
     if remaining > 0:
         return NotFound(
-            "errors.application.lookup_failed", field="student_id", left=remaining
-        ).with_session(session)
+            "errors.application.lookup_failed", field="student_id", left=remaining,
+            count=remaining,
+        ).with_session(session)  # fmt: skip
     session = replace(session, ended=True)
     with ctx.transaction():
         ctx.audit.record(actor, "application.lookup_limit", failures=session.failed_lookups)
@@ -69,7 +70,7 @@ def refuse_if_contact_spent(ctx: Context, session: KioskSession) -> None:
     reopens = times[len(times) - budget] + DAY
     hours = max(1, math.ceil((reopens - now).total_seconds() / 3600))
     raise SessionEnded(
-        "errors.application.lookup_day_limit", hours=hours, retry_at=reopens
+        "errors.application.lookup_day_limit", hours=hours, count=hours, retry_at=reopens
     ).with_session(replace(session, ended=True))
 
 

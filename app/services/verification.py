@@ -55,7 +55,7 @@ def _minutes_until(moment: datetime, now: datetime) -> int:
 
 def _blocked(until: datetime, now: datetime, field: str) -> RateLimited:
     hours = max(1, math.ceil((until - now).total_seconds() / 3600))
-    return RateLimited("errors.code.blocked", field=field, hours=hours, retry_at=until)
+    return RateLimited("errors.code.blocked", field=field, hours=hours, count=hours, retry_at=until)
 
 
 def _check_purpose(purpose: str) -> None:
@@ -153,11 +153,13 @@ class VerificationService:
         if len(recent) < limit:
             return
         next_at = recent[len(recent) - limit] + HOUR
+        minutes = _minutes_until(next_at, now)
         raise RateLimited(
             "errors.code.sms_limit" if sms else "errors.code.email_limit",
             field="contact",
             limit=limit,
-            minutes=_minutes_until(next_at, now),
+            minutes=minutes,
+            count=minutes,
             retry_at=next_at,
         )
 
@@ -288,6 +290,5 @@ class VerificationService:
             return _blocked(until, now, "code")
         if live.voided_at is not None:
             return RuleRefused("errors.code.too_many", field="code", attempts=max_attempts)
-        return RuleRefused(
-            "errors.code.wrong", field="code", remaining=max_attempts - live.attempts
-        )
+        remaining = max_attempts - live.attempts
+        return RuleRefused("errors.code.wrong", field="code", remaining=remaining, count=remaining)

@@ -137,8 +137,9 @@ class AccountHomeScreen(KioskScreen):
     @on(Button.Pressed, ".unbind")
     def unbind_pressed(self, event: Button.Pressed) -> None:
         binding_id = int((event.button.id or "0").removeprefix("unbind-"))
-        self.app.push_screen(Confirm("label.home_unbind_confirm"),
-                             lambda ok: self.unbind(ok, binding_id))  # fmt: skip
+        confirm = Confirm("label.home_unbind_confirm", "label.home_unbind_yes",
+                          no_key="label.home_unbind_keep")  # fmt: skip
+        self.app.push_screen(confirm, lambda ok: self.unbind(ok, binding_id))
 
     def unbind(self, ok: bool | None, binding_id: int) -> None:
         if ok and self.login is not None:

@@ -161,6 +161,6 @@ class AuditScreen(ReviewScreen):
         self.call(self.services.audit_log.export, self.staff, self.wanted(), done=self.exported)
 
     def exported(self, done: AuditExport) -> None:
-        self.query_one("#audit-export", T).set("label.staff.exported", rows=done.rows,
-                                               path=done.path)  # fmt: skip
-        self.notify(self.tr("label.staff.exported", rows=done.rows, path=done.path))
+        said = {"count": done.rows, "rows": done.rows, "path": done.path}
+        self.query_one("#audit-export", T).set("label.staff.exported", **said)
+        self.notify(self.tr("label.staff.exported", **said))

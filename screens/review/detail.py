@@ -24,7 +24,7 @@ from screens.review.base import Fact, ReviewScreen, fact, local
 from screens.widgets.confirm import Confirm
 from screens.widgets.end_binding import EndBinding, binding_line
 from screens.widgets.field import Field
-from screens.widgets.i18n import T, TButton, TCheckbox
+from screens.widgets.i18n import T, TButton, TCheckbox, relationship_text
 from screens.widgets.paragraph import Paragraph
 
 REASONS = ("name", "relationship", "paper", "documents", "mobile")
@@ -162,9 +162,7 @@ class DetailScreen(ReviewScreen):
         mobile_state = "" if not mobiles else (
             "ok" if any(g.mobile_matches for g in mobiles) else "bad"
         )  # fmt: skip
-        relationship = tr(f"relationship.{d.relationship}")
-        if d.relationship_note:
-            relationship += f"（{d.relationship_note}）"
+        relationship = relationship_text(tr, d.relationship, d.relationship_note)
         paper = local(d.paper_received_at) or tr("label.staff.paper_missing")
         return [
             ("label.staff.f_student", f"{d.student_name}  {d.student_id_masked}", ""),

@@ -124,7 +124,7 @@ class QueueScreen(BulkPicking, ReviewScreen):
             super().update_sub_title()
             return
         key = "label.staff.who_it" if p.is_it else "label.staff.who_teacher"
-        rooms = "、".join(p.classrooms)
+        rooms = self.tr("format.list_separator").join(p.classrooms)
         self.sub_title = self.tr(key, name=p.name, school=p.school_name, rooms=rooms)
 
     def _relabel(self, lang: str) -> None:

@@ -100,6 +100,6 @@ class UnboundScreen(ReviewScreen):
                   done=self._exported)  # fmt: skip
 
     def _exported(self, done: UnboundExport) -> None:
-        text = self.tr("label.review_day.exported", rows=done.rows, path=done.path)
+        text = self.tr("label.review_day.exported", count=done.rows, rows=done.rows, path=done.path)
         self.query_one("#unbound-status", Static).update(text)
         self.notify(text)

@@ -31,10 +31,12 @@ class Confirm(Dialog[bool]):
 
     def __init__(
         self, key: str, yes_key: str = "label.confirm_yes", *, destructive: bool = True,
-        **params: Any,
+        no_key: str = "label.confirm_no", **params: Any,
     ) -> None:  # fmt: skip
+        """`yes_key` and `no_key` name the buttons by what they do ("Yes, cancel it", "Keep
+        application") where a bare Yes / Go back would leave the reader guessing (issue 18)."""
         super().__init__()
-        self.key, self.yes_key, self.params = key, yes_key, params
+        self.key, self.yes_key, self.no_key, self.params = key, yes_key, no_key, params
         self.destructive = destructive
 
     def compose(self) -> ComposeResult:
@@ -42,7 +44,7 @@ class Confirm(Dialog[bool]):
             yield T(self.key, classes="confirm-text", **self.params)
             with Horizontal():
                 yes = "error" if self.destructive else "primary"
-                yield TButton("label.confirm_no", id="no",
+                yield TButton(self.no_key, id="no",
                               variant="primary" if self.destructive else "default")  # fmt: skip
                 yield TButton(self.yes_key, id="yes", variant=yes)
 

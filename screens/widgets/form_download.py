@@ -66,10 +66,14 @@ class FormDownload(TButton):
         tr = self.app.tr
         key = self.notices[1] if job else self.notices[0]
         # Where to collect the paper, never the file's path: the parent cannot reach it (issue 16).
-        text = tr(key, pages=saved.pages, printer=job.printer if job else "")
+        text = tr(key, count=saved.pages, pages=saved.pages, printer=job.printer if job else "")
         severity: Severity = "information"
         if saved.unprintable:  # R43: a character no font has prints as its code point
-            text += "\n" + tr("label.form_unprintable", numbers=", ".join(saved.unprintable))
+            text += "\n" + tr(
+                "label.form_unprintable",
+                count=len(saved.unprintable),
+                numbers=", ".join(saved.unprintable),
+            )
             severity = "warning"
         screen: QinziScreen[Any] = self.screen  # type: ignore[assignment]
         screen.say(text, severity)

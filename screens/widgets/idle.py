@@ -22,7 +22,8 @@ class IdleCountdown(Dialog[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield T("label.idle_warning", id="idle-text", seconds=self.seconds_left())
+            left = self.seconds_left()
+            yield T("label.idle_warning", id="idle-text", seconds=left, count=left)
             yield TButton("label.idle_stay", id="stay", variant="primary")
 
     def on_mount(self) -> None:
@@ -41,7 +42,7 @@ class IdleCountdown(Dialog[bool]):
         if left <= 0:
             self.answer(False)
         else:
-            self.query_one("#idle-text", T).set("label.idle_warning", seconds=left)
+            self.query_one("#idle-text", T).set("label.idle_warning", seconds=left, count=left)
 
     def on_key(self) -> None:
         self.answer(True)  # once: the rest of a burst of keys finds it closed

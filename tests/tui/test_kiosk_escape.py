@@ -606,8 +606,8 @@ def test_r22_ctrl_c_ctrl_z_and_ctrl_backslash_do_not_end_the_kiosk_on_a_real_ter
     except OSError as exc:
         pytest.skip(f"no pseudo-terminal here: {exc}")
     try:
-        shown = _read_until(kiosk, b"Bind a child", 12)
-        assert b"Bind a child" in shown, shown[-400:]
+        shown = _read_until(kiosk, b"Link a child", 12)
+        assert b"Link a child" in shown, shown[-400:]
         for byte in (b"\x03", b"\x1a", b"\x1c", b"\x13"):
             os.write(kiosk, byte)
             time.sleep(0.1)

@@ -69,7 +69,7 @@ async def test_r26_an_empty_password_is_explained_beside_it(services, roster):
         await log_in(pilot, "lee", "")
         assert field_error(app, "password") == "請輸入密碼。"
         await pilot.press("f2")
-        assert field_error(app, "password") == "Please enter your password."
+        assert field_error(app, "password") == "Enter your password."
 
 
 async def test_r22_an_idle_staff_terminal_logs_out(services, roster, clock, settings):

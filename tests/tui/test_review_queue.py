@@ -198,10 +198,10 @@ async def test_the_queue_follows_the_language_at_80x24(services, applied):
         await log_in(pilot, "lee")
         await pilot.press("f2")
         await pilot.pause()
-        assert tab_labels(app)[:2] == ["All 3", "Pending 3"]
-        assert "Page 1/1 · 3 in all" in text_of(app, "#queue-status")
+        assert tab_labels(app)[:2] == ["All 3", "Waiting 3"]
+        assert "Page 1/1 · Total: 3" in text_of(app, "#queue-status")
         first = numbers(app)[0]
         assert cell(app, first, "relationship") == "Father"
-        assert cell(app, first, "status") == "Pending"
+        assert cell(app, first, "status") == "Waiting"
         table = app.screen.query_one(DataTable)
         assert table.virtual_size.width <= table.size.width  # no column cut off at 80

@@ -101,8 +101,8 @@ async def test_r38_without_a_gateway_the_faq_promises_no_sms_code(services, lang
         assert isinstance(app.screen, FaqScreen)
         shown = app.screen.query_one("#faq").source
     assert shown == faq_text(lang, sms=False) and "[email]" not in shown
-    assert "簡訊驗證碼" not in shown and "SMS code" not in shown
-    assert "取得驗證碼" in shown or "get a code" in shown
+    assert "簡訊驗證碼" not in shown and "by text message" not in shown
+    assert "取得驗證碼" in shown or "Get a code" in shown
     full = faq_text(lang)
     assert full.count("\n### ") == 11 and "[sms]" not in full
-    assert "簡訊驗證碼" in full or "SMS code" in full
+    assert "簡訊驗證碼" in full or "by text message" in full

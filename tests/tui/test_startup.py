@@ -14,6 +14,6 @@ async def test_app_starts_in_traditional_chinese_and_switches_to_english(service
         assert "親子綁定" in str(app.screen.query_one("#bind").label)
         await pilot.press("f2")
         await pilot.pause()
-        assert "parent–child binding" in str(title.render())
-        assert str(app.screen.query_one("#bind").label) == "Bind a child"
-        assert app.title == "Parent–child binding"
+        assert "link your account to your child" in str(title.render())
+        assert str(app.screen.query_one("#bind").label) == "Link a child"
+        assert app.title == "Link a parent to a child"

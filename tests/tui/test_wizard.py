@@ -572,7 +572,7 @@ async def test_r26_the_language_switch_keeps_what_was_typed_and_changes_the_labe
         await pilot.press("f2")
         await settle(pilot)
         assert str(kind.label) == "Guardian"
-        assert "No student matches" in field_error(app, "student_id")
+        assert "could not find a child" in field_error(app, "student_id")
         assert value(app, "#student-id") == roster.ids["wu"]
         assert app.screen.relationship == "grandmother"
         assert app.screen.query_one("#school", Select).value == "E002"

@@ -222,10 +222,11 @@ def test_r26_english_form_when_the_parent_used_english(services, roster):
                                 session=session)  # fmt: skip
     pdf = services.forms.build([item.number])
     text = page_texts(pdf)[0]
-    assert "Parent Account Binding Application" in text
-    assert "Student's name" in text and "Mother" in text and "Mary Lin" in text
+    assert "Application to Link a Parent Account to a Child" in text
+    assert "Child's name" in text and "Mother" in text and "Mary Lin" in text
     assert "申請書" not in text
-    assert PdfReader(io.BytesIO(pdf)).metadata.title == "Parent Account Binding Application"
+    title = "Application to Link a Parent Account to a Child"
+    assert PdfReader(io.BytesIO(pdf)).metadata.title == title
 
 
 def test_r27_guardian_form_lists_the_papers_to_bring(services, roster):

@@ -87,7 +87,7 @@ def test_r8_students_who_left_get_no_letter(services, roster):
 def test_r26_english_letters(services, roster):
     pdf = services.forms.letters("E001", "301", lang="en")
     text = page_texts(pdf)[0]
-    assert "How to bind your parent account" in text and "Dear parent of 吳*寶" in text
+    assert "Linking your account to your child" in text and "Dear parent of 吳*寶" in text
     assert PdfReader(io.BytesIO(pdf)).root_object["/Lang"] == "en"
 
 
@@ -168,7 +168,7 @@ def test_r6_qinzi_letters_writes_the_class_pdf(cli_db, tmp_path, capsys):  # noq
     code, out, _ = run(capsys, "--lang", "en", "letters", "--school", "E001", "-o",
                        str(out_file), *base)  # fmt: skip
     assert code == 0 and "Wrote" in out
-    assert "How to bind your parent account" in page_texts(out_file.read_bytes())[0]
+    assert "Linking your account to your child" in page_texts(out_file.read_bytes())[0]
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,7 @@ def test_r26_an_unwritable_log_folder_stops_with_a_message(
     monkeypatch.setenv("QINZI_LOG_DIR", str(blocker / "logs"))
     code = cli.main(["--lang", "en", "purge", *options])
     err = capsys.readouterr().err
-    assert code == 1 and "Cannot write the log file" in err and "Traceback" not in err
+    assert code == 1 and "Cannot write to the log file" in err and "Traceback" not in err
 
 
 def test_r24_audit_events_are_logged_when_their_change_commits_and_never_when_it_fails(

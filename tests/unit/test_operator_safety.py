@@ -43,7 +43,7 @@ def test_r40_a_command_that_only_uses_a_database_refuses_a_missing_one(
     code, out, err = run(capsys, "--lang", "en", *options(tmp_path, missing), *command)
     assert code == 1 and out == ""
     assert err.strip().splitlines() == [
-        f"There is no database at {missing}. Check --db and --data-dir; `qinzi import` creates"
+        f"There is no database at {missing}. Check --db and --data-dir. `qinzi import` creates"
         " a new one."
     ]
     assert not (tmp_path / "nonexistent").exists()
@@ -63,10 +63,10 @@ def test_r40_import_creates_the_database_owner_only(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("url", "zh", "en"),
-    [("postgresql://", "沒有資料庫名稱", "names no database"),
+    [("postgresql://", "沒有資料庫名稱", "does not name a database"),
      ("postgresql://u:hunter2@[::1", "主機名稱有誤", "broken host name"),
-     ("postgresql://u@127.0.0.1:99999/test", "連接埠不在", "port outside"),
-     ("sqlite://relative.db", "三個斜線", "three slashes")],
+     ("postgresql://u@127.0.0.1:99999/test", "連接埠不在", "port number outside"),
+     ("sqlite://relative.db", "三個斜線", "3 slashes")],
 )  # fmt: skip
 def test_r40_a_broken_database_url_is_one_line_and_creates_nothing(
     tmp_path, capsys, monkeypatch, url, zh, en
@@ -129,7 +129,7 @@ def test_r40_a_database_refuses_another_secret_key(tmp_path, capsys, school_db, 
     elsewhere.mkdir(exist_ok=True)
     (elsewhere / "secret.key").write_text(os.urandom(32).hex() + "\n")
     code, _, err = run(capsys, "--lang", "en", *wrong, "check")
-    assert code == 1 and "belongs to another secret key" in err
+    assert code == 1 and "belongs to a different secret key" in err
     monkeypatch.setenv("QINZI_SECRET", "x" * 40)
     code, _, err = run(capsys, *school_db, "check")
     assert code == 1 and "屬於另一把金鑰" in err

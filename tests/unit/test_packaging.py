@@ -41,4 +41,4 @@ def test_installed_wheel_finds_its_data_and_styles(tmp_path):
     data_dir, styles_dir, message = out.stdout.splitlines()
     assert "site-packages/app/data" in data_dir
     assert "site-packages/app/styles" in styles_dir
-    assert "check digit" in message
+    assert "typing mistake" in message

@@ -383,7 +383,7 @@ def test_r26_a_problem_names_the_column_as_the_office_wrote_it(services, tmp_pat
     line = problem_line(report, problem, "zh-TW")
     assert line.startswith("第 2 列（家長1手機）：手機號碼少了開頭的 0")
     assert "Excel" in line and "文字" in line
-    assert "lost its leading 0" in problem.message("en")
+    assert "lost its first 0" in problem.message("en")
 
 
 def test_r26_unknown_extra_columns_are_ignored_with_a_warning(services, tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.i18n import t
 from app.identity import check_id, id_digest
 from app.models import (
     Account,
@@ -27,7 +28,7 @@ from app.models import (
     TeacherClassroom,
 )
 from app.resources import data_file
-from app.services.demo.seed import DEMO_STAFF_PASSWORD, demo_setup, seed
+from app.services.demo.seed import DEMO_STAFF_PASSWORD, demo_lines, demo_setup, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,10 +163,22 @@ def test_demo_setup_gives_documented_logins_and_mixed_applications(services):
     assert info.parent_id.endswith(info.parent_password) and check_id(info.parent_id).ok
 
 
+def test_issue_18_the_demo_box_names_school_levels_in_the_screens_language(services):
+    """The demo's welcome box showed the roster's 國小 on the English screen."""
+    info = demo_setup(services)
+    english = "\n".join(demo_lines(info, lambda key, /, **p: t(key, "en", **p)))
+    chinese = "\n".join(demo_lines(info, lambda key, /, **p: t(key, "zh-TW", **p)))
+    assert "Elementary school" in english and "Special education school" in english
+    for student in info.students:  # school names are data; another change gives them English
+        english = english.replace(student.school, "")
+    assert not any(level in english for level in ("國小", "國中", "高中", "高職", "特教"))
+    assert "國小" in chinese and "Elementary" not in chinese
+
+
 def test_r28_demo_students_can_be_found_by_their_ids(services):
     info = demo_setup(services)
     levels = {s.level for s in info.students}
-    assert levels == {"國小", "國中", "高中", "高職", "特教"}
+    assert levels == {"elementary", "junior", "senior", "vocational", "special"}
     for s in info.students:
         assert check_id(s.student_id).ok
         student = Student.get(Student.id_digest == id_digest(services.ctx.keyring, s.student_id))

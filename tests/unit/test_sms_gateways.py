@@ -319,7 +319,8 @@ def test_r38_qinzi_outbox_sends_a_stranded_sms_once_and_says_so(tmp_path, capsys
     services.close()
     stub.codes = ["1", "v"]  # the second number is refused for good
     assert cli.main(["--lang", "en", "outbox", *options]) == 1
-    assert "1 delivered, 0 failed and will be tried again, 1 given up" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Sent: 1. Failed and will be tried again: 0. Given up: 1." in out
     assert cli.main(["--lang", "en", "outbox", *options]) == 0
     assert [r["dstaddr"] for r in stub.sent] == ["0912345678"]
 

@@ -144,4 +144,4 @@ def test_check_command_prints_problems_and_exits_1(services, roster, settings, c
     services.close()
     assert main(_check_args(settings)) == 1
     err = capsys.readouterr().err
-    assert "1 problems found" in err and "has no application behind it" in err
+    assert "1 problem found." in err and "has no application behind it" in err

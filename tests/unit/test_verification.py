@@ -177,7 +177,7 @@ def test_r2_third_sms_within_an_hour_is_refused_with_email_advice(services, cloc
     assert (error.key, error.field) == ("errors.code.sms_limit", "contact")
     assert error.params["minutes"] == 50
     assert "電子郵件信箱" in error.message("zh-TW") and "50" in error.message("zh-TW")
-    assert "e-mail" in error.message("en")
+    assert "email" in error.message("en")
     assert OutboxMessage.select().count() == 2
     clock.advance(minutes=49, seconds=59)
     assert refusal(services.verification.request_code, "sms", MOBILE).params["minutes"] == 1

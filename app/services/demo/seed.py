@@ -38,7 +38,7 @@ from app.services.context import Context
 from app.services.demo.city import Pupil, build_applications, build_roster
 from app.services.demo.synthetic import REJECT_REASONS, AppSpec, Parent, People, write_applications
 from app.services.roles import ROLE_IT
-from app.services.roster import OPTIONAL_COLUMNS, RosterService
+from app.services.roster import OPTIONAL_COLUMNS, RosterService, parse_level
 
 #: The one password of every seeded or demo staff member (and of seeded parents' accounts).
 DEMO_STAFF_PASSWORD = "qinzi-demo-2026"
@@ -116,7 +116,7 @@ class DemoStudent:
     types, and where relevant the roster guardian (R28) or the student's own e-mail (R12)."""
 
     student_id: str
-    level: str
+    level: str  # a Level code (elementary …): shown by its catalog name in either language
     school: str
     classroom: str
     name_masked: str
@@ -143,7 +143,7 @@ class DemoInfo:
 def _demo_student(row: dict[str, str]) -> DemoStudent:
     return DemoStudent(
         student_id=row["student_id"],
-        level=row["level"],
+        level=str(parse_level(row["level"]) or row["level"]),
         school=row["school_name"],
         classroom=row["class"],
         name_masked=mask_name(row["student_name"]),
@@ -337,8 +337,8 @@ def demo_lines(info: DemoInfo, tr: Callable[..., str]) -> list[str]:
     ]  # fmt: skip
     for s in info.students:
         lines.append(
-            tr("cli.demo.student", level=s.level, school=s.school, classroom=s.classroom,
-               name=s.name_masked, student_id=s.student_id)
+            tr("cli.demo.student", level=tr(f"level.{s.level}"), school=s.school,
+               classroom=s.classroom, name=s.name_masked, student_id=s.student_id)
         )  # fmt: skip
         if s.guardian_mobile:
             lines.append(tr("cli.demo.guardian", name=s.guardian_name, mobile=s.guardian_mobile))
