@@ -327,8 +327,11 @@ def load_settings(
     for var, name in _env_names().items():
         if env.get(var):
             values[name] = env[var]
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    settings = Settings(**{name: _coerce(name, value) for name, value in values.items()})
+    # Every value of the file and the environment is checked, also one a flag then overrides
+    # (`--lang en` does not hide a misspelt `language` from IT).
+    checked = {name: _coerce(name, value) for name, value in values.items()}
+    checked.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
+    settings = Settings(**checked)
     _check_password_hashing(settings)
     _check_staff_pin(settings)
     _check_directory(settings)
