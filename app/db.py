@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # The schema this release writes. A migration N takes a database from N-1 to N; each one runs in
 # its own transaction and is recorded in schema_version, so a later release opens an older file.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 Migration = Callable[[Database, "SchemaMigrator"], None]
 
 
@@ -122,6 +122,18 @@ def _v7_step4_contacts(db: Database, migrator: SchemaMigrator) -> None:
         db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_{name}" ON "{table}" ("{name}")')
 
 
+def _v8_school_english_names(db: Database, migrator: SchemaMigrator) -> None:
+    """Issue 18: a school's optional English name, for the English school list; schools on file
+    have none until a roster with the school_name_en column is imported."""
+    from playhouse.migrate import migrate
+
+    from app.models import School
+
+    table = School._meta.table_name
+    if "name_en" not in {c.name for c in db.get_columns(table)}:
+        migrate(migrator.add_column(table, "name_en", School.name_en))
+
+
 MIGRATIONS: dict[int, Migration] = {
     2: _v2_audit_target_index,
     3: _v3_outbox_retries,
@@ -129,6 +141,7 @@ MIGRATIONS: dict[int, Migration] = {
     5: _v5_key_check,
     6: _v6_directory_changes,
     7: _v7_step4_contacts,
+    8: _v8_school_english_names,
 }
 
 

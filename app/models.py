@@ -39,6 +39,9 @@ class School(BaseModel):
     code = CharField(max_length=16, unique=True)
     name = CharField(max_length=100)
     level = CharField(max_length=16, index=True)
+    # Issue 18: the school's own English name (the roster's optional school_name_en column),
+    # so a parent using English finds it by typing Latin letters; null when the school gave none.
+    name_en = CharField(max_length=100, null=True)
 
 
 class Classroom(BaseModel):

@@ -367,14 +367,22 @@ class KioskScreen(QinziScreen[None]):
 
     def _typed_into_closed_list(self, event: events.Key) -> bool:
         """Issue 16: typing on a closed list (the school) opens it and searches with that key,
-        instead of Enter first. The lists' entries are Chinese, so a Latin letter or a digit is
-        an ID or a scanner's burst (QZCLASS:…) and goes to the text field instead."""
+        instead of Enter first. On a list of Chinese entries a Latin letter, a digit or a colon
+        is an ID or a scanner's burst (QZCLASS:…) and goes to the text field instead.
+
+        Issue 18: a list that shows Latin names (the English school list) is searched by a
+        lower-case letter too. Capitals, digits and punctuation still go to the text field: a
+        scanner types capitals (QZCLASS:…, an ID as printed) and its burst must reach the field
+        whole, while a person searching types lower case (the search ignores case). The price:
+        a capital typed to search lands in the ID field, and an ID typed in lower case on the
+        open list is taken as a search."""
         select = self.focused
         if not isinstance(select, Select) or select.expanded:
             return False
         if not event.is_printable or not event.character or event.character.isspace():
             return False
-        if event.character.isascii():
+        character = event.character
+        if character.isascii() and not (character.islower() and self.lists_latin(select)):
             return False
         event.stop()
         event.prevent_default()
@@ -382,6 +390,10 @@ class KioskScreen(QinziScreen[None]):
         overlay = select.query_one("SelectOverlay")  # its type-to-search takes the key
         overlay.post_message(events.Key(event.key, event.character))
         return True
+
+    def lists_latin(self, select: Select) -> bool:
+        """Whether `select` shows names a parent finds by typing Latin letters (issue 18)."""
+        return False
 
     def typing_target(self) -> Input | None:
         """The text field typing belongs to: the screen's first one (AUTO_FOCUS) if shown,

@@ -50,7 +50,7 @@ class SubmittedCard(OnQinzi, Vertical):
             tr(
                 "label.completion.student",
                 name=item.student_name_masked,
-                school=item.school_name,
+                school=item.school_in(lang),
                 classroom=item.classroom_name,
                 relationship=relationship_text(tr, item.relationship, item.relationship_note),
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select
 
 from app.errors import InvalidInput
@@ -41,6 +42,7 @@ class StudentScreen(KioskScreen):
     card: StudentCard | None = None  # found by 查詢, not yet added
     form_open = True
     preselect_school: str | None = None  # from a class letter's QR
+    schools: tuple[SchoolOption, ...] = ()  # the chosen level's, as the list shows them
     _looked_up: tuple[str, str, str] | None = None  # the answers last looked up by themselves
 
     def compose_body(self) -> ComposeResult:
@@ -155,6 +157,7 @@ class StudentScreen(KioskScreen):
             "label.student_step.note_placeholder"
         )
         self._school_prompt()
+        self._label_schools()
         self._fill_relationships()
         self.refresh_state()
 
@@ -193,7 +196,7 @@ class StudentScreen(KioskScreen):
         self.query_one("#card-text", T).set(
             "label.student_step.found",
             name=self.card.name_masked,
-            school=self.card.school_name,
+            school=self.card.school_in(self.app.lang),
             classroom=self.card.classroom_name,
         )
 
@@ -208,7 +211,7 @@ class StudentScreen(KioskScreen):
             text = self.tr(
                 "label.student_step.row",
                 name=student.card.name_masked,
-                school=student.card.school_name,
+                school=student.card.school_in(self.app.lang),
                 classroom=student.card.classroom_name,
                 relationship=relation,
             )
@@ -229,6 +232,7 @@ class StudentScreen(KioskScreen):
     @on(RadioSet.Changed, "#level")
     def level_changed(self) -> None:
         self._forget_card()
+        self.schools = ()
         self.query_one("#school", Select).set_options([])
         self._school_prompt()
         level = self.level
@@ -238,11 +242,38 @@ class StudentScreen(KioskScreen):
     def _fill_schools(self, level: str | None, options: list[SchoolOption]) -> None:
         if level != self.level:  # the parent already chose another level
             return
-        select = self.query_one("#school", Select)
-        select.set_options([(o.name, o.code) for o in options])
+        self.schools = tuple(options)
+        self.query_one("#school", Select).set_options(
+            [(self._school_label(o), o.code) for o in options]
+        )
+        self._choose_preselected()
+
+    def _choose_preselected(self) -> None:
         wanted, self.preselect_school = self.preselect_school, None
-        if wanted in {o.code for o in options}:
-            select.value = wanted
+        if wanted in {o.code for o in self.schools}:
+            self.query_one("#school", Select).value = wanted
+
+    def _school_label(self, option: SchoolOption) -> str:
+        """Issue 18: in English "Heping Elementary School (臺北市大安區和平國小)", found by typing
+        Latin letters, and the Chinese name the parent may know it by; in Chinese, or without an
+        English name, the Chinese name."""
+        english = option.english_in(self.app.lang)
+        if english:
+            return self.tr("format.school_with_english", english=english, name=option.name)
+        return escape(option.name)  # a name is data, never markup (R22)
+
+    def lists_latin(self, select: Select) -> bool:
+        return select.id == "school" and any(o.english_in(self.app.lang) for o in self.schools)
+
+    def _label_schools(self) -> None:
+        """The list in the new language, the choice kept: quietly, since a relabelled list is no
+        new choice (which would forget the student found)."""
+        select = self.query_one("#school", Select)
+        chosen = select.value
+        with select.prevent(Select.Changed):
+            select.set_options([(self._school_label(o), o.code) for o in self.schools])
+            if chosen != Select.NULL and chosen in {o.code for o in self.schools}:
+                select.value = chosen
 
     @on(RadioSet.Changed, "#relationship")
     def relationship_changed(self) -> None:
@@ -305,7 +336,10 @@ class StudentScreen(KioskScreen):
                 self.notify(self.tr("label.student_step.letter_unknown"), severity="warning")
                 return
             self.preselect_school = school_code
-            self.query_one(f"#level-{level}", RadioButton).value = True
+            if level == self.level and self.schools:
+                self._choose_preselected()  # the level's list is there: no new one comes
+            else:
+                self.query_one(f"#level-{level}", RadioButton).value = True
             self.notify(self.tr("label.student_step.letter_read"))
             self.query_one("#student-id").focus()
 

@@ -16,11 +16,12 @@ sys.path.insert(0, str(ROOT))
 
 from app.keys import Keyring  # noqa: E402
 from app.services.demo.synthetic import People  # noqa: E402
-from app.services.roster import OPTIONAL_COLUMNS, REQUIRED_COLUMNS  # noqa: E402
+from app.services.roster import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SCHOOL_COLUMNS  # noqa: E402
 
 SEED = 20260901
 OUT = ROOT / "data" / "demo_roster.csv"
-COLUMNS = (*REQUIRED_COLUMNS[:6], "student_email", *REQUIRED_COLUMNS[6:], *OPTIONAL_COLUMNS[1:])
+COLUMNS = (*REQUIRED_COLUMNS[:2], *SCHOOL_COLUMNS, *REQUIRED_COLUMNS[2:6], "student_email",
+           *REQUIRED_COLUMNS[6:], *OPTIONAL_COLUMNS[1:])  # fmt: skip
 # code, name, level label, e-mail slug, [(class, students)]
 SCHOOLS = (
     ("990101", "臺北市大安區和平國小", "國小", "heping", (("301", 27), ("302", 26), ("501", 25))),
@@ -30,6 +31,16 @@ SCHOOLS = (
     ("990401", "臺北市大安區大安高工", "高職", "daan", (("201", 20),)),
     ("990501", "臺北市立文山特殊教育學校", "特教", "wenshan", (("101", 9),)),
 )
+# Issue 18: the short English names the schools use themselves (the city's formal form,
+# "Taipei Municipal Da'an District Heping Elementary School", is too long for a list).
+ENGLISH = {
+    "990101": "Heping Elementary School",
+    "990102": "Guangfu Elementary School",
+    "990201": "Nanmen Junior High School",
+    "990301": "Songshan Senior High School",
+    "990401": "Da-An Vocational High School",
+    "990501": "Taipei Municipal Wenshan Special Education School",
+}
 # Students (by running number) who have their own account e-mail (R12).
 STUDENT_EMAILS = {120, 150}
 
@@ -54,6 +65,7 @@ def rows() -> list[dict[str, str]]:
                 row.update(
                     school_code=code,
                     school_name=school,
+                    school_name_en=ENGLISH[code],
                     level=level,
                     **{"class": class_name},
                     student_id=plain,

@@ -87,9 +87,10 @@ class ApplicationService:
     # --- step 2: the student ----------------------------------------------------------------
 
     def schools(self, level: str) -> list[SchoolOption]:
-        """R6: the schools of one level, for the list the parent picks from."""
+        """R6: the schools of one level, for the list the parent picks from, with their English
+        names where the roster gives them (issue 18)."""
         query = School.select().where(School.level == _level(level)).order_by(School.code)
-        return [SchoolOption(s.code, s.name) for s in query]
+        return [SchoolOption(s.code, s.name, s.name_en) for s in query]
 
     def school_level(self, code: str) -> str | None:
         """The level of the school with this code, for a class letter's QR (issue 4)."""
@@ -138,6 +139,7 @@ class ApplicationService:
             school_name=student.school.name,
             classroom_name=student.classroom.name,
             level=level,
+            school_name_en=student.school.name_en,
         )
         found = replace(session, found_student_ids=session.found_student_ids | {student.id})
         return SessionAnswer(found, card)
@@ -371,6 +373,7 @@ class ApplicationService:
                 required_documents=required_documents(r.relationship),
                 submitted_at=r.submitted_at,
                 relationship_note=r.relationship_note,
+                school_name_en=cards[r.student_id].school_name_en,
             )
             for r in rows
         ]

@@ -65,10 +65,25 @@ def required_documents(relationship: str) -> tuple[str, ...]:
     return _DOCUMENTS[Relationship(relationship)]
 
 
+def english_name_in(lang: str, name_en: str | None) -> str | None:
+    """Issue 18: a school's English name (when the roster gives one) is for a parent reading
+    any language but zh-TW."""
+    return name_en if lang != DEFAULT_LANGUAGE else None
+
+
+def school_name_in(lang: str, name: str, name_en: str | None) -> str:
+    """A school as a parent reading `lang` knows it: its English name, else its Chinese one."""
+    return english_name_in(lang, name_en) or name
+
+
 @dataclass(frozen=True)
 class SchoolOption:
     code: str
     name: str
+    name_en: str | None = None  # issue 18: from the roster's school_name_en column
+
+    def english_in(self, lang: str) -> str | None:
+        return english_name_in(lang, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,10 @@ class StudentCard:
     school_name: str
     classroom_name: str
     level: str
+    school_name_en: str | None = None
+
+    def school_in(self, lang: str) -> str:
+        return school_name_in(lang, self.school_name, self.school_name_en)
 
 
 @dataclass(frozen=True)
@@ -168,6 +187,10 @@ class Submitted:
     required_documents: tuple[str, ...]
     submitted_at: datetime
     relationship_note: str | None = None  # 其他: who, in the parent's words
+    school_name_en: str | None = None
+
+    def school_in(self, lang: str) -> str:
+        return school_name_in(lang, self.school_name, self.school_name_en)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from app.services.roster_csv import (
     LEVEL_LABELS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
+    SCHOOL_COLUMNS,
     RosterCheck,
     RowProblem,
     check_roster,
@@ -38,6 +39,7 @@ __all__ = [
     "LEVEL_LABELS",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "SCHOOL_COLUMNS",
     "ImportReport",
     "RosterPlan",
     "RosterService",
@@ -167,15 +169,13 @@ class _Writer:
 
     def write(self) -> ImportReport:
         check, db = self.check, self.db
-        schools = [(code, name, level.value) for code, (name, level, _) in check.schools.items()]
-        bulk_insert(
-            db,
-            School,
-            [School.code, School.name, School.level],
-            schools,
-            conflict=[School.code],
-            update=[School.name, School.level],
-        )
+        schools = [[code, name, level.value] for code, (name, level, _) in check.schools.items()]
+        fields = [School.code, School.name, School.level]
+        if check.has_english_column:  # issue 18: without the column, English names stay
+            fields.append(School.name_en)
+            for values in schools:
+                values.append(check.english_names.get(values[0], (None,))[0])
+        bulk_insert(db, School, fields, schools, conflict=[School.code], update=fields[1:])
         school_ids = id_map(School, School.code, check.schools)
 
         rooms = [(school_ids[code], name) for code, name in check.classes]

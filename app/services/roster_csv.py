@@ -50,6 +50,10 @@ OPTIONAL_COLUMNS = (
 # apart from OPTIONAL_COLUMNS, which the demo roster and the seed write in full.
 DIRECTORY_COLUMNS = ("student_key",)
 STUDENT_KEY_MAX = 64
+# Issue 18: the school's English name, optional and likewise kept apart. With the column, the
+# file is the truth for its schools (a school whose cells are all blank has no English name);
+# without it, English names on file stay. One row of a school may carry it for all of them.
+SCHOOL_COLUMNS = ("school_name_en",)
 GUARDIAN_SLOTS = (("guardian1_name", "guardian1_mobile"), ("guardian2_name", "guardian2_mobile"))
 LEVEL_LABELS = {
     "國小": Level.ELEMENTARY,
@@ -63,6 +67,8 @@ HEADER_ALIASES = {
     "學校代碼": "school_code",
     "學校名稱": "school_name",
     "校名": "school_name",
+    "英文校名": "school_name_en",
+    "學校英文名稱": "school_name_en",
     "學層": "level",
     "班級": "class",
     "學生身分證字號": "student_id",
@@ -81,9 +87,18 @@ HEADER_ALIASES = {
 }
 # Columns that hold a person's or a school's name, shown to staff and parents (R42).
 NAME_COLUMNS = frozenset(
-    {"school_name", "student_name", "teacher_name", "guardian1_name", "guardian2_name"}
-)
-MAX_LENGTH = {"school_name": 100, "class": 32, "student_name": 50, "teacher_name": 50}
+    {"school_name", "school_name_en", "student_name", "teacher_name", "guardian1_name",
+     "guardian2_name"}
+)  # fmt: skip
+MAX_LENGTH = {
+    "school_name": 100,
+    "school_name_en": 100,
+    "class": 32,
+    "student_name": 50,
+    "teacher_name": 50,
+}
+# Typographic marks Excel and Word put in English text (Da’an, Chung–Cheng) beside plain ASCII.
+_ENGLISH_MARKS = frozenset("\u2018\u2019\u2013\u2014")
 NAME_MAX = 50
 _SCHOOL_CODE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 _LOST_ZERO = re.compile(r"^9\d{8}$")
@@ -182,7 +197,7 @@ class Header:
 
 def _header(raw: list[str]) -> Header:
     written = [printable(unicodedata.normalize("NFKC", h).strip()) for h in raw]
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) | set(DIRECTORY_COLUMNS)
+    known = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, *DIRECTORY_COLUMNS, *SCHOOL_COLUMNS}
     names: list[str] = []
     ignored: list[str] = []
     for text in written:
@@ -206,6 +221,27 @@ def _header(raw: list[str]) -> Header:
     return Header(names, labels, tuple(ignored))
 
 
+def english_name(raw: str) -> str | None:
+    """Issue 18: a school's English name as it is stored (full-width letters folded, spaces
+    collapsed), None when blank; InvalidInput when it holds anything but Latin letters, digits,
+    spaces and punctuation: another script there could not be found by typing Latin letters,
+    and is most likely the Chinese name in the wrong column."""
+    text = " ".join(unicodedata.normalize("NFKC", raw or "").split())
+    if not text:
+        return None
+    if len(text) > MAX_LENGTH["school_name_en"]:
+        raise InvalidInput("errors.roster.too_long", max=MAX_LENGTH["school_name_en"])
+    if not all(_english_character(ch) for ch in text):
+        raise InvalidInput("errors.roster.school_name_en_invalid")
+    return text
+
+
+def _english_character(ch: str) -> bool:
+    if " " <= ch <= "~" or ch in _ENGLISH_MARKS:
+        return True
+    return unicodedata.name(ch, "").startswith("LATIN ")  # é, ü: a letter of a Latin alphabet
+
+
 def _mobile_problem(raw: str) -> str:
     """Excel stores 0912345678 typed in a number cell as 912345678: say exactly that."""
     if _LOST_ZERO.match(unicodedata.normalize("NFKC", raw).strip()):
@@ -220,10 +256,12 @@ class RosterCheck:
         self.keyring = ctx.keyring
         self.has_email_column = has_email_column
         self.has_key_column = False  # R39: without the column, keys on file stay
+        self.has_english_column = False  # issue 18: likewise schools' English names
         self.header = header
         self.problems: list[RowProblem] = []
         self.rows: list[ParsedRow] = []
         self.schools: dict[str, tuple[str, Level, int]] = {}  # code -> name, level, line
+        self.english_names: dict[str, tuple[str, int]] = {}  # code -> English name, line
         self.classes: dict[tuple[str, str], tuple[str, int]] = {}  # -> teacher e-mail, line
         self.teachers: dict[str, tuple[str, str, int]] = {}  # e-mail -> name, school, line
         self.students: dict[str, int] = {}  # digest -> line
@@ -259,6 +297,7 @@ class RosterCheck:
         elif not _SCHOOL_CODE.match(code):
             self.problem(line, "school_code", "errors.roster.school_code_invalid")
         school_name = self._text(line, cells, "school_name")
+        school_name_en = self._english_name(line, cells.get("school_name_en", ""))
         level = parse_level(cells["level"])
         if level is None:
             key = "errors.roster.required" if not cells["level"] else "errors.roster.level_invalid"
@@ -274,6 +313,8 @@ class RosterCheck:
         guardians = self._guardians(line, cells)
         if code and school_name and level:
             self._same_school(line, code, school_name, level)
+            if school_name_en:
+                self._same_english_name(line, code, school_name_en)
             if class_name and teacher_email:
                 self._same_teacher(line, code, class_name, teacher_email)
             if teacher_email and teacher_name:
@@ -302,6 +343,13 @@ class RosterCheck:
             self.problem(line, "student_key", "errors.roster.student_key_invalid",
                          maximum=STUDENT_KEY_MAX)  # fmt: skip
         return key or None
+
+    def _english_name(self, line: int, raw: str) -> str | None:
+        try:
+            return english_name(raw)
+        except InvalidInput as exc:
+            self.problem(line, "school_name_en", exc.key, **exc.params)
+            return None
 
     def _student_id(self, line: int, raw: str) -> tuple[str, str] | None:
         check = check_id(raw)
@@ -364,6 +412,14 @@ class RosterCheck:
         elif first_level != level:
             self.problem(line, "level", "errors.roster.school_level_conflict", first_line=first)
 
+    def _same_english_name(self, line: int, code: str, name: str) -> None:
+        """Rows of one school agree on its English name; a blank cell agrees with any."""
+        first_name, first = self.english_names.setdefault(code, (name, line))
+        if first_name != name:
+            self.problem(
+                line, "school_name_en", "errors.roster.school_name_en_conflict", first_line=first
+            )
+
     def _same_teacher(self, line: int, code: str, class_name: str, teacher: str) -> None:
         first_teacher, first = self.classes.setdefault((code, class_name), (teacher, line))
         if first_teacher != teacher:
@@ -413,6 +469,7 @@ def check_roster(ctx: Context, path: Path) -> tuple[RosterCheck, int]:
         names = columns.names
         check = RosterCheck(ctx, "student_email" in names, columns)
         check.has_key_column = "student_key" in names
+        check.has_english_column = "school_name_en" in names
         rows = 0
         for number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):

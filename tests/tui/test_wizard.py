@@ -741,3 +741,119 @@ async def test_r27_a_guardian_sees_the_papers_to_bring_at_step2(
         screen.query_one("#rel-father", RadioButton).value = True
         await pilot.pause()
         assert not papers.display
+
+
+# --- issue 18: English school names -----------------------------------------------------------
+
+
+def english_school_names() -> None:
+    """Nanmen gets its English name, and a second junior high comes before it in the list."""
+    from app.models import School
+
+    School.update(name_en="Nanmen Junior High School").where(School.code == "J001").execute()
+    School.create(code="J000", name="臺北市中正區中正國中", level="junior",
+                  name_en="Chung Cheng Junior High School")  # fmt: skip
+
+
+def school_prompts(app) -> list[str]:
+    from textual.widgets._select import SelectOverlay
+
+    overlay = app.screen.query_one("#school", Select).query_one(SelectOverlay)
+    return [str(o.prompt) for o in overlay.options][1:]  # the blank prompt first
+
+
+async def test_r6_in_english_typing_letters_on_the_school_list_finds_the_school(kiosk_app, roster):
+    """Issue 18, R6: in English the list names a school "English (Chinese)", typing "nan" on
+    the closed list opens it on Nanmen and Enter chooses it; the student found shows the
+    English name. F2 relabels the list and keeps the choice and the student found."""
+    english_school_names()
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.lang = "en"
+        await open_step2(pilot, app.services)
+        app.screen.query_one("#level-junior", RadioButton).value = True
+        await settle(pilot)
+        assert school_prompts(app) == [
+            "Chung Cheng Junior High School (臺北市中正區中正國中)",
+            "Nanmen Junior High School (臺北市中正區南門國中)",
+        ]
+        select = app.screen.query_one("#school", Select)
+        select.focus()
+        await pilot.pause()
+        await pilot.press("n", "a", "n")
+        assert select.expanded
+        from textual.widgets._select import SelectOverlay
+
+        overlay = select.query_one(SelectOverlay)
+        assert overlay.highlighted == 2  # the blank prompt, Chung Cheng, Nanmen
+        await pilot.press("enter")
+        await settle(pilot)
+        assert select.value == "J001" and not select.expanded
+        assert app.focused is app.screen.query_one("#student-id")
+
+        await pilot.press(*roster.ids["wang"])
+        await settle(pilot)
+        assert app.screen.card is not None
+        assert "Nanmen Junior High School" in text_of(app, "#card-text")
+        assert "南門" not in text_of(app, "#card-text")
+
+        await pilot.press("f2")
+        await settle(pilot)
+        assert school_prompts(app) == ["臺北市中正區中正國中", "臺北市中正區南門國中"]
+        assert select.value == "J001"
+        assert app.screen.card is not None  # relabelling is no new choice: the student stays
+        assert "臺北市中正區南門國中" in text_of(app, "#card-text")
+        assert app.visit.session.failed_lookups == 0
+
+        await pilot.press("f2")
+        await settle(pilot)
+        assert school_prompts(app)[1] == "Nanmen Junior High School (臺北市中正區南門國中)"
+        assert select.value == "J001" and app.screen.card is not None
+        app.screen.query_one("#kind-legal", RadioButton).value = True
+        await pilot.pause()
+        app.screen.query_one("#rel-father", RadioButton).value = True
+        await pilot.pause()
+        await press(pilot, "#add")
+        assert "Nanmen Junior High School" in text_of(app, "#chosen-list .chosen-text")
+
+
+async def test_r6_in_chinese_the_school_list_shows_chinese_names_only(kiosk_app, roster):
+    """Issue 18: English names stay out of the Chinese list, and a Latin letter typed on it
+    goes to the ID field as before (issue 16)."""
+    english_school_names()
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step2(pilot, app.services)
+        app.screen.query_one("#level-junior", RadioButton).value = True
+        await settle(pilot)
+        assert school_prompts(app) == ["臺北市中正區中正國中", "臺北市中正區南門國中"]
+        select = app.screen.query_one("#school", Select)
+        select.focus()
+        await pilot.pause()
+        await pilot.press("y")
+        assert not select.expanded
+        assert value(app, "#student-id") == "y"
+
+
+async def test_r6_in_english_a_scanner_burst_on_the_school_list_still_reads_the_letter(
+    kiosk_app, roster
+):
+    """Issue 18: letters search the English list, but a scanner types capitals (QZCLASS:…),
+    which still go to the text field whole, so the class letter is read."""
+    from app.services.forms.qr import class_qr_text
+
+    english_school_names()
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.lang = "en"
+        await open_step2(pilot, app.services)
+        app.screen.query_one("#level-junior", RadioButton).value = True
+        await settle(pilot)
+        select = app.screen.query_one("#school", Select)
+        select.focus()
+        await pilot.pause()
+        await pilot.press(*class_qr_text("J001", "801"), "enter")
+        await settle(pilot)
+        assert not select.expanded
+        assert app.screen.level == "junior" and select.value == "J001"
+        assert value(app, "#student-id") == ""

@@ -91,6 +91,21 @@ def test_r6_schools_are_listed_by_level(apps, roster):
     assert (err.value.key, err.value.field) == ("errors.application.level_invalid", "level")
 
 
+def test_r6_issue18_schools_and_students_found_carry_the_english_name(services, apps, roster):
+    """The English name the roster gave (school_name_en) reaches the list and the student
+    found; a reader of English sees it, a reader of zh-TW the Chinese name."""
+    from app.models import School
+
+    School.update(name_en="Nanmen Junior High School").where(School.code == "J001").execute()
+    [nanmen] = apps.schools("junior")
+    assert (nanmen.name_en, nanmen.english_in("en"), nanmen.english_in("zh-TW")) == (
+        "Nanmen Junior High School", "Nanmen Junior High School", None)  # fmt: skip
+    assert {s.name_en for s in apps.schools(Level.ELEMENTARY)} == {None}
+    card = apps.lookup_student(kiosk_session(services), "junior", "J001", roster.ids["wang"]).value
+    assert card.school_in("en") == "Nanmen Junior High School"
+    assert card.school_in("zh-TW") == "臺北市中正區南門國中"
+
+
 def test_r7_the_verify_button_normalises_or_names_the_reason(apps, roster):
     plain = roster.ids["wu"]
     typed = " " + plain[0].lower() + "".join(chr(ord(c) + 0xFEE0) for c in plain[1:])

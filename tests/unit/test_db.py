@@ -249,3 +249,25 @@ def test_version_5_databases_gain_the_directory_queue_and_student_keys(db_url):
     assert "directory_key" in {c.name for c in db.get_columns("student")}
     assert DirectoryChange.select().count() == 0
     db.close()
+
+
+def test_version_7_databases_gain_english_school_names(db_url):
+    """Migration 8 (issue 18): School.name_en appears on a real version-7 database; the schools
+    on file keep their Chinese names and have no English one until a roster gives it."""
+    from playhouse.migrate import SchemaMigrator
+
+    db = open_database(db_url)
+    migrate(SchemaMigrator.from_database(db).drop_column("school", "name_en"))
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=7, applied_at="2026-09-01 08:00:00")
+    db.execute_sql("INSERT INTO school (code, name, level) VALUES ('353601', '和平國小', 'junior')")
+    db.close()
+    db = open_database(db_url)
+    assert schema_version(db) == dbmod.SCHEMA_VERSION >= 8
+    assert "name_en" in {c.name for c in db.get_columns("school")}
+    school = School.get(School.code == "353601")
+    assert (school.name, school.name_en) == ("和平國小", None)
+    school.name_en = "Heping Elementary School"
+    school.save()
+    assert School.get(School.code == "353601").name_en == "Heping Elementary School"
+    db.close()

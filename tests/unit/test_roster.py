@@ -433,3 +433,71 @@ def test_r9_the_full_problem_list_is_private_and_holds_no_id_number(services, tm
     write_problem_list(report, source, "en")  # a second run replaces the list, still private
     assert path.stat().st_mode & 0o777 == 0o600
     assert "Row 2 (student_id)" in path.read_text(encoding="utf-8-sig")
+
+
+# --- issue 18: English school names -----------------------------------------------------------
+
+WITH_ENGLISH = [*COLUMNS[:2], "school_name_en", *COLUMNS[2:]]
+
+
+def test_issue18_english_school_names_are_stored_and_kept_without_the_column(services, tmp_path):
+    """The optional school_name_en column (R6's school list in English): one row of a school
+    may carry it for all; a later import updates it; an import without the column leaves it;
+    with the column and every cell of a school blank, the school has none."""
+    rows = good_rows()
+    rows[0]["school_name_en"] = "Heping Elementary School"  # row 3, same school: blank
+    rows[2]["school_name_en"] = "Ｎａｎｍｅｎ  Junior High School"  # full-width, two spaces
+    report = services.roster.import_csv(write_csv(tmp_path / "a.csv", rows, columns=WITH_ENGLISH))
+    assert report.ok, report.problems
+    english = dict(School.select(School.code, School.name_en).tuples())
+    assert english == {"353601": "Heping Elementary School", "353701": "Nanmen Junior High School"}
+
+    rows[0]["school_name_en"] = "Taipei Municipal Da’an District Heping Elementary School"
+    assert services.roster.import_csv(write_csv(tmp_path / "b.csv", rows, columns=WITH_ENGLISH)).ok
+    assert School.get(School.code == "353601").name_en.startswith("Taipei Municipal Da’an")
+
+    assert services.roster.import_csv(write_csv(tmp_path / "c.csv", good_rows())).ok
+    english = dict(School.select(School.code, School.name_en).tuples())
+    assert english["353701"] == "Nanmen Junior High School"  # no column: kept
+
+    blank = write_csv(tmp_path / "d.csv", good_rows(), columns=WITH_ENGLISH)
+    assert services.roster.import_csv(blank).ok
+    assert {s.name_en for s in School.select()} == {None}
+
+
+def test_issue18_the_chinese_header_names_the_english_school_name(services, tmp_path):
+    path = tmp_path / "r.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*(CHINESE[c] for c in COLUMNS), "英文校名"])
+        for r in good_rows():
+            writer.writerow([*(r[c] for c in COLUMNS), "Songshan Senior High School"])
+    report = services.roster.import_csv(path)
+    assert report.ok and report.ignored_columns == ()
+    assert School.get(School.code == "353601").name_en == "Songshan Senior High School"
+
+
+def test_issue18_r42_bad_english_school_names_are_refused_with_their_row(services, tmp_path):
+    """Hostile text (R42) and Chinese in the English column are refused row by row, as are two
+    English names for one school; nothing is imported."""
+    rows = [
+        row(school_name_en="Heping Elementary School"),  # line 2: fine
+        row(student_id=ID2, school_name_en="\u202eevil"),  # 3: a right-to-left override
+        row(student_id=ID3, school_name_en="和平國小"),  # 4: not Latin
+        row(student_id=with_check_digit("A12345019"), school_name_en="Heping Primary"),  # 5
+        row(student_id=with_check_digit("A12345020"), school_name_en="x" * 101),  # 6
+        row(student_id=with_check_digit("A12345021"), school_name_en="Heping\x1b[2J"),  # 7
+    ]
+    report = services.roster.import_csv(write_csv(tmp_path / "r.csv", rows, columns=WITH_ENGLISH))
+    found = [(p.line, p.column, p.key) for p in report.problems]
+    assert found == [
+        (3, "school_name_en", "errors.text.unreadable"),
+        (4, "school_name_en", "errors.roster.school_name_en_invalid"),
+        (5, "school_name_en", "errors.roster.school_name_en_conflict"),
+        (6, "school_name_en", "errors.roster.too_long"),
+        (7, "school_name_en", "errors.text.control"),
+    ]
+    assert report.problems[2].params == {"first_line": 2}
+    assert "英文校名" in report.problems[1].message("zh-TW")
+    assert "Latin letters" in report.problems[1].message("en")
+    assert School.select().count() == Student.select().count() == 0

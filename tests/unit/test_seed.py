@@ -50,6 +50,16 @@ def test_r6_the_city_has_schools_of_every_level_and_classes_of_about_27(services
     sizes = [room.students.count() for room in Classroom.select()]
     assert sum(sizes) == 700 and min(sizes) >= 10 and max(sizes) <= 40
     assert all(name.startswith("臺北市") for (name,) in School.select(School.name).tuples())
+    # Issue 18: every school has the kind of English name its level's schools use, which
+    # the roster import would accept.
+    from app.services.roster_csv import english_name
+
+    ends = {"elementary": "Elementary School", "junior": "Junior High School",
+            "senior": "Senior High School", "vocational": "Vocational High School",
+            "special": "Special Education School"}  # fmt: skip
+    for school in School.select():
+        assert school.name_en.endswith(ends[school.level]), school.name_en
+        assert english_name(school.name_en) == school.name_en
 
 
 def test_one_homeroom_teacher_per_class_and_one_it_person_per_school(services, city):

@@ -30,6 +30,7 @@ from app.services.demo.synthetic import (
     OTHER_NOTES,
     REJECT_REASONS,
     STEMS,
+    STEMS_EN,
     AppSpec,
     Parent,
     People,
@@ -75,19 +76,33 @@ def _school_levels(count: int) -> list[Level]:
     return [level for level, _ in LEVEL_SHARE for _ in range(counts[level])]
 
 
-def _school_name(rng: random.Random, level: str, used: set[str]) -> str:
+# Issue 18: the short English names schools use ("Heping Elementary School"), by name ending.
+ENGLISH_ENDS = {
+    "國小": "Elementary School",
+    "國中": "Junior High School",
+    "高中": "Senior High School",
+    "高工": "Vocational High School",
+    "高商": "Commercial Vocational High School",
+    "家商": "Home Economics and Commercial Vocational High School",
+}
+
+
+def _school_name(rng: random.Random, level: str, used: set[str]) -> tuple[str, str | None]:
+    """A Chinese name not used yet, and its English name (none for the rare fallback)."""
     suffix = {"elementary": "國小", "junior": "國中", "senior": "高中", "special": "特殊教育學校"}
     for _ in range(1000):
         district, stem = rng.choice(DISTRICTS), rng.choice(STEMS)
         if level == "special":
             name = f"臺北市立{stem}特殊教育學校"
+            english = f"Taipei Municipal {STEMS_EN[stem]} Special Education School"
         else:
             end = suffix.get(level) or rng.choice(("高工", "高商", "家商"))
             name = f"臺北市{district}區{stem}{end}"
+            english = f"{STEMS_EN[stem]} {ENGLISH_ENDS[end]}"
         if name not in used:
             used.add(name)
-            return name
-    return f"臺北市{rng.choice(DISTRICTS)}區第{len(used) + 1}{suffix.get(level, '高職')}"
+            return name, english
+    return f"臺北市{rng.choice(DISTRICTS)}區第{len(used) + 1}{suffix.get(level, '高職')}", None
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
@@ -128,13 +143,13 @@ def build_roster(
         while (code := f"{LEVEL_CODE_PREFIX[level]}{next_code[level]:05d}") in codes:
             next_code[level] += 1
         next_code[level] += 1
-        plan.append((code, _school_name(rng, level, used_names), level.value))
-    bulk_insert(db, School, [School.code, School.name, School.level], plan)
-    school_ids = id_map(School, School.code, (code for code, _, _ in plan))
+        plan.append((code, *_school_name(rng, level, used_names), level.value))
+    bulk_insert(db, School, [School.code, School.name, School.name_en, School.level], plan)
+    school_ids = id_map(School, School.code, (code for code, *_ in plan))
 
-    weights = [rng.uniform(0.7, 1.3) * (0.15 if lv == "special" else 1) for _, _, lv in plan]
+    weights = [rng.uniform(0.7, 1.3) * (0.15 if lv == "special" else 1) for *_, lv in plan]
     rooms, teachers, sizes = [], [], []
-    for (code, _, level), size in zip(plan, _split(students, weights), strict=True):
+    for (code, _, _, level), size in zip(plan, _split(students, weights), strict=True):
         n_rooms = max(1, round(size / CLASS_SIZE)) if size else 0
         for name, room_size in zip(
             _class_names(level, n_rooms), _split(size, [1] * n_rooms), strict=True

@@ -45,6 +45,17 @@ STEMS = (
     "天母", "士東", "百齡", "雙溪", "湖田", "清江", "文昌", "石牌", "關渡", "大湖", "碧湖", "康寧",
     "南湖", "東湖", "舊莊", "玉成", "成德", "修德", "新生", "中崙", "三民", "健康", "介壽", "金華",
 )  # fmt: skip
+# Issue 18: each stem as the schools romanise it in their English names (Hanyu Pinyin).
+STEMS_EN = dict(zip(STEMS, (
+    "Heping", "Guangfu", "Ren-ai", "Minsheng", "Jianguo", "Fuxing", "Bo-ai", "Zhongxiao",
+    "Dunhua", "Chang-an", "Mingde", "Xingya", "Yongchun", "Sanxing", "Jingmei", "Muzha",
+    "Xinglong", "Zhiqing", "Wanfang", "Xikou", "Lixing", "Yixian", "Yong-an", "Jilin",
+    "Shuangyuan", "Dongmen", "Ximen", "Nanmen", "Beimen", "Longshan", "Taiping", "Penglai",
+    "Rixin", "Yanping", "Fu-an", "Lanya", "Tianmu", "Shidong", "Bailing", "Shuangxi", "Hutian",
+    "Qingjiang", "Wenchang", "Shipai", "Guandu", "Dahu", "Bihu", "Kangning", "Nanhu", "Donghu",
+    "Jiuzhuang", "Yucheng", "Chengde", "Xiude", "Xinsheng", "Zhonglun", "Sanmin", "Jiankang",
+    "Jieshou", "Jinhua",
+), strict=True))  # fmt: skip
 REJECT_REASONS = (
     "紙本申請書尚未繳回，請列印後簽名交給導師。",
     "申請人姓名與學校留存資料不符，請洽導師確認。",
