@@ -16,4 +16,4 @@ async def test_app_starts_in_traditional_chinese_and_switches_to_english(service
         await pilot.pause()
         assert "link your account to your child" in str(title.render())
         assert str(app.screen.query_one("#bind").label) == "Link a child"
-        assert app.title == "Link a parent to a child"
+        assert app.title == "Parent–child link"
