@@ -121,6 +121,9 @@ class Flow(Protocol):
     def ask_to_leave(self) -> None: ...
 
 
+# A parent's steps need 42 columns (the welcome's buttons and the body's padding) beside the
+# demo's outbox pane (36): at 80x24 both fit.
+NARROW_WIDTH = 80
 TOAST_WIDTH, TOAST_GUTTER = 60, 4  # Textual 8.2's Toast: its width, its edge and padding
 
 
@@ -184,7 +187,8 @@ class QinziApp(App[None]):
         self.last_input: datetime = services.clock()
         self.outbox_messages: list[OutboxView] = []
         # The queue needs the terminal's width; F4 still shows the outbox in demo mode.
-        self.set_reactive(QinziApp.outbox_shown, settings.demo and mode == "kiosk")
+        self.outbox_by_default = settings.demo and mode == "kiosk"
+        self.set_reactive(QinziApp.outbox_shown, self.outbox_by_default)
         self.set_reactive(QinziApp.lang, self.default_lang)
         self.set_reactive(QinziApp.demo_info, demo_info)
         # Our dark theme from the start: set without the watcher, which would parse the whole
@@ -325,6 +329,16 @@ class QinziApp(App[None]):
     def action_toggle_outbox(self) -> None:
         if self.services.settings.demo:
             self.outbox_shown = not self.outbox_shown
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Issue 18: on a terminal narrower than NARROW_WIDTH (a phone's browser) the outbox
+        pane would leave the steps a few columns: the app is marked -narrow, the pane starts
+        hidden there and F4 shows it over the whole width (OutboxPane's CSS). Widening the
+        terminal again brings back the pane as it was at the start."""
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.outbox_shown = self.outbox_by_default and not narrow
 
     # --- toasts (R44) -----------------------------------------------------------------------------
 
