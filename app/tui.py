@@ -419,9 +419,21 @@ class QinziApp(App[None]):
             super().action_screenshot(filename, path)
 
     def get_system_commands(self, screen: Screen[Any]):
+        """Issue 18: the staff palette's commands in the terminal's language, only those a
+        school office uses (screens/widgets/palette.py)."""
         if self.kiosk:
             return
-        yield from super().get_system_commands(screen)
+        from screens.widgets.palette import staff_commands
+
+        yield from staff_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from screens.widgets.palette import command_palette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(command_palette(self))
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """A link (in the FAQ, the privacy statement) opens nothing on a kiosk: a text browser
