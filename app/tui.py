@@ -121,6 +121,9 @@ class Flow(Protocol):
     def ask_to_leave(self) -> None: ...
 
 
+# A parent's steps need 42 columns (the welcome's buttons and the body's padding) beside the
+# demo's outbox pane (36): at 80x24 both fit.
+NARROW_WIDTH = 80
 TOAST_WIDTH, TOAST_GUTTER = 60, 4  # Textual 8.2's Toast: its width, its edge and padding
 
 
@@ -184,7 +187,8 @@ class QinziApp(App[None]):
         self.last_input: datetime = services.clock()
         self.outbox_messages: list[OutboxView] = []
         # The queue needs the terminal's width; F4 still shows the outbox in demo mode.
-        self.set_reactive(QinziApp.outbox_shown, settings.demo and mode == "kiosk")
+        self.outbox_by_default = settings.demo and mode == "kiosk"
+        self.set_reactive(QinziApp.outbox_shown, self.outbox_by_default)
         self.set_reactive(QinziApp.lang, self.default_lang)
         self.set_reactive(QinziApp.demo_info, demo_info)
         # Our dark theme from the start: set without the watcher, which would parse the whole
@@ -326,6 +330,16 @@ class QinziApp(App[None]):
         if self.services.settings.demo:
             self.outbox_shown = not self.outbox_shown
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Issue 18: on a terminal narrower than NARROW_WIDTH (a phone's browser) the outbox
+        pane would leave the steps a few columns: the app is marked -narrow, the pane starts
+        hidden there and F4 shows it over the whole width (OutboxPane's CSS). Widening the
+        terminal again brings back the pane as it was at the start."""
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.outbox_shown = self.outbox_by_default and not narrow
+
     # --- toasts (R44) -----------------------------------------------------------------------------
 
     def notify(
@@ -405,9 +419,21 @@ class QinziApp(App[None]):
             super().action_screenshot(filename, path)
 
     def get_system_commands(self, screen: Screen[Any]):
+        """Issue 18: the staff palette's commands in the terminal's language, only those a
+        school office uses (screens/widgets/palette.py)."""
         if self.kiosk:
             return
-        yield from super().get_system_commands(screen)
+        from screens.widgets.palette import staff_commands
+
+        yield from staff_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from screens.widgets.palette import command_palette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(command_palette(self))
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """A link (in the FAQ, the privacy statement) opens nothing on a kiosk: a text browser

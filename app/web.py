@@ -9,7 +9,9 @@ inside each process). This module adds what a school office needs on top of the 
   dependency, for the printed forms) for the Chinese characters, so nothing leaves the machine;
 - a kiosk browser opens straight into the app, and when a session ends (Ctrl+Q on the staff
   desk, a crash) the page starts a new one by itself instead of waiting for a click;
-- the page's few words follow the configured language;
+- the page's few words follow the configured language, and it has its own tab icon;
+- the page fits the screen at any zoom and on a phone, and takes the keyboard as it opens, so
+  a kiosk browser can type at once (issue 18);
 - URLs are relative to the request, so a page reached as http://192.168.1.20:8000 talks back to
   that address (the stock server writes the bind address, 0.0.0.0, into the page).
 
@@ -31,6 +33,7 @@ from typing import Any
 ROLES = ("kiosk", "review", "demo")
 DEMO_INFO_FILE = "demo-info.json"
 NOTO_URL = "/qinzi/fonts/NotoSansTC-Regular.otf"
+FAVICON_URL = "/qinzi/favicon.svg"
 PAGE_KEYS = ("title", "starting", "ended", "restarting")
 
 
@@ -142,10 +145,17 @@ def make_server(
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
             app.router.add_get(NOTO_URL, self.handle_noto)
+            app.router.add_get(FAVICON_URL, self.handle_favicon)
             return app
 
         async def handle_noto(self, request: web.Request) -> web.StreamResponse:
             return web.FileResponse(noto_font_path(), headers={"Cache-Control": "max-age=86400"})
+
+        async def handle_favicon(self, request: web.Request) -> web.StreamResponse:
+            return web.FileResponse(
+                data_file("web", "favicon.svg"),
+                headers={"Cache-Control": "max-age=86400", "Content-Type": "image/svg+xml"},
+            )
 
         async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
             try:
@@ -158,6 +168,7 @@ def make_server(
                 "font_size": max(8, min(font_size, 48)),
                 "static_url": "/static/",
                 "noto_url": NOTO_URL,
+                "favicon_url": FAVICON_URL,
                 "app_websocket_url": f"{scheme}://{request.host}/ws",
                 **{key: t(f"web.page.{key}", lang) for key in PAGE_KEYS},
             }

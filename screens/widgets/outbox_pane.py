@@ -1,6 +1,7 @@
 """The simulated outbox (demo mode only, R25): the SMS and e-mails the program sent, newest first,
 with the recipient masked. A production kiosk never shows it. It takes no focus (issue 16: Tab
-stopped on it with nothing to show for it); the mouse wheel still scrolls it."""
+stopped on it with nothing to show for it); the mouse wheel still scrolls it. On a narrow
+terminal (issue 18: a phone) it starts hidden and, shown with F4, covers the whole width."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from screens.widgets.typed import OnQinzi
 
 
 class OutboxPane(OnQinzi, VerticalScroll, can_focus=False):
+    SCOPED_CSS = False  # for the App.-narrow rule; every rule here names OutboxPane
     DEFAULT_CSS = """
     OutboxPane {
         dock: right; width: 36; height: 100%; display: none;
         border-left: thick $accent; background: $surface; padding: 0 1;
     }
     OutboxPane.-shown { display: block; }
+    App.-narrow OutboxPane { width: 100%; }
     OutboxPane > Static { margin-bottom: 1; }
     OutboxPane > .outbox-title { text-style: bold; color: $accent; }
     """

@@ -208,6 +208,30 @@ async def test_r25_outbox_pane_shows_codes_in_demo_mode_only(kiosk_app):
         assert not pane.has_class("-shown")
 
 
+async def test_r25_on_a_phone_wide_terminal_the_outbox_starts_hidden_and_f4_shows_it_whole(
+    kiosk_app,
+):
+    """Issue 18: at a phone's 41 columns the pane (36 wide) left step 1 three columns, one
+    character a line. There it starts hidden, F4 shows it over the whole width (the code is
+    readable), and a terminal widened past 80 columns gets the pane beside the steps again."""
+    app = kiosk_app()
+    async with app.run_test(size=(41, 40)) as pilot:
+        await to_step1(pilot)
+        pane = app.screen.query_one(OutboxPane)
+        assert not pane.has_class("-shown")
+        assert app.screen.query_one("#contact", Input).region.width > 30
+        app.services.verification.request_code(Channel.EMAIL, "parent@home.example")
+        app.refresh_outbox()
+        await pilot.press("f4")
+        await settle(pilot)
+        assert pane.has_class("-shown") and pane.region.width == 41
+        assert last_code(app.services) in str(pane.query_one("#outbox-list").render())
+        await pilot.press("f4")
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert pane.has_class("-shown") and pane.region.width == 36
+
+
 async def test_r25_production_kiosk_never_shows_the_outbox(services):
     from app.factory import make_app
 

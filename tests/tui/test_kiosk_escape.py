@@ -366,6 +366,33 @@ async def test_r22_the_sweep_would_see_each_way_out_in_an_unlocked_app(services,
     assert app.return_code == 0
 
 
+async def test_issue18_the_staff_palette_speaks_the_terminals_language(services):
+    """Issue 18: the staff palette offered Textual's English "Theme / Quit / Keys / Screenshot"
+    in the Chinese UI. Its commands and search field follow the language; Textual's theme
+    picker, key panel and SVG screenshot (personal data into a file) are not offered."""
+    from textual.command import CommandInput, CommandList
+
+    app = make_app(services, mode="review", kiosk=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for lang, expected in (("zh-TW", ["中文／English", "配色", "結束"]),
+                               ("en", ["中文/English", "Colours", "Quit"])):  # fmt: skip
+            app.lang = lang
+            await pilot.press("ctrl+p")
+            palette = next(s for s in app.screen_stack if isinstance(s, CommandPalette))
+            for _ in range(20):
+                await pilot.pause(0.05)
+                options = palette.query_one(CommandList).options
+                if len(options) >= len(expected):
+                    break
+            titles = {str(option.prompt).splitlines()[0] for option in options}
+            ours = {app.tr(f"palette.{name}") for name in
+                    ("language", "theme", "maximize", "minimize", "quit")}  # fmt: skip
+            assert set(expected) <= titles <= ours, titles
+            assert palette.query_one(CommandInput).placeholder == app.tr("palette.placeholder")
+            await pilot.press("escape")
+            await pilot.pause()
+
+
 # --- actions: keys are one way in, a click on text whose markup names an action another ----------
 
 KIOSK_ALLOWED = {"toggle_language", "toggle_theme", "toggle_outbox", "logout", "quit",
