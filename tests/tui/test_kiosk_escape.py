@@ -375,7 +375,7 @@ async def test_issue18_the_staff_palette_speaks_the_terminals_language(services)
     app = make_app(services, mode="review", kiosk=False)
     async with app.run_test(size=SIZE) as pilot:
         for lang, expected in (("zh-TW", ["中文／English", "配色", "結束"]),
-                               ("en", ["中文/English", "Colours", "Quit"])):  # fmt: skip
+                               ("en", ["Language", "Colours", "Quit"])):  # fmt: skip
             app.lang = lang
             await pilot.press("ctrl+p")
             palette = next(s for s in app.screen_stack if isinstance(s, CommandPalette))
