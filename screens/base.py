@@ -331,7 +331,9 @@ class KioskScreen(QinziScreen[None]):
     CSS_PATH = [str(p) for p in sorted(shipped("styles").glob("*.tcss")) if p.name != "app.tcss"]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        # Issue 18: the icon opens the staff's command palette; parents have none, so no icon
+        # (Textual's ⭘ is in neither of the browser page's fonts, and drew as a blank there).
+        yield Header(icon="≡" if self.app.ENABLE_COMMAND_PALETTE else " ")
         if self.place.step:
             yield StepBar(self.place.step, self.place.steps)
         with Body(id="body"):
