@@ -333,13 +333,15 @@ class KioskScreen(QinziScreen[None]):
     def compose(self) -> ComposeResult:
         # Issue 18: the icon opens the staff's command palette; parents have none, so no icon
         # (Textual's ⭘ is in neither of the browser page's fonts, and drew as a blank there).
-        yield Header(icon="≡" if self.app.ENABLE_COMMAND_PALETTE else " ")
         if self.place.step:
             yield StepBar(self.place.step, self.place.steps)
         with Body(id="body"):
             yield Notice(id="notice")
             yield from self.compose_body()
         yield OutboxPane()
+        # After the pane, so drawn over its top row: the title, centred on the whole width,
+        # stays whole beside the demo outbox (issue 18: "Link a parent to" in English).
+        yield Header(icon="≡" if self.app.ENABLE_COMMAND_PALETTE else " ")
         yield KeyBar()
 
     def compose_body(self) -> ComposeResult:

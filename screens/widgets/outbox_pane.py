@@ -19,7 +19,7 @@ class OutboxPane(OnQinzi, VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     OutboxPane {
         dock: right; width: 36; height: 100%; display: none;
-        border-left: thick $accent; background: $surface; padding: 0 1;
+        border-left: thick $accent; background: $surface; padding: 1 1 0 1;  /* row 0: the header */
     }
     OutboxPane.-shown { display: block; }
     App.-narrow OutboxPane { width: 100%; }
