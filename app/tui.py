@@ -32,6 +32,7 @@ from app.errors import QinziError
 from app.i18n import DEFAULT_LANGUAGE, next_language, supported, t
 from app.logs import log, redact
 from app.resources import shipped
+from app.themes import PALETTES, Palette, next_palette
 from screens.widgets import whole_cells
 
 if TYPE_CHECKING:  # the kiosk's first frame needs none of these modules (issue 7's start-up)
@@ -46,36 +47,19 @@ if TYPE_CHECKING:  # the kiosk's first frame needs none of these modules (issue 
 KIOSK_ACTIONS = frozenset({"toggle_language", "toggle_theme", "toggle_outbox", "logout", "quit",
                            "focus_next", "focus_previous"})  # fmt: skip
 
-# High-contrast themes for a kiosk screen in a bright office and a dim one.
-QINZI_LIGHT = Theme(
-    name="qinzi-light",
-    primary="#0b5cad",
-    secondary="#2e7d32",
-    accent="#9a4a00",
-    warning="#9a4a00",
-    error="#b91c1c",
-    success="#15803d",
-    foreground="#111111",
-    background="#fafafa",
-    surface="#ffffff",
-    panel="#dde6f0",
-    dark=False,
-)
-QINZI_DARK = Theme(
-    name="qinzi-dark",
-    primary="#5fa8ff",
-    secondary="#7bd389",
-    accent="#ffb347",
-    warning="#ffb347",
-    error="#ff6b6b",
-    success="#7bd389",
-    foreground="#f2f2f2",
-    background="#101418",
-    surface="#182028",
-    panel="#22303c",
-    dark=True,
-)
 
+def textual_theme(colours: Palette) -> Theme:
+    """A palette of app/themes.py as a Textual theme (issue 18: each one held to WCAG AA)."""
+    return Theme(
+        name=colours.name, dark=colours.dark, primary=colours.primary,
+        secondary=colours.secondary, accent=colours.accent, warning=colours.warning,
+        error=colours.error, success=colours.success, foreground=colours.foreground,
+        background=colours.background, surface=colours.surface, panel=colours.panel,
+        variables=colours.variables(),
+    )  # fmt: skip
+
+
+THEMES = tuple(textual_theme(p) for p in PALETTES)
 
 @dataclass
 class Visit:
@@ -187,12 +171,20 @@ class QinziApp(App[None]):
         self.set_reactive(QinziApp.outbox_shown, settings.demo and mode == "kiosk")
         self.set_reactive(QinziApp.lang, self.default_lang)
         self.set_reactive(QinziApp.demo_info, demo_info)
-        # Our dark theme from the start: set without the watcher, which would parse the whole
-        # stylesheet a second time before the first frame (both themes are dark, so the
-        # -dark-mode class Textual set is already right; F3 goes through the watcher).
-        self.register_theme(QINZI_LIGHT)
-        self.register_theme(QINZI_DARK)
-        self.set_reactive(App.theme, QINZI_DARK.name)
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.start_theme(PALETTES[0])
+
+    def start_theme(self, colours: Palette) -> None:
+        """The first theme from the start, set without the watcher, which would parse the
+        whole stylesheet a second time before the first frame; the classes it would set are set
+        here (F3 goes through the watcher)."""
+        self.set_reactive(App.theme, colours.name)
+        stale = [name for name in self.classes if name.startswith("-theme-")]
+        self.remove_class(*stale, update=False)
+        self.add_class(f"-theme-{colours.name}", update=False)
+        self.set_class(colours.dark, "-dark-mode", update=False)
+        self.set_class(not colours.dark, "-light-mode", update=False)
         self.stylesheet.set_variables(self.get_css_variables())
 
     # --- start -----------------------------------------------------------------------------------
@@ -382,7 +374,8 @@ class QinziApp(App[None]):
         self.lang = next_language(self.lang)
 
     def action_toggle_theme(self) -> None:
-        self.theme = "qinzi-light" if self.theme == "qinzi-dark" else "qinzi-dark"
+        """F3: dark → light → high contrast → dark."""
+        self.theme = next_palette(self.theme).name
 
     # --- the kiosk lock (R22) --------------------------------------------------------------------
 
