@@ -32,7 +32,7 @@ from app.errors import QinziError
 from app.i18n import DEFAULT_LANGUAGE, next_language, supported, t
 from app.logs import log, redact
 from app.resources import shipped
-from app.themes import PALETTES, Palette, next_palette
+from app.themes import PALETTES, Palette, next_palette, palette
 from screens.widgets import whole_cells
 
 if TYPE_CHECKING:  # the kiosk's first frame needs none of these modules (issue 7's start-up)
@@ -60,6 +60,16 @@ def textual_theme(colours: Palette) -> Theme:
 
 
 THEMES = tuple(textual_theme(p) for p in PALETTES)
+
+# Issue 16: Textual's own widgets bring bindings described in English ("esc Dismiss menu" while a
+# dropdown is open, in the Chinese kiosk); shown in the terminal's language instead. Textual 8.2.
+TEXTUAL_WORDS = {
+    "Dismiss menu": "label.keybar.dismiss_menu",
+    "Show menu": "label.keybar.show_menu",
+    "palette": "label.keybar.palette",
+    "Quit": "label.keybar.quit",
+}
+
 
 @dataclass
 class Visit:
@@ -120,7 +130,8 @@ class QinziApp(App[None]):
 
     BINDINGS = [
         Binding("f2", "toggle_language", "中文/English", id="language", priority=True),
-        Binding("f3", "toggle_theme", "label.key_theme", show=False, id="theme"),
+        # Issue 18: shown, with the colours in use (key_text), so a parent can find them.
+        Binding("f3", "toggle_theme", "label.key_theme", id="theme"),
         Binding("f4", "toggle_outbox", "label.key_outbox", id="outbox"),
         # Priority: F10 logs out from a dialog too (R22), where the app's other keys are off.
         Binding("f10", "logout", "label.key_logout", id="logout", priority=True),
@@ -235,6 +246,21 @@ class QinziApp(App[None]):
     def watch_lang(self, lang: str) -> None:
         self.title = t("label.app_title", lang)
         self.refresh_bindings()
+
+    def watch_theme(self) -> None:
+        self.refresh_bindings()  # F3's description names the colours in use
+
+    def key_text(self, description: str) -> str:
+        """What the key bar and Textual's keys panel show for a binding's description (which
+        here is a catalog key): the text in the current language, F3's with the colours in
+        use, and Textual's own English words translated (screens/widgets/keybar.py)."""
+        key = TEXTUAL_WORDS.get(description, description)
+        if key == "label.key_theme":
+            colours = palette(self.theme)
+            shown = self.tr(f"label.theme.{colours.setting}")
+            return self.tr("label.theme.shown", theme=shown if colours.name == self.theme
+                           else self.theme)  # fmt: skip
+        return self.tr(key) if key.startswith("label.") else key
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.kiosk and action not in KIOSK_ACTIONS:

@@ -22,7 +22,7 @@ from app.errors import QinziError, SessionEnded
 from app.resources import shipped
 from app.tui import FlowMessage, Visit
 from screens.widgets.field import Field
-from screens.widgets.keybar import KeyBar
+from screens.widgets.keybar import KeyBar, KeysInLanguage
 from screens.widgets.notice import Notice, Severity
 from screens.widgets.outbox_pane import OutboxPane
 from screens.widgets.stepbar import StepBar
@@ -85,7 +85,7 @@ class BackAtStart(FlowMessage):
 # --- the screen ------------------------------------------------------------------------------
 
 
-class QinziScreen(Screen[ResultT]):
+class QinziScreen(KeysInLanguage, Screen[ResultT]):
     """A screen of Qinzi. `DRAFT` names the inputs whose values are kept in the visit's draft
     of this place while the person types, so that going back and forth loses nothing."""
 

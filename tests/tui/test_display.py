@@ -1,11 +1,18 @@
 """Issue 18, every parent can use it — seen clearly, beyond the colours (test_contrast.py): a
-state said in shapes, not colour alone (WCAG 1.4.1)."""
+state said in shapes, not colour alone (WCAG 1.4.1); F3 and the colours in use named in the key
+bar, and every key's description translated in Textual's keys panel too (R26)."""
 
 from __future__ import annotations
 
-from textual.widgets import Checkbox, Input
+import io
 
+from rich.console import Console
+from textual.widgets import Checkbox, Input, KeyPanel
+from textual.widgets._key_panel import BindingsTable  # Textual 8.2: the panel's table
+
+from app.factory import make_app
 from screens.widgets.choices import Choices
+from screens.widgets.keybar import KeyBar
 from tests.tui.conftest import settle
 from tests.tui.wizard_kit import open_step2, prepare_session, read_statement
 from tests.whole_text import screen_cells
@@ -69,3 +76,60 @@ async def test_issue18_a_check_box_says_ticked_or_not_in_text(kiosk_app, roster)
         await pilot.pause()
         assert agree.value  # and focus went on to 下一步 (issue 16)
         assert choice_line(app, "本人已詳閱").startswith("[✓] 本人已詳閱")
+
+
+# --- the keys ----------------------------------------------------------------------------------
+
+
+def key_bar_text(app) -> str:
+    bar = app.screen.query_one(KeyBar)
+    rows = screen_cells(app)[bar.region.y : bar.region.bottom]
+    return " ".join("".join(r) for r in rows)
+
+
+async def test_issue18_the_key_bar_shows_f3_with_the_colours_in_use_in_the_parents_language(
+    kiosk_app,
+):
+    """F3 was hidden: a parent could not find the light theme. It says which colours are on,
+    in the language on the screen, and cycles dark → light → high contrast; on a locked kiosk
+    too (R22 lets it through)."""
+    app = kiosk_app(kiosk=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "f3 配色：深色" in key_bar_text(app)
+        shown = []
+        for _ in range(3):
+            await pilot.press("f3")
+            await settle(pilot)
+            shown.append((app.theme, key_bar_text(app)))
+        assert [theme for theme, _ in shown] == [
+            "qinzi-light", "qinzi-high-contrast", "qinzi-dark"]  # fmt: skip
+        assert "配色：淺色" in shown[0][1] and "配色：高對比" in shown[1][1]
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "f3 Colours: dark" in key_bar_text(app)
+        assert "label." not in key_bar_text(app)
+
+
+async def test_issue18_textuals_keys_panel_shows_every_description_translated(demo_services):
+    """The staff desk's keys panel (command palette → Keys) showed `label.key_theme` and
+    `label.key_outbox` in both languages: it reads the same translated bindings as the key bar."""
+    app = make_app(demo_services, mode="review")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.action_show_help_panel()
+        await settle(pilot)
+
+        def panel_text() -> str:
+            """The panel's whole table (it scrolls), drawn as the panel draws it."""
+            table = app.screen.query_one(KeyPanel).query_one(BindingsTable)
+            console = Console(width=80, record=True, file=io.StringIO())
+            console.print(table.render_bindings_table())
+            return console.export_text()
+
+        text = panel_text()
+        assert "label." not in text and "配色：深色" in text and "寄件匣" in text
+        app.lang = "en"
+        await settle(pilot)
+        text = panel_text()
+        assert "label." not in text and "Colours: dark" in text and "Outbox" in text

@@ -1,11 +1,12 @@
 """Issue 18: the kiosk's themes as data (app/themes.py): the WCAG 2.2 arithmetic, each palette
 at AA on its own (the running app, which may only make it worse, is measured in
-tests/tui/test_contrast.py), and F3's order."""
+tests/tui/test_contrast.py), their names in both catalogs, and F3's order."""
 
 from __future__ import annotations
 
 import pytest
 
+from app.i18n import LANGUAGES, t
 from app.themes import (
     EDGE_CONTRAST,
     PALETTES,
@@ -54,3 +55,8 @@ def test_issue18_each_palette_meets_aa_as_data(colours):
         assert contrast(colours.edge, ground) >= EDGE_CONTRAST
         assert contrast(colours.focus, ground) >= EDGE_CONTRAST
 
+
+def test_issue18_the_theme_names_are_in_both_catalogs():
+    for lang in LANGUAGES:
+        for setting in THEME_SETTINGS:
+            assert t(f"label.theme.{setting}", lang) != f"label.theme.{setting}"
