@@ -178,16 +178,21 @@ class QinziApp(App[None]):
         self.visit = Visit()
         self.last_input: datetime = services.clock()
         self.outbox_messages: list[OutboxView] = []
+        # Issue 18: a layout for a big font; the outbox would take half of its few columns.
+        large = settings.display_large_text
+        self.set_class(large, "-large-text", update=False)
         # The queue needs the terminal's width; F4 still shows the outbox in demo mode.
-        self.set_reactive(QinziApp.outbox_shown, settings.demo and mode == "kiosk")
+        self.set_reactive(QinziApp.outbox_shown, settings.demo and mode == "kiosk" and not large)
         self.set_reactive(QinziApp.lang, self.default_lang)
         self.set_reactive(QinziApp.demo_info, demo_info)
         for theme in THEMES:
             self.register_theme(theme)
-        self.start_theme(PALETTES[0])
+        # The kiosk's colours; F3 changes them for one visit, as F2 the language.
+        self.default_theme = palette(settings.display_theme).name
+        self.start_theme(palette(settings.display_theme))
 
     def start_theme(self, colours: Palette) -> None:
-        """The first theme from the start, set without the watcher, which would parse the
+        """The configured theme from the start, set without the watcher, which would parse the
         whole stylesheet a second time before the first frame; the classes it would set are set
         here (F3 goes through the watcher)."""
         self.set_reactive(App.theme, colours.name)
@@ -400,7 +405,7 @@ class QinziApp(App[None]):
         self.lang = next_language(self.lang)
 
     def action_toggle_theme(self) -> None:
-        """F3: dark → light → high contrast → dark."""
+        """F3: dark → light → high contrast → dark, until the visit ends (screens/flow.py)."""
         self.theme = next_palette(self.theme).name
 
     # --- the kiosk lock (R22) --------------------------------------------------------------------

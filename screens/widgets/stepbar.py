@@ -34,9 +34,10 @@ class StepBar(OnQinzi, Static):
         self.refresh_bar()
 
     def refresh_bar(self) -> None:
-        text = self.bar(compact=False)
+        """Narrow, or laid out for a big font (issue 18): only the current step is named."""
+        text = self.bar(compact=self.app.has_class("-large-text"))
         if self.size.width and text.cell_length > self.size.width:
-            text = self.bar(compact=True)  # narrow: only the current step is named
+            text = self.bar(compact=True)
         self.update(text)
 
     def bar(self, *, compact: bool) -> Content:

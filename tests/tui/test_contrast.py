@@ -171,19 +171,19 @@ PLACES: dict[str, Walk] = {
 
 @pytest.mark.parametrize("colours", PALETTES, ids=[p.setting for p in PALETTES])
 async def test_issue18_r26_every_theme_meets_wcag_aa_where_parents_look(
-    kiosk_app, roster, colours
+    demo_services, kiosk_app, roster, colours
 ):
     """Issue 18 (R26's "clear message" must be seen first): in each theme, on each step, the
     least contrast of text, placeholder, every edge and the focus indicator, all at AA."""
+    demo_services.settings.display_theme = colours.setting  # the kiosk is configured so
     app = kiosk_app()
     services = app.services
     m = Measures()
     tabs = 0
     async with app.run_test(size=SIZE) as pilot:
         for where, walk in PLACES.items():
-            app.flow.leave()  # each place from the welcome screen
+            app.flow.leave()  # each place from the welcome screen, in the configured colours
             await settle(pilot)
-            app.theme = colours.name
             await walk(pilot, services, roster)
             for _ in range(2):
                 await settle(pilot)

@@ -1,21 +1,27 @@
 """Issue 18, every parent can use it — seen clearly, beyond the colours (test_contrast.py): a
 state said in shapes, not colour alone (WCAG 1.4.1); F3 and the colours in use named in the key
-bar, and every key's description translated in Textual's keys panel too (R26)."""
+bar, and every key's description translated in Textual's keys panel too (R26); the configured
+theme from the first frame; and the large-text layout, in which a terminal with a big font
+(60x20 cells) still shows every field and button of the parent's steps."""
 
 from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 from textual.widgets import Checkbox, Input, KeyPanel
 from textual.widgets._key_panel import BindingsTable  # Textual 8.2: the panel's table
 
 from app.factory import make_app
 from screens.widgets.choices import Choices
+from screens.widgets.field import Field
 from screens.widgets.keybar import KeyBar
+from tests.tui.colour_kit import name, owner
 from tests.tui.conftest import settle
+from tests.tui.test_contrast import PLACES
 from tests.tui.wizard_kit import open_step2, prepare_session, read_statement
-from tests.whole_text import screen_cells
+from tests.whole_text import screen_cells, whole_text_faults
 
 SIZE = (80, 24)
 TALL = (100, 40)  # the whole of step 2 at once, whatever has focus
@@ -111,6 +117,26 @@ async def test_issue18_the_key_bar_shows_f3_with_the_colours_in_use_in_the_paren
         assert "label." not in key_bar_text(app)
 
 
+async def test_issue18_r36_the_next_visit_starts_in_the_configured_colours(
+    demo_services, kiosk_app
+):
+    """F3 is for one visit, like F2: the next person finds the kiosk as the school set it."""
+    demo_services.settings.display_theme = "light"
+    app = kiosk_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == "qinzi-light"
+        assert app.has_class("-light-mode") and not app.has_class("-dark-mode")
+        await app.flow.show("contact")
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.theme == "qinzi-high-contrast"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert app.theme == "qinzi-light"
+
+
 async def test_issue18_textuals_keys_panel_shows_every_description_translated(demo_services):
     """The staff desk's keys panel (command palette → Keys) showed `label.key_theme` and
     `label.key_outbox` in both languages: it reads the same translated bindings as the key bar."""
@@ -133,3 +159,55 @@ async def test_issue18_textuals_keys_panel_shows_every_description_translated(de
         await settle(pilot)
         text = panel_text()
         assert "label." not in text and "Colours: dark" in text and "Outbox" in text
+
+
+# --- large text --------------------------------------------------------------------------------
+
+LARGE = (60, 20)
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+async def test_issue18_large_text_at_60x20_shows_every_field_and_button(
+    demo_services, kiosk_app, roster, lang
+):
+    """`[display] large_text`: the terminal's font is big, so it has few cells. On each step a
+    parent goes through, Tab reaches every control, and the one with focus is whole on the
+    screen, with its field's label, under nothing; nothing is cut at the right edge; no wide
+    character is cut (R44)."""
+    demo_services.settings.display_large_text = True
+    app = kiosk_app()
+    async with app.run_test(size=LARGE) as pilot:
+        await settle(pilot)
+        assert app.has_class("-large-text") and not app.outbox_shown
+        for where, walk in PLACES.items():
+            app.flow.leave()
+            await settle(pilot)
+            app.lang = lang
+            await walk(pilot, app.services, roster)
+            for _ in range(2):
+                await settle(pilot)
+            assert whole_text_faults(app) == [], where
+            body = app.screen.query_one("#body")
+            controls = [w for w in app.screen.focus_chain]
+            reached = set()
+            for _ in range(len(controls) + 1):
+                await pilot.press("tab")
+                await pilot.pause()
+                widget = app.focused
+                assert widget is not None, where
+                reached.add(widget)
+                region = widget.region
+                assert body.region.contains_region(region), f"{where}: {name(widget)} cut off"
+                corners = [(region.x, region.y), (region.right - 1, region.bottom - 1)]
+                for x, y in corners:
+                    top = owner(app, x, y)
+                    assert top is widget or widget in top.ancestors, (
+                        f"{where}: {name(widget)} is under {name(top)}"
+                    )
+                label = next((f.query_one(".field-label") for f in widget.ancestors
+                              if isinstance(f, Field)), None)  # fmt: skip
+                if label is not None:
+                    assert body.region.contains_region(label.region), (
+                        f"{where}: the label of {name(widget)} is off the screen"
+                    )
+            assert reached == set(controls), where
