@@ -75,14 +75,14 @@ class Palette:
 
 DARK = Palette(
     setting="dark", dark=True,
-    background="#101418", foreground="#f2f2f2", surface="#182028", panel="#22303c",
+    background="#101418", foreground="#f2f2f2", surface="#182028", panel="#2a2f36",
     primary="#5fa8ff", secondary="#7bd389", accent="#ffb347", warning="#ffb347",
     error="#ff6b6b", success="#7bd389",
     muted="#b4bcc4", edge="#8a96a3", focus="#ffd75f", on_focus="#101418", on_colour="#000000",
 )  # fmt: skip
 LIGHT = Palette(
     setting="light", dark=False,
-    background="#fafafa", foreground="#111111", surface="#ffffff", panel="#dde6f0",
+    background="#fafafa", foreground="#111111", surface="#ffffff", panel="#e6ecf2",
     primary="#0b5cad", secondary="#2e7d32", accent="#9a4a00", warning="#9a4a00",
     error="#b91c1c", success="#15803d",
     muted="#4a5560", edge="#66727f", focus="#9a4a00", on_focus="#ffffff", on_colour="#ffffff",

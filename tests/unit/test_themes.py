@@ -5,6 +5,7 @@ tests/tui/test_contrast.py), their names in both catalogs, and F3's order."""
 from __future__ import annotations
 
 import pytest
+from rich.color import Color, ColorSystem
 
 from app.i18n import LANGUAGES, t
 from app.themes import (
@@ -35,25 +36,38 @@ def test_the_wcag_arithmetic_gives_the_known_ratios():
     assert contrast("#123456", "#123456") == 1.0
 
 
+def as_256(colour: str) -> str:
+    """The colour a 256-colour terminal shows (tmux, screen, xterm-256color), as Rich, which
+    Textual writes through, picks it."""
+    shown = Color.parse(colour).downgrade(ColorSystem.EIGHT_BIT).get_truecolor()
+    return f"#{shown.red:02x}{shown.green:02x}{shown.blue:02x}"
+
+
+def as_is(colour: str) -> str:
+    return colour
+
+
+@pytest.mark.parametrize("terminal", [as_is, as_256], ids=["truecolor", "256 colours"])
 @pytest.mark.parametrize("colours", PALETTES, ids=[p.setting for p in PALETTES])
-def test_issue18_each_palette_meets_aa_as_data(colours):
+def test_issue18_each_palette_meets_aa_as_data(colours, terminal):
     """The palette alone (the app may only make it worse; tests/tui/test_contrast.py measures
-    what it draws): every text colour on the page, the panel and the surface; the muted one
-    too; text on the focus fill and on coloured buttons; edges and focus against the page."""
-    grounds = (colours.background, colours.surface, colours.panel)
-    texts = (colours.foreground, colours.muted)
-    for ground in grounds:
-        for text in texts:
-            assert contrast(text, ground) >= TEXT_CONTRAST, (text, ground)
-    for text in (colours.primary, colours.secondary, colours.accent, colours.warning,
-                 colours.error, colours.success):  # fmt: skip
-        assert contrast(text, colours.background) >= TEXT_CONTRAST, text
-    assert contrast(colours.on_focus, colours.focus) >= TEXT_CONTRAST
-    for fill in (colours.primary, colours.success, colours.warning, colours.error):
-        assert contrast(colours.on_colour, fill) >= TEXT_CONTRAST, fill
-    for ground in (colours.background, colours.surface):
-        assert contrast(colours.edge, ground) >= EDGE_CONTRAST
-        assert contrast(colours.focus, ground) >= EDGE_CONTRAST
+    what it draws), in a truecolor terminal and in one of 256 colours, where a blue-grey panel
+    became teal (3.5:1 under the hints): every text colour on the page, the panel and the
+    surface, the muted one too; the key bar's keys; text on the focus fill and on coloured
+    buttons; edges and focus against the page and the inside of a control."""
+    c = {name: terminal(value) for name, value in vars(colours).items() if str(value)[:1] == "#"}
+    for ground in ("background", "surface", "panel"):
+        for text in ("foreground", "muted"):
+            assert contrast(c[text], c[ground]) >= TEXT_CONTRAST, (text, ground)
+    for text in ("primary", "secondary", "accent", "warning", "error", "success"):
+        assert contrast(c[text], c["background"]) >= TEXT_CONTRAST, text
+    assert contrast(c["accent"], c["panel"]) >= TEXT_CONTRAST  # the key bar's keys
+    assert contrast(c["on_focus"], c["focus"]) >= TEXT_CONTRAST
+    for fill in ("primary", "success", "warning", "error"):
+        assert contrast(c["on_colour"], c[fill]) >= TEXT_CONTRAST, fill
+    for ground in ("background", "surface"):
+        assert contrast(c["edge"], c[ground]) >= EDGE_CONTRAST, ground
+        assert contrast(c["focus"], c[ground]) >= EDGE_CONTRAST, ground
 
 
 def test_issue18_the_theme_names_are_in_both_catalogs():
