@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
             port=args.port,
             lang=settings.language,
             max_sessions=settings.serve_max_sessions,
+            font_size=web.page_font_size(settings),
         )
     except ModuleNotFoundError as exc:
         raise ConfigError("errors.cli.no_serve") from exc

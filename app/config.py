@@ -17,6 +17,7 @@ import platformdirs
 from app.errors import ConfigError
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from app.text import has_control, printable
+from app.themes import THEME_SETTINGS
 
 APP_NAME = "qinzi"
 
@@ -135,6 +136,14 @@ class Settings:
     # Browser mode (R45): at most this many tabs at once, each a process of about 50 MB.
     serve_max_sessions: int = 8
 
+    # What a parent sees (issue 18, `[display]`): the colours (app/themes.py; F3 switches them
+    # for the visit), a layout for a terminal with a big font (fewer cells: no decorative
+    # margins, the outbox pane hidden until F4) and, in browser mode, the page's font size in
+    # pixels (0: 16, or 24 with large_text; a page's ?fontsize= still wins).
+    display_theme: str = "dark"
+    display_large_text: bool = False
+    display_font_size: int = 0
+
     # The log file for school IT (app/logs.py): masked data only (R9).
     log_level: str = "info"  # debug, info, warning, error, or off
     log_dir: str = ""  # empty: <data_dir>/logs
@@ -174,6 +183,8 @@ def _env_names() -> dict[str, str]:
     return names
 
 
+FONT_SIZE_MIN, FONT_SIZE_MAX = 8, 48  # browser mode's font, pixels; 0 is the default
+
 # What start-up accepts beyond the type: a wrong value stops the program with the key, the value
 # and this description of what is allowed (written without words, so that both languages read it).
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -183,6 +194,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "mail_transport": ("outbox", "smtp"),
     "sms_transport": ("outbox", "kannel", "mitake"),
     "log_level": ("debug", "info", "warning", "error", "off"),
+    "display_theme": THEME_SETTINGS,
 }
 _RANGES: dict[str, tuple[float, float | None]] = {
     "login_wait_minutes": (0, None),
@@ -198,6 +210,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "db_give_up_after_minutes": (0.01, None),
     "serve_max_sessions": (1, 1000),
     "directory_timeout": (0.1, None),
+    "display_font_size": (0, FONT_SIZE_MAX),
 }
 # Beyond this no count, duration or size makes sense, and larger ones overflow the date
 # arithmetic that uses them (a retention of 10**6 days reaches before year 1).
@@ -208,6 +221,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def _allowed(name: str, kind: str) -> str:
+    if name == "display_font_size":
+        return f"0, {FONT_SIZE_MIN} … {FONT_SIZE_MAX}"
     if name in _CHOICES:
         return ", ".join(_CHOICES[name])
     if kind == "bool":
@@ -336,7 +351,19 @@ def load_settings(
     _check_staff_pin(settings)
     _check_directory(settings)
     _check_sms(settings)
+    _check_display(settings)
     return settings
+
+
+def _check_display(settings: Settings) -> None:
+    """Issue 18: a font size is the default (0) or one within what the page accepts from
+    ?fontsize= (8 to 48 pixels): 3 would pass the range check and show a page nobody reads."""
+    size = settings.display_font_size
+    if size and size < FONT_SIZE_MIN:
+        raise ConfigError(
+            "errors.config.bad_value", key="display_font_size", value=str(size),
+            allowed=_allowed("display_font_size", "int"),
+        )  # fmt: skip
 
 
 DIRECTORY_SCHEMES = ("ldap://", "ldaps://")

@@ -32,6 +32,7 @@ from app.errors import QinziError
 from app.i18n import DEFAULT_LANGUAGE, next_language, supported, t
 from app.logs import log, redact
 from app.resources import shipped
+from app.themes import PALETTES, Palette, next_palette, palette
 from screens.widgets import whole_cells
 
 if TYPE_CHECKING:  # the kiosk's first frame needs none of these modules (issue 7's start-up)
@@ -46,35 +47,28 @@ if TYPE_CHECKING:  # the kiosk's first frame needs none of these modules (issue 
 KIOSK_ACTIONS = frozenset({"toggle_language", "toggle_theme", "toggle_outbox", "logout", "quit",
                            "focus_next", "focus_previous"})  # fmt: skip
 
-# High-contrast themes for a kiosk screen in a bright office and a dim one.
-QINZI_LIGHT = Theme(
-    name="qinzi-light",
-    primary="#0b5cad",
-    secondary="#2e7d32",
-    accent="#9a4a00",
-    warning="#9a4a00",
-    error="#b91c1c",
-    success="#15803d",
-    foreground="#111111",
-    background="#fafafa",
-    surface="#ffffff",
-    panel="#dde6f0",
-    dark=False,
-)
-QINZI_DARK = Theme(
-    name="qinzi-dark",
-    primary="#5fa8ff",
-    secondary="#7bd389",
-    accent="#ffb347",
-    warning="#ffb347",
-    error="#ff6b6b",
-    success="#7bd389",
-    foreground="#f2f2f2",
-    background="#101418",
-    surface="#182028",
-    panel="#22303c",
-    dark=True,
-)
+
+def textual_theme(colours: Palette) -> Theme:
+    """A palette of app/themes.py as a Textual theme (issue 18: each one held to WCAG AA)."""
+    return Theme(
+        name=colours.name, dark=colours.dark, primary=colours.primary,
+        secondary=colours.secondary, accent=colours.accent, warning=colours.warning,
+        error=colours.error, success=colours.success, foreground=colours.foreground,
+        background=colours.background, surface=colours.surface, panel=colours.panel,
+        variables=colours.variables(),
+    )  # fmt: skip
+
+
+THEMES = tuple(textual_theme(p) for p in PALETTES)
+
+# Issue 16: Textual's own widgets bring bindings described in English ("esc Dismiss menu" while a
+# dropdown is open, in the Chinese kiosk); shown in the terminal's language instead. Textual 8.2.
+TEXTUAL_WORDS = {
+    "Dismiss menu": "label.keybar.dismiss_menu",
+    "Show menu": "label.keybar.show_menu",
+    "palette": "label.keybar.palette",
+    "Quit": "label.keybar.quit",
+}
 
 
 @dataclass
@@ -139,7 +133,8 @@ class QinziApp(App[None]):
 
     BINDINGS = [
         Binding("f2", "toggle_language", "label.switch_language", id="language", priority=True),
-        Binding("f3", "toggle_theme", "label.key_theme", show=False, id="theme"),
+        # Issue 18: shown, with the colours in use (key_text), so a parent can find them.
+        Binding("f3", "toggle_theme", "label.key_theme", id="theme"),
         Binding("f4", "toggle_outbox", "label.key_outbox", id="outbox"),
         # Priority: F10 logs out from a dialog too (R22), where the app's other keys are off.
         Binding("f10", "logout", "label.key_logout", id="logout", priority=True),
@@ -186,17 +181,30 @@ class QinziApp(App[None]):
         self.visit = Visit()
         self.last_input: datetime = services.clock()
         self.outbox_messages: list[OutboxView] = []
+        # Issue 18: a layout for a big font; the outbox would take half of its few columns.
+        large = settings.display_large_text
+        self.set_class(large, "-large-text", update=False)
         # The queue needs the terminal's width; F4 still shows the outbox in demo mode.
-        self.outbox_by_default = settings.demo and mode == "kiosk"
+        self.outbox_by_default = settings.demo and mode == "kiosk" and not large
         self.set_reactive(QinziApp.outbox_shown, self.outbox_by_default)
         self.set_reactive(QinziApp.lang, self.default_lang)
         self.set_reactive(QinziApp.demo_info, demo_info)
-        # Our dark theme from the start: set without the watcher, which would parse the whole
-        # stylesheet a second time before the first frame (both themes are dark, so the
-        # -dark-mode class Textual set is already right; F3 goes through the watcher).
-        self.register_theme(QINZI_LIGHT)
-        self.register_theme(QINZI_DARK)
-        self.set_reactive(App.theme, QINZI_DARK.name)
+        for theme in THEMES:
+            self.register_theme(theme)
+        # The kiosk's colours; F3 changes them for one visit, as F2 the language.
+        self.default_theme = palette(settings.display_theme).name
+        self.start_theme(palette(settings.display_theme))
+
+    def start_theme(self, colours: Palette) -> None:
+        """The configured theme from the start, set without the watcher, which would parse the
+        whole stylesheet a second time before the first frame; the classes it would set are set
+        here (F3 goes through the watcher)."""
+        self.set_reactive(App.theme, colours.name)
+        stale = [name for name in self.classes if name.startswith("-theme-")]
+        self.remove_class(*stale, update=False)
+        self.add_class(f"-theme-{colours.name}", update=False)
+        self.set_class(colours.dark, "-dark-mode", update=False)
+        self.set_class(not colours.dark, "-light-mode", update=False)
         self.stylesheet.set_variables(self.get_css_variables())
 
     # --- start -----------------------------------------------------------------------------------
@@ -247,6 +255,21 @@ class QinziApp(App[None]):
     def watch_lang(self, lang: str) -> None:
         self.title = t("label.app_title", lang)
         self.refresh_bindings()
+
+    def watch_theme(self) -> None:
+        self.refresh_bindings()  # F3's description names the colours in use
+
+    def key_text(self, description: str) -> str:
+        """What the key bar and Textual's keys panel show for a binding's description (which
+        here is a catalog key): the text in the current language, F3's with the colours in
+        use, and Textual's own English words translated (screens/widgets/keybar.py)."""
+        key = TEXTUAL_WORDS.get(description, description)
+        if key == "label.key_theme":
+            colours = palette(self.theme)
+            shown = self.tr(f"label.theme.{colours.setting}")
+            return self.tr("label.theme.shown", theme=shown if colours.name == self.theme
+                           else self.theme)  # fmt: skip
+        return self.tr(key) if key.startswith("label.") else key
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.kiosk and action not in KIOSK_ACTIONS:
@@ -396,7 +419,8 @@ class QinziApp(App[None]):
         self.lang = next_language(self.lang)
 
     def action_toggle_theme(self) -> None:
-        self.theme = "qinzi-light" if self.theme == "qinzi-dark" else "qinzi-dark"
+        """F3: dark → light → high contrast → dark, until the visit ends (screens/flow.py)."""
+        self.theme = next_palette(self.theme).name
 
     # --- the kiosk lock (R22) --------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ inside each process). This module adds what a school office needs on top of the 
 - the page's few words follow the configured language, and it has its own tab icon;
 - the page fits the screen at any zoom and on a phone, and takes the keyboard as it opens, so
   a kiosk browser can type at once (issue 18);
+- its font size follows `[display]` (issue 18): `font_size`, else 24 pixels with `large_text`,
+  else 16; a page opened as `/?fontsize=28` takes that size instead (8 to 48);
 - URLs are relative to the request, so a page reached as http://192.168.1.20:8000 talks back to
   that address (the stock server writes the bind address, 0.0.0.0, into the page).
 
@@ -35,6 +37,23 @@ DEMO_INFO_FILE = "demo-info.json"
 NOTO_URL = "/qinzi/fonts/NotoSansTC-Regular.otf"
 FAVICON_URL = "/qinzi/favicon.svg"
 PAGE_KEYS = ("title", "starting", "ended", "restarting")
+FONT_SIZE, LARGE_FONT_SIZE = 16, 24  # pixels; the page accepts 8 to 48
+
+
+def page_font_size(settings: Any) -> int:
+    """The page's font size in pixels from `[display]`: the size set, else large or normal."""
+    if settings.display_font_size:
+        return int(settings.display_font_size)
+    return LARGE_FONT_SIZE if settings.display_large_text else FONT_SIZE
+
+
+def requested_font_size(query: str | None, default: int) -> int:
+    """A page's ?fontsize= wins over the configured size; nonsense gives the configured one."""
+    try:
+        size = int(query) if query is not None else default
+    except ValueError:
+        size = default
+    return max(8, min(size, 48))
 
 
 def is_loopback(host: str) -> bool:
@@ -113,7 +132,13 @@ def same_origin(origin: str | None, host: str) -> bool:
 
 
 def make_server(
-    command: str, *, host: str, port: int, lang: str, max_sessions: int = 8
+    command: str,
+    *,
+    host: str,
+    port: int,
+    lang: str,
+    max_sessions: int = 8,
+    font_size: int = FONT_SIZE,
 ) -> Any:
     """A textual-serve Server with our page; textual-serve is imported only here."""
     import aiohttp_jinja2
@@ -158,14 +183,10 @@ def make_server(
             )
 
         async def handle_index(self, request: web.Request) -> web.Response:  # type: ignore[override]
-            try:
-                font_size = int(request.query.get("fontsize", "16"))
-            except ValueError:
-                font_size = 16
             scheme = "wss" if request.secure else "ws"
             context = {
                 "lang": lang,
-                "font_size": max(8, min(font_size, 48)),
+                "font_size": requested_font_size(request.query.get("fontsize"), font_size),
                 "static_url": "/static/",
                 "noto_url": NOTO_URL,
                 "favicon_url": FAVICON_URL,

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Input, OptionList, Select, TextArea
 
 from app.errors import QinziError, SessionEnded
 from app.resources import shipped
 from app.tui import FlowMessage, Visit
 from screens.widgets.field import Field
-from screens.widgets.keybar import KeyBar
+from screens.widgets.keybar import KeyBar, KeysInLanguage
 from screens.widgets.notice import Notice, Severity
 from screens.widgets.outbox_pane import OutboxPane
 from screens.widgets.stepbar import StepBar
@@ -85,7 +86,7 @@ class BackAtStart(FlowMessage):
 # --- the screen ------------------------------------------------------------------------------
 
 
-class QinziScreen(Screen[ResultT]):
+class QinziScreen(KeysInLanguage, Screen[ResultT]):
     """A screen of Qinzi. `DRAFT` names the inputs whose values are kept in the visit's draft
     of this place while the person types, so that going back and forth loses nothing."""
 
@@ -346,6 +347,23 @@ class KioskScreen(QinziScreen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    @on(events.DescendantFocus)
+    def keep_field_label_in_view(self, event: events.DescendantFocus) -> None:
+        """Issue 18: a field's label comes into view with its input. Textual scrolls only as far
+        as the input, so at a big font's 60x20 cells Tab back to the first field showed a box
+        without its name."""
+        field = next((a for a in event.widget.ancestors if isinstance(a, Field)), None)
+        if field is not None:
+            self.call_after_refresh(self._show_field, field, event.widget)
+
+    def _show_field(self, field: Field, widget: Widget) -> None:
+        body = self.query_one("#body")
+        label = field.children[0] if field.children else None
+        if self.focused is not widget or label is None:
+            return
+        if not body.region.contains_region(label.region):
+            field.scroll_visible(animate=False, immediate=True)
 
     def on_key(self, event: events.Key) -> None:
         """Issue 16: a letter or digit typed while a button, a choice or a pane has focus (a

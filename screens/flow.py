@@ -191,7 +191,7 @@ class Flow:
     def _end_visit(self, *, leaving: bool, notice: str | None = None) -> None:
         """Everything of the person goes: session, login, drafts, the first screen's typed
         values, answers still on their way (they were for the old visit), the notices; the
-        language too when the terminal sent them away."""
+        language and the colours they chose too when the terminal sent them away."""
         app = self.app
         self._away = self._counting_down = False
         app.visit = Visit()
@@ -207,6 +207,7 @@ class Flow:
             first.set_focus(starts.first())
         if leaving:
             app.lang = app.default_lang
+            app.theme = app.default_theme
         app.last_input = app.services.clock()
         app.refresh_bindings()
         if isinstance(first, QinziScreen):

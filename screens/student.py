@@ -26,7 +26,7 @@ from app.services.kiosk import (
 )
 from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen
-from screens.widgets.choices import Choices
+from screens.widgets.choices import Choice, Choices
 from screens.widgets.field import Field
 from screens.widgets.i18n import T, TButton, relationship_text
 from screens.widgets.paragraph import Paragraph
@@ -56,11 +56,11 @@ class StudentScreen(KioskScreen):
                 "relationship",
                 "label.student_step.relationship",
                 Choices(
-                    *(RadioButton("", id=f"kind-{kind}") for kind in RELATIONSHIP_GROUPS),
+                    *(Choice("", id=f"kind-{kind}") for kind in RELATIONSHIP_GROUPS),
                     id="relationship-kind", go_on=False,
                 ),
                 T("label.student_step.kind_first", id="relationship-hint", classes="muted"),
-                Choices(*(RadioButton("", id=f"rel-{code}") for code in RELATIONSHIPS),
+                Choices(*(Choice("", id=f"rel-{code}") for code in RELATIONSHIPS),
                         id="relationship", go_on=False),
                 Paragraph("", id="papers", classes="muted"),
             )
@@ -72,7 +72,7 @@ class StudentScreen(KioskScreen):
             yield Field(
                 "level",
                 "label.student_step.level",
-                Choices(*(RadioButton("", id=f"level-{lv}") for lv in Level), id="level"),
+                Choices(*(Choice("", id=f"level-{lv}") for lv in Level), id="level"),
             )
             yield Field("school", "label.student_step.school", Select([], id="school"))
             yield Field(

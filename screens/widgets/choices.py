@@ -10,6 +10,18 @@ from typing import Any
 from textual.binding import Binding
 from textual.widgets import RadioButton, RadioSet
 
+from screens.widgets.marks import Marked
+
+
+class Choice(Marked, RadioButton):
+    """One answer of a `Choices`: (●) chosen, ( ) not; › where the arrows are, while the list has
+    focus (issue 18: a highlighted, unchosen 國小 looked chosen beside "please choose a level")."""
+
+    MARKS = ("( )", "(●)")
+
+    def has_cursor(self) -> bool:
+        return self.has_class("-selected") and self.parent is not None and self.parent.has_focus
+
 
 class Choices(RadioSet):
     """`go_on=False` when the choice shows the field that comes next: the screen moves focus in
@@ -34,6 +46,10 @@ class Choices(RadioSet):
         hidden when it was mounted, and Textual highlights only then)."""
         if self._selected is None:
             self.action_next_button()
+        self.query(RadioButton).refresh()  # the › comes with focus
+
+    def on_blur(self) -> None:
+        self.query(RadioButton).refresh()  # and goes with it
 
     def action_choose_next(self) -> None:
         self._answered = False

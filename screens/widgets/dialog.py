@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from textual.screen import ModalScreen, ScreenResultType
 
-from screens.widgets.typed import OnQinzi
+from screens.widgets.keybar import KeysInLanguage
 
 
-class Dialog(OnQinzi, ModalScreen[ScreenResultType]):
+class Dialog(KeysInLanguage, ModalScreen[ScreenResultType]):
     def answer(self, result: ScreenResultType) -> None:
         """Dismiss with `result` if this dialog is still the top screen. Clicks and keys of one
         burst can reach it after it closed, or after a wipe took it away; Textual's dismiss

@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.widgets import Button, Checkbox, Static
 
+from screens.widgets.marks import Marked
 from screens.widgets.paragraph import WrapsChinese
 from screens.widgets.typed import OnQinzi
 
@@ -58,7 +59,9 @@ class TButton(OnQinzi, Button):
         self.label = self.app.tr(self.key)
 
 
-class TCheckbox(OnQinzi, Checkbox):
+class TCheckbox(OnQinzi, Marked, Checkbox):
+    """A translated check box, ticked [✓] or not [ ] (issue 18)."""
+
     def __init__(self, key: str, *, id: str | None = None, **kw: Any):
         super().__init__("", id=id, **kw)
         self.key = key

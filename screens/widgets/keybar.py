@@ -3,13 +3,17 @@ language, on as many rows as they need (at most three), so that no key is cut of
 columns and no wide character is split between rows. A click on a key presses it.
 
 Textual's Footer cannot translate a binding's description nor wrap, and changing either needs
-its private FooterKey; this bar reads the public `Screen.active_bindings` instead."""
+its private FooterKey; this bar reads the public `Screen.active_bindings` instead, which every
+Qinzi screen gives in its language (`KeysInLanguage`), as it does to Textual's own keys panel."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
+from textual.binding import ActiveBinding
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
@@ -19,14 +23,20 @@ from screens.widgets.typed import OnQinzi
 MAX_ROWS = 3
 
 
-# Issue 16: Textual's own widgets bring bindings described in English ("esc Dismiss menu" while a
-# dropdown is open, in the Chinese kiosk); shown in the terminal's language instead. Textual 8.2.
-TEXTUAL_WORDS = {
-    "Dismiss menu": "label.keybar.dismiss_menu",
-    "Show menu": "label.keybar.show_menu",
-    "palette": "label.keybar.palette",
-    "Quit": "label.keybar.quit",
-}
+class KeysInLanguage(OnQinzi):
+    """Mixed into every screen and dialog (before Screen): the bindings' descriptions, catalog
+    keys in the code, read in the current language (QinziApp.key_text) wherever they are shown —
+    the key bar, and Textual's keys panel on the staff desk, which showed `label.key_theme`
+    (issue 18). A language or theme change calls `refresh_bindings`, which redraws both."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        text = self.app.key_text
+        return {
+            key: active._replace(binding=replace(active.binding,
+                                                 description=text(active.binding.description)))
+            for key, active in super().active_bindings.items()  # type: ignore[misc]
+        }  # fmt: skip
 
 
 class KeyBar(OnQinzi, Widget, can_focus=False):
@@ -71,10 +81,7 @@ class KeyBar(OnQinzi, Widget, can_focus=False):
             binding = active.binding
             if not binding.show:
                 continue
-            description = TEXTUAL_WORDS.get(binding.description, binding.description)
-            if description.startswith("label."):
-                description = self.app.tr(description)
-            shown.append((binding.key, self.app.get_key_display(binding), description,
+            shown.append((binding.key, self.app.get_key_display(binding), binding.description,
                           active.enabled))  # fmt: skip
         return shown
 

@@ -1,12 +1,13 @@
 """The simulated outbox (demo mode only, R25): the SMS and e-mails the program sent, newest first,
 with the recipient masked. A production kiosk never shows it. It takes no focus (issue 16: Tab
 stopped on it with nothing to show for it); the mouse wheel still scrolls it. On a narrow
-terminal (issue 18: a phone) it starts hidden and, shown with F4, covers the whole width."""
+terminal (issue 18: a phone) it starts hidden and, shown with F4, covers the whole width. Its
+colours are theme variables, read when it is drawn, so it follows F3 (issue 18)."""
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from app.clock import to_local
@@ -42,13 +43,13 @@ class OutboxPane(OnQinzi, VerticalScroll, can_focus=False):
     def render_messages(self) -> None:
         tr = self.app.tr
         self.query_one(".outbox-title", Static).update(tr("label.outbox_title"))
-        text = Text()
+        parts: list[str | tuple[str, str]] = []
         messages = self.app.outbox_messages
         if not messages:
-            text.append(tr("label.outbox_empty"), style="dim")
+            parts.append((tr("label.outbox_empty"), "$text-muted"))
         for m in messages:
             channel = tr("label.channel_sms" if m.channel == "sms" else "label.channel_email")
-            text.append(f"{channel} → {m.recipient_masked}\n", style="bold")
-            text.append(f"{to_local(m.created_at):%H:%M:%S}  {m.subject}\n", style="dim")
-            text.append((m.body or "").strip() + "\n\n")
-        self.query_one("#outbox-list", Static).update(text)
+            parts.append((f"{channel} → {m.recipient_masked}\n", "bold"))
+            parts.append((f"{to_local(m.created_at):%H:%M:%S}  {m.subject}\n", "$text-muted"))
+            parts.append((m.body or "").strip() + "\n\n")
+        self.query_one("#outbox-list", Static).update(Content.assemble(*parts))

@@ -1,9 +1,10 @@
 """The step bar of the binding wizard (1 取得驗證碼 › 2 確認學生資訊 › …), so a parent always sees
-where they are. The flow gives the steps and this one's number."""
+where they are. The flow gives the steps and this one's number. Its colours are theme variables,
+read when it is drawn, so F3 recolours it (issue 18)."""
 
 from __future__ import annotations
 
-from rich.text import Text
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -33,22 +34,23 @@ class StepBar(OnQinzi, Static):
         self.refresh_bar()
 
     def refresh_bar(self) -> None:
-        text = self.bar(compact=False)
-        if self.size.width and text.cell_len > self.size.width:
-            text = self.bar(compact=True)  # narrow: only the current step is named
+        """Narrow, or laid out for a big font (issue 18): only the current step is named."""
+        text = self.bar(compact=self.app.has_class("-large-text"))
+        if self.size.width and text.cell_length > self.size.width:
+            text = self.bar(compact=True)
         self.update(text)
 
-    def bar(self, *, compact: bool) -> Text:
-        text = Text()
+    def bar(self, *, compact: bool) -> Content:
+        parts: list[str | tuple[str, str]] = []
         for n, key in enumerate(self.labels, start=1):
             if n > 1:
-                text.append(" › ", style="dim")
+                parts.append((" › ", "$text-muted"))
             named = n == self.step or not compact
             label = f"{n} {self.app.tr(key)}" if named else str(n)
             if n == self.step:
-                text.append(f" {label} ", style="bold reverse")
+                parts.append((f" {label} ", "bold reverse"))
             elif n < self.step:
-                text.append(f"✓{label}", style="dim")
+                parts.append((f"✓{label}", "$text-muted"))
             else:
-                text.append(label)
-        return text
+                parts.append(label)
+        return Content.assemble(*parts)
