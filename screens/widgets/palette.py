@@ -7,18 +7,24 @@ language and colour switches (F2, F3), maximizing the focused table or restoring
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from textual.app import SystemCommand
 from textual.command import CommandPalette
 from textual.screen import Screen
 
-if TYPE_CHECKING:
-    from app.tui import QinziApp
+
+class StaffTerminal(Protocol):
+    """What the palette needs of the app (app/tui.py, which imports this module when asked)."""
+
+    tr: Callable[..., str]
+    action_toggle_language: Callable[[], Any]
+    action_toggle_theme: Callable[[], Any]
+    action_quit: Callable[[], Any]
 
 
-def staff_commands(app: QinziApp, screen: Screen) -> Iterator[SystemCommand]:
+def staff_commands(app: StaffTerminal, screen: Screen) -> Iterator[SystemCommand]:
     tr = app.tr
     yield SystemCommand(
         tr("palette.language"), tr("palette.language_help"), app.action_toggle_language
@@ -35,6 +41,6 @@ def staff_commands(app: QinziApp, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand(tr("palette.quit"), tr("palette.quit_help"), app.action_quit)
 
 
-def command_palette(app: QinziApp) -> CommandPalette:
+def command_palette(app: StaffTerminal) -> CommandPalette:
     """Textual's palette, its search field asking in the terminal's language."""
     return CommandPalette(id="--command-palette", placeholder=app.tr("palette.placeholder"))
