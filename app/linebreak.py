@@ -19,7 +19,12 @@ from collections.abc import Callable
 NO_START = frozenset("，。、；：？！）」』】》〉〕｝．・…‥ー～％,.;:?!)]}%")
 NO_END = frozenset("（「『【《〈〔｛([{")
 # Unbreakable units: a number with its measure word, an ASCII run, a space, any other character.
-_UNITS = re.compile(r"[0-9][0-9,.]* ?(?=[^\x00-\x7f\s])[^\x00-\x7f\s]|[!-~]+| |.", re.S)
+# A measure word is a letter, never punctuation ("0、" is no unit).
+_UNITS = re.compile(
+    r"[0-9][0-9,.]* ?(?=[^\x00-\x7f\s" + re.escape("".join(NO_START | NO_END)) + r"])"
+    r"[^\x00-\x7f\s]|[!-~]+| |.",
+    re.S,
+)
 
 Measure = Callable[[str], float]
 
@@ -47,8 +52,14 @@ def line_spans(text: str, width: float, measure: Measure) -> list[tuple[int, int
             moved = line.pop()
             if text[moved[0]:moved[1]] != " ":
                 carry.insert(0, moved)
-        while len(line) > 1 and text[line[-1][1] - 1] in NO_END:
-            carry.insert(0, line.pop())
+        while True:  # an opening mark goes down with what follows, spaces between included
+            last = len(line) - 1
+            while last > 0 and text[line[last][0]:line[last][1]] == " ":
+                last -= 1
+            if last == 0 or text[line[last][1] - 1] not in NO_END:
+                break
+            carry[0:0] = line[last:]
+            del line[last:]
         spans.append(_trimmed(text, line))
         line = carry
         used = sum(measure(text[s:e]) for s, e in carry)
