@@ -160,9 +160,18 @@ def untranslated_faults(app: App) -> list[str]:
     return faults
 
 
+def cut_label_faults(app: App) -> list[str]:
+    """A label Textual had to shorten shows "…" where its end should be (issue 18: "Grandfather
+    (father's fathe…" beside the outbox pane): none may, unless a text itself holds one."""
+    if any("…" in (source_text(w) or "") for w in _visible_widgets(app)):
+        return []
+    return [f"row {y} shows a cut label: {''.join(row).strip()!r}"
+            for y, row in enumerate(screen_cells(app)) if "…" in "".join(row)]  # fmt: skip
+
+
 def whole_text_faults(app: App) -> list[str]:
     return (composition_faults(app) + rendering_faults(app) + line_start_faults(app)
-            + untranslated_faults(app))  # fmt: skip
+            + untranslated_faults(app) + cut_label_faults(app))  # fmt: skip
 
 
 def _visible_widgets(app: App) -> list[Widget]:

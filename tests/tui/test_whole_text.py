@@ -4,10 +4,12 @@ and against the text it was given (tests/whole_text.py)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual._compositor import Compositor
 from textual.app import App
-from textual.widgets import Select, Static
+from textual.widgets import RadioButton, Select, Static
 
 from screens.widgets import whole_cells
 from screens.widgets.paragraph import Paragraph
@@ -54,7 +56,16 @@ async def test_r44_textual_blanks_a_wide_character_a_widget_edge_under_a_toast_c
 
 
 async def _check(app, where: str, found: list[str]) -> None:
-    found += [f"{where}: {fault}" for fault in whole_text_faults(app)]
+    """A fault that lasts: on a loaded machine a check can land between a text's update and the
+    layout that gives it its height, so a fault is looked at again after the next frames."""
+    faults = whole_text_faults(app)
+    for _ in range(3):
+        if not faults:
+            break
+        await app.workers.wait_for_complete()
+        await asyncio.sleep(0.2)
+        faults = whole_text_faults(app)
+    found += [f"{where}: {fault}" for fault in faults]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "100x30"])
@@ -82,6 +93,14 @@ async def test_r44_the_kiosk_shows_every_wide_character_whole(
         await pilot.pause(0.3)
         await _check(app, "step 2, school list open", found)
         app.screen.query_one("#school", Select).expanded = False
+        app.screen.query_one("#kind-guardian", RadioButton).value = True
+        await pilot.pause()
+        app.screen.query_one("#rel-grandmother", RadioButton).value = True
+        await pilot.pause(0.3)
+        await _check(app, "step 2, a guardian and the papers to bring", found)
+        app.screen.query_one("#relationship").scroll_visible(animate=False, top=True)
+        await pilot.pause(0.3)
+        await _check(app, "step 2, the guardians' choices", found)
         prepare_session(app, demo_services, roster)
         await app.flow.show("consent")
         await settle(pilot)
