@@ -116,3 +116,79 @@ def test_issue16_r44_every_parent_screen_at_both_sizes_in_both_languages(
 
     assert snap_compare(make_app(services), terminal_size=size, run_before=run_before)
     assert not faults, "\n".join(faults)
+
+
+# --- issue 18: the rest of what a parent can meet, in English at 80x24 on a production kiosk ----
+
+
+async def step1_kept(pilot, services, roster) -> None:
+    """Back from step 2: the contact stays verified (R36), 下一步 goes on."""
+    await step2(pilot, services, roster)
+    await pilot.app.flow.show("contact")
+    await settle(pilot)
+    pilot.app.screen.keep_verified()
+
+
+async def step2_guardian(pilot, services, roster) -> None:
+    """A guardian is told at once which papers to bring (R27)."""
+    start_session(pilot.app, services)
+    await pilot.app.flow.show("student")
+    await settle(pilot)
+    await fill_student(pilot, roster, "wu", relationship="grandmother")
+
+
+async def first_password(pilot, services, roster) -> None:
+    make_account(services, roster, email="dad@home.example")
+    login = services.accounts.parent_login("dad@home.example", roster.parent_ids["father"][-6:])
+    pilot.app.visit.login = login
+    await pilot.app.flow.show("first-password", forced=True)
+
+
+async def password(pilot, services, roster) -> None:
+    await account_home(pilot, services, roster)
+    await settle(pilot)
+    await pilot.app.flow.show("password")
+
+
+async def contact_change(pilot, services, roster) -> None:
+    await account_home(pilot, services, roster)
+    await settle(pilot)
+    await pilot.app.flow.show("contact-change")
+
+
+async def idle(pilot, services, roster) -> None:
+    await step1(pilot, services, roster)
+    await settle(pilot)
+    pilot.app.flow.idle()
+
+
+async def staff_pin(pilot, services, roster) -> None:
+    pilot.app.flow.ask_to_leave()
+
+
+MORE_SCREENS: dict[str, Walk] = {
+    "step1_kept": step1_kept, "step2_guardian": step2_guardian,
+    "first_password": first_password, "password": password, "contact_change": contact_change,
+    "idle": idle, "staff_pin": staff_pin,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("screen", MORE_SCREENS)
+def test_issue18_every_other_kiosk_screen_in_english_at_80x24(
+    snap_compare, services, roster, screen
+):
+    """Issue 18: with the 11 screens above, every screen and dialog a parent can meet on a
+    production kiosk, in English at 80x24, each with the R44/R26 screen check."""
+    faults: list[str] = []
+
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.lang = "en"
+        await MORE_SCREENS[screen](pilot, services, roster)
+        for _ in range(3):
+            await settle(pilot)
+        faults.extend(whole_text_faults(pilot.app))
+        await hold_still(pilot)
+
+    assert snap_compare(make_app(services), terminal_size=(80, 24), run_before=run_before)
+    assert not faults, "\n".join(faults)

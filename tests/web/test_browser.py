@@ -200,7 +200,7 @@ def fits_and_types(tab: Tab, name: str, email: str) -> None:
     """The whole terminal is in the viewport and drawn at the screen's resolution, the key bar
     is its last row, and the keyboard goes to the app without a click (or a focus() call)."""
     tab.wait_for_text(WELCOME)
-    tab.wait_for_text("中文/English")
+    tab.wait_for_text(t("label.switch_language", "zh-TW"))  # the key bar's F2
     page = tab.page.evaluate(GEOMETRY) | {"look": name}
     screen = page["screen"]
     assert screen["left"] >= 0 and screen["top"] >= 0, page
