@@ -96,6 +96,15 @@ def focus_cells(app: QinziApp, colours: Palette) -> list[tuple[int, int, int]]:
     return near
 
 
+async def pressed_effects_over(pilot) -> None:
+    """A button pressed by the walk shows Textual's "-active" look for a moment (its own colours,
+    not the ones at rest); on a loaded machine a measure could land in that moment."""
+    for _ in range(50):
+        if not any(b.has_class("-active") for b in pilot.app.screen.query(Button)):
+            return
+        await pilot.pause(0.05)
+
+
 async def tab_around(pilot, m: Measures, where: str, colours: Palette) -> int:
     """Tab once more than there are places to go: each time something has focus, is on the
     screen, and shows it in the focus colour, 3:1 against the page."""
@@ -187,6 +196,7 @@ async def test_issue18_r26_every_theme_meets_wcag_aa_where_parents_look(
             await walk(pilot, services, roster)
             for _ in range(2):
                 await settle(pilot)
+            await pressed_effects_over(pilot)
             assert app.theme == colours.name
             measure_text(app, m, where)
             measure_edges(app, m, where)
