@@ -18,6 +18,7 @@ from textual.widgets._select import SelectCurrent  # Textual 8.2: the box of a S
 
 from app.themes import EDGE_CONTRAST, PALETTES, TEXT_CONTRAST, Palette, contrast
 from app.tui import QinziApp
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - screens only: SQLite
 from tests.tui.colour_kit import (
     backgrounds,
     edge_of,

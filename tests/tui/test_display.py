@@ -17,6 +17,7 @@ from app.factory import make_app
 from screens.widgets.choices import Choices
 from screens.widgets.field import Field
 from screens.widgets.keybar import KeyBar
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - screens only: SQLite
 from tests.tui.colour_kit import name, owner
 from tests.tui.conftest import settle
 from tests.tui.test_contrast import PLACES

@@ -9,6 +9,7 @@ from screens.completion import CompletionScreen
 from screens.consent import ConsentScreen
 from screens.parent import ParentScreen
 from screens.student import StudentScreen
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - screens only: SQLite
 from tests.tui.conftest import last_code, settle
 
 # The goal the issue set, typing included (the seed's service took about 110–130 for one child).

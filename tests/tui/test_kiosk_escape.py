@@ -42,6 +42,7 @@ from screens.staff_pin import StaffPinScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import Confirm
 from tests.factories import make_account, submit_application
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - screens only: SQLite
 from tests.tui.conftest import click, settle, start_session, type_into
 from tests.unit.test_forms import fake_lp  # noqa: F401 - the fixture
 

@@ -13,6 +13,7 @@ from textual.widgets import RadioButton, Select, Static
 
 from screens.widgets import whole_cells
 from screens.widgets.paragraph import Paragraph
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - screens only: SQLite
 from tests.tui.conftest import settle
 from tests.tui.wizard_kit import (
     fill_parent,

@@ -106,7 +106,8 @@ COUNTERS = {
 }
 COUNTED_REFUSALS = {
     "errors.code.wrong", "errors.code.too_many", "errors.code.blocked", "errors.login.failed",
-    "errors.login.wait", "errors.login.initial_expired", "errors.password.current_wrong",
+    "errors.login.wait", "errors.login.wait_here", "errors.login.wait_it",  # staff: throttled
+    "errors.login.initial_expired", "errors.password.current_wrong",
     "errors.application.lookup_failed", "errors.application.lookup_limit",
 }  # fmt: skip
 COUNTED_TABLES = {"Account.counters", "Teacher.counters", "VerificationCode.counters",
