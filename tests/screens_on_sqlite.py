@@ -1,7 +1,9 @@
-"""For test modules that look only at screens (contrast, layout, whole text, keys): they run
-once, on SQLite, as the snapshots do. What a screen draws does not depend on the backend, and
-each of these walks every screen, so a second run on PostgreSQL only doubled CI's time. The
-backend's own behaviour at the terminal (an outage, a full disk) keeps both backends.
+"""For test modules that look only at screens (contrast, layout, whole text, keys) or walk the
+kiosk's flow (the wizard, the end of a visit): they run once, on SQLite, as the snapshots do.
+What a screen draws and where the flow goes do not depend on the backend; the services under
+them run on both backends in tests/unit, and a second run of every walk on PostgreSQL only
+pushed CI past 15 minutes. The backend's own behaviour at the terminal (an outage, a full disk)
+and the account and review desks keep both backends.
 
 Use: `from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401` in the module."""
 

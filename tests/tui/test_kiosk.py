@@ -16,6 +16,7 @@ from screens.widgets.field import Field
 from screens.widgets.idle import IdleCountdown
 from screens.widgets.outbox_pane import OutboxPane
 from tests.factories import submit_application
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - the flow: SQLite
 from tests.tui.conftest import click, last_code, settle, type_into
 
 

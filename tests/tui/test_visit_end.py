@@ -22,6 +22,7 @@ from screens.staff_pin import StaffPinScreen
 from screens.student import StudentScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.idle import IdleCountdown
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - the flow: SQLite
 from tests.tui.conftest import last_code, settle, type_into
 from tests.tui.wizard_kit import fill_parent, fill_student, find_and_add, press, read_statement
 

@@ -21,6 +21,7 @@ from screens.student import StudentScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import Confirm
 from tests.factories import make_account, submit_application, verified_contact
+from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - the flow: SQLite
 from tests.tui.conftest import last_code, notice_of, settle, start_session, type_into
 from tests.tui.wizard_kit import (
     error_key,
