@@ -22,7 +22,7 @@ from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import Confirm
 from tests.factories import make_account, submit_application, verified_contact
 from tests.screens_on_sqlite import sqlite_db_url  # noqa: F401 - the flow: SQLite
-from tests.tui.conftest import last_code, notice_of, settle, start_session, type_into
+from tests.tui.conftest import notice_of, settle, start_session, type_into
 from tests.tui.wizard_kit import (
     error_key,
     field_error,
@@ -31,6 +31,7 @@ from tests.tui.wizard_kit import (
     find_and_add,
     open_step2,
     open_step4,
+    pass_step1,
     prepare_session,
     press,
     read_statement,
@@ -65,13 +66,7 @@ async def test_r31_one_parent_binds_two_students_from_step1_to_the_completion_pa
             told.append(type(message).__qualname__)
 
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
-        await pilot.click("#bind")
-        await type_into(pilot, "#contact", "father@home.example")
-        await pilot.press("enter")
-        await settle(pilot)
-        await type_into(pilot, "#code", last_code(services))
-        await pilot.press("enter")
-        await settle(pilot)
+        await pass_step1(pilot, services)
         assert isinstance(app.screen, StudentScreen)
         assert app.screen.query_one("#next").disabled
 
@@ -675,13 +670,7 @@ async def test_r36_back_to_step1_keeps_the_verified_contact_and_asks_no_new_code
     hourly SMS allowance. Typing another contact asks for a code as usual."""
     app = kiosk_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.click("#bind")
-        await type_into(pilot, "#contact", "father@home.example")
-        await pilot.press("enter")
-        await settle(pilot)
-        await type_into(pilot, "#code", last_code(services))
-        await pilot.press("enter")
-        await settle(pilot)
+        await pass_step1(pilot, services)
         assert isinstance(app.screen, StudentScreen)
         await find_and_add(pilot, roster, "wu")
         sent = OutboxMessage.select().count()

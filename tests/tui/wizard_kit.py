@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import Input, RadioButton, Select, Static
 
 from screens.widgets.field import Field
-from tests.tui.conftest import settle, start_session, type_into
+from tests.tui.conftest import last_code, settle, start_session, type_into
 
 
 def field_error(app, name: str) -> str:
@@ -36,6 +36,17 @@ def screen_text(app, selector: str) -> str:
 async def press(pilot, selector: str) -> None:
     """Press a button as a click or Enter would, wherever the body is scrolled."""
     pilot.app.screen.query_one(selector).press()
+    await settle(pilot)
+
+
+async def pass_step1(pilot, services, contact: str = "father@home.example") -> None:
+    """Step 1 by hand from the welcome screen: 親子綁定, the contact, Enter, its code, Enter."""
+    await pilot.click("#bind")
+    await type_into(pilot, "#contact", contact)
+    await pilot.press("enter")
+    await settle(pilot)
+    await type_into(pilot, "#code", last_code(services))
+    await pilot.press("enter")
     await settle(pilot)
 
 
