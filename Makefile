@@ -6,6 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test check lint bench clean
 
+# Start-up (issue 13): the bytecode and the message catalogs are compiled ahead, as an installed
+# package has them (an editable install compiles nothing, and PYTHONDONTWRITEBYTECODE keeps
+# Python from doing it on the first start); both are checked against their sources at each start.
+COMPILE = $(BIN)/python -m compileall -q app screens >/dev/null && $(BIN)/python -m app.i18n >/dev/null
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -13,6 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(COMPILE)
 	$(BIN)/qinzi demo
 
 test: $(STAMP)
@@ -31,6 +37,7 @@ lint: $(STAMP)
 # (bench_forms.py) and the 8-process stress on SQLite and PostgreSQL ($QINZI_TEST_PG).
 # BENCH_ARGS="--json bench.json" also writes JSON; see tests/bench/bench_scale.py --help.
 bench: $(STAMP)
+	$(COMPILE)
 	$(BIN)/python tests/bench/bench_scale.py $(BENCH_ARGS)
 
 clean:

@@ -248,7 +248,40 @@ def number(text: str) -> int:
     return value
 
 
-def build_parser(lang: str) -> argparse.ArgumentParser:
+class _Commands:
+    """The parser's commands. With `only`, the other commands' parsers are made but never
+    attached (nor their options copied in): a start builds the one command it runs (issue 13,
+    start-up); `--help` and a command line that fails build them all (see `_parse`)."""
+
+    def __init__(self, sub: Any, only: str | None) -> None:
+        self.sub = sub
+        self.only = only
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        if self.only is None or self.only == name:
+            return self.sub.add_parser(name, **kwargs)
+        return _Unbuilt()  # type: ignore[return-value]
+
+
+class _Unbuilt:
+    """A command not built this time: takes its options (and sub-commands) and drops them."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        pass
+
+    def add_subparsers(self, **kwargs: Any) -> _Unbuilt:
+        return self
+
+    def add_parser(self, name: str, **kwargs: Any) -> _Unbuilt:
+        return self
+
+
+def build_parser(lang: str, only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser: every command, or with `only` just that one (none for "")."""
+
     def h(key: str) -> str:
         return t(f"cli.help.{key}", lang)
 
@@ -264,7 +297,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     # The same options after the command (`qinzi import x.csv --db …`); SUPPRESS keeps a value
     # given before the command from being reset by the sub-parser's default.
     common = global_options(_Parser(add_help=False), argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND",
+                                          parser_class=_Parser), only)  # fmt: skip
 
     def command(name: str, help_key: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=h(help_key), parents=[common])
@@ -339,6 +373,31 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     return parser
 
 
+_VALUED_OPTIONS = ("--db", "--config", "--data-dir", "--lang")  # global_options taking a value
+
+
+def _command_word(argv: Sequence[str]) -> str:
+    """The command named on the command line ("" for none), found without the full parser."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return ""
+
+
+def _parse(argv: Sequence[str], lang: str) -> argparse.Namespace:
+    """The parsed command line, from a parser of just its command; help, or a mistake (an
+    unknown command, a bad option), goes through the full parser, whose words it keeps."""
+    if "-h" not in argv and "--help" not in argv:
+        try:
+            return build_parser(lang, only=_command_word(argv)).parse_args(argv)
+        except UsageError:
+            pass
+    return build_parser(lang).parse_args(argv)
+
+
 def _language(argv: Sequence[str]) -> str:
     """The language of our messages, known before the full parse so usage errors use it too."""
     pre = argparse.ArgumentParser(add_help=False)
@@ -391,7 +450,7 @@ def _database_trouble(exc: BaseException) -> str | None:
 
 def _dispatch(argv: list[str], out: Output) -> int:
     try:
-        args = build_parser(out.lang).parse_args(argv)
+        args = _parse(argv, out.lang)
         return args.handler(args, out)
     except UsageError as exc:
         out.error("errors.cli.bad_args", detail=str(exc))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -330,6 +329,8 @@ def load_settings(
     if path is None and default_config_file().is_file():
         path = default_config_file()
     if path is not None:
+        import tomllib  # only with a config file: a demo's start-up reads none (issue 13)
+
         try:
             with Path(path).open("rb") as fh:
                 values.update(_flatten(tomllib.load(fh)))

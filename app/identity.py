@@ -12,8 +12,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from app.keys import Keyring
+if TYPE_CHECKING:  # the keyring (and hashlib) loads behind the first frame (issue 13)
+    from app.keys import Keyring
 
 # Letter codes of the first (region) letter, as the checksum uses them.
 LETTER_CODES = {

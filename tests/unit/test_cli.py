@@ -528,3 +528,41 @@ def test_r26_lang_switches_the_app_as_well_as_the_messages(tmp_path, where):
     plain = cli.build_parser("zh-TW").parse_args(["kiosk", "--data-dir", str(tmp_path)])
     assert factory.settings_from_args(plain).language == "zh-TW"
     assert "--lang" not in web.forwarded_options(plain)
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo"], ["demo", "--dir", "/tmp/x"], ["--lang", "en", "kiosk"], ["--db", "demo", "check"],
+    ["--db=x.db", "review"], [], ["staff", "add", "--school", "1", "a@school.example"],
+    ["directory", "sync", "--dry-run"], ["applications", "--limit", "5", "--db", "q.db"],
+    ["serve", "demo", "--port", "8080"], ["backup", "b.db"],
+])  # fmt: skip
+def test_a_start_reads_its_command_line_as_the_full_parser_does(argv):
+    """Issue 13 (start-up): a start builds only its own command's parser; what it reads from
+    the command line is what the full parser reads."""
+
+    def read(args):
+        values = vars(args)
+        return {**values, "handler": values["handler"].__qualname__}
+
+    assert read(cli._parse(argv, "en")) == read(cli.build_parser("en").parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [["bogus"], ["demo", "--nope"], ["applications", "--limit", "x"],
+                                  ["staff"], ["--lang"]])  # fmt: skip
+def test_a_mistaken_command_line_gets_the_full_parsers_words(argv):
+    """Issue 13: an unknown command or a bad option is reported as before the one-command
+    parser, naming every command where the full parser would."""
+    with pytest.raises(cli.UsageError) as full:
+        cli.build_parser("en").parse_args(argv)
+    with pytest.raises(cli.UsageError) as one:
+        cli._parse(argv, "en")
+    assert str(one.value) == str(full.value)
+
+
+def test_help_lists_every_command(capsys):
+    """Issue 13: `--help` is built by the full parser, every command listed."""
+    with pytest.raises(SystemExit):
+        cli._parse(["--help"], "en")
+    out = capsys.readouterr().out
+    for command in ("import", "seed", "demo", "kiosk", "review", "serve", "staff", "directory"):
+        assert command in out

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from app.i18n import (
     LANGUAGES,
     catalog,
@@ -123,3 +125,37 @@ def test_tn_picks_the_plural_form_by_cldr_rule():
     )
     # Without a count a plural message still reads, in its `other` form.
     assert t("errors.code.wrong", "en", remaining=4).endswith(four[-20:])
+
+
+def test_r26_a_compiled_catalog_gives_the_same_texts_and_yields_to_an_edited_source(
+    tmp_path, monkeypatch
+):
+    """Issue 13 (start-up): the compiled catalog `make` writes holds exactly the TOML's texts
+    and plural forms; once a catalog file is edited, its new text is shown, never the stale
+    compiled one (as Python treats a .pyc)."""
+    import shutil
+
+    from app import i18n
+
+    for lang in LANGUAGES:
+        shutil.copytree(data_file("i18n", lang), tmp_path / lang)
+    monkeypatch.setattr(i18n, "_sources", lambda lang: sorted((tmp_path / lang).glob("*.toml")))
+    monkeypatch.setattr(i18n, "_compiled_path",
+                        lambda lang: tmp_path / "__compiled__" / f"{lang}.json")  # fmt: skip
+    i18n._load.cache_clear()
+    try:
+        from_toml = {lang: i18n._load(lang) for lang in LANGUAGES}
+        written = i18n.compile_catalogs()
+        assert sorted(p.name for p in written) == sorted(f"{lang}.json" for lang in LANGUAGES)
+        i18n._load.cache_clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(i18n, "_parse", lambda paths: pytest.fail("read the TOML again"))
+            assert {lang: i18n._load(lang) for lang in LANGUAGES} == from_toml
+
+        title = tmp_path / "en" / "ui.toml"
+        title.write_text(title.read_text(encoding="utf-8").replace(
+            t("label.app_title", "en"), "Edited title"), encoding="utf-8")  # fmt: skip
+        i18n._load.cache_clear()
+        assert t("label.app_title", "en") == "Edited title"
+    finally:
+        i18n._load.cache_clear()
