@@ -184,6 +184,8 @@ def ensure_schema(db: Database) -> int:
             return SCHEMA_VERSION
         if current > SCHEMA_VERSION:
             raise ConfigError("errors.config.db_too_new", found=current, supported=SCHEMA_VERSION)
+    if current == SCHEMA_VERSION:
+        return current  # nothing to migrate: playhouse's migrator (and all it loads) stays out
     from playhouse.migrate import SchemaMigrator
 
     migrator = SchemaMigrator.from_database(db)

@@ -107,6 +107,8 @@ class Flow(Protocol):
 
     def modes(self) -> Mapping[str, Callable[[], Screen[Any]]]: ...
 
+    def services_of(self, mode: str) -> tuple[str, ...]: ...
+
     def route(self, message: FlowMessage) -> None: ...
 
     def leave(self, notice: str | None = None) -> None: ...
@@ -247,7 +249,7 @@ class QinziApp(App[None]):
                 self.call_from_thread(setattr, self, "demo_info", info)
         if self.services.settings.demo:
             self.call_from_thread(self.refresh_outbox)
-        self.services.warm()
+        self.services.warm(self.flow.services_of(self.current_mode))
 
     # --- what screens report goes to the flow ---------------------------------------------------
 

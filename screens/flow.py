@@ -97,6 +97,14 @@ DIALOGS: dict[str, Route] = {
 WIZARD = tuple(name for name, route in ROUTES.items() if route.step)
 STEP_LABELS = tuple(ROUTES[name].step or "" for name in WIZARD)
 FIRST_SCREENS = {"kiosk": "welcome", "review": "staff-login"}
+# The services each mode's screens use, built behind its first frame (Services.warm) and no
+# others: a kiosk, and each browser tab, never loads the staff's desk (R45: a tab's memory).
+MODE_SERVICES = {
+    "kiosk": ("verification", "applications", "progress", "accounts", "contact_change",
+              "kiosk_lock", "unbinding", "forms"),
+    "review": ("verification", "review", "staff", "staff_accounts", "accounts", "unbinding",
+               "unbound", "audit_log"),
+}  # fmt: skip
 
 
 class Flow:
@@ -116,6 +124,10 @@ class Flow:
     def app(self) -> QinziApp:
         assert self._app is not None, "the flow is attached by QinziApp"
         return self._app
+
+    def services_of(self, mode: str) -> tuple[str, ...]:
+        """The services the screens of `mode` use (see MODE_SERVICES)."""
+        return MODE_SERVICES[mode]
 
     def modes(self) -> Mapping[str, Callable[[], Screen[Any]]]:
         """Each mode's first screen, which stays at the bottom of its stack."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -150,10 +150,11 @@ class Services:
 
         return FormService(self.ctx)
 
-    def warm(self) -> None:
-        """Build every service now (imports included): called behind the first frame, so that
-        the first keystroke that needs one does not wait for its import."""
-        for name in SERVICE_NAMES:
+    def warm(self, names: Iterable[str] = ()) -> None:
+        """Build these services now (every one by default), imports included: called behind the
+        first frame with what the terminal's screens use, so that the first keystroke that needs
+        one does not wait for its import, and what they never use is never loaded (R45)."""
+        for name in names or SERVICE_NAMES:
             getattr(self, name)
 
     @property
@@ -181,6 +182,7 @@ class Services:
 SERVICE_NAMES = (
     "verification", "review", "staff", "unbinding", "audit_log", "applications", "progress",
     "accounts", "contact_change", "kiosk_lock", "roster", "retention", "forms", "staff_accounts",
+    "unbound",
 )  # fmt: skip
 
 

@@ -106,3 +106,44 @@ def test_r45_a_tab_on_sqlite_loads_no_postgresql_driver(url, loaded):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)  # fmt: skip
     assert done.stdout.strip() == str(loaded)
+
+
+def test_r45_each_mode_warms_every_service_its_screens_use_and_no_other():
+    """Issue 15's memory per tab: behind the first frame a terminal builds the services of its
+    mode's screens (so no keystroke waits for an import, and none is built on two threads at
+    once), and a kiosk or a browser tab never loads the staff's desk. Every `services.<name>`
+    in the staff's screens is in the review list, every one in the parent's in the kiosk list."""
+    import re
+
+    from app.services import SERVICE_NAMES
+    from screens.flow import MODE_SERVICES
+
+    screens = ROOT / "screens"
+    staff = set((screens / "review").rglob("*.py"))
+    used = {"review": set(), "kiosk": set()}
+    for path in screens.rglob("*.py"):
+        names = set(re.findall(r"(?<! app\.)services\.(\w+)", path.read_text(encoding="utf-8")))
+        used["review" if path in staff else "kiosk"] |= names & set(SERVICE_NAMES)
+    assert used["kiosk"] <= set(MODE_SERVICES["kiosk"]), used["kiosk"]
+    assert used["review"] <= set(MODE_SERVICES["review"]), used["review"]
+    staff_only = {"staff", "staff_accounts", "audit_log", "unbound", "roster", "retention"}
+    assert not staff_only & set(MODE_SERVICES["kiosk"])
+
+
+def test_r45_a_kiosk_builds_only_its_own_services(settings, clock, keyring):
+    """Issue 15: warming a kiosk's services leaves the staff's (the review desk aside, which
+    automatic approval needs) unbuilt; warming with no list builds them all."""
+    from app.services import SERVICE_NAMES
+    from screens.flow import MODE_SERVICES
+
+    staff_only = {"staff", "staff_accounts", "audit_log", "unbound", "roster", "retention"}
+    services = build_services(settings, clock=clock, keyring=keyring)
+    try:
+        services.warm(MODE_SERVICES["kiosk"])
+        built = set(vars(services))
+        assert set(MODE_SERVICES["kiosk"]) <= built
+        assert not staff_only & built
+        services.warm()
+        assert set(SERVICE_NAMES) <= set(vars(services))
+    finally:
+        services.close()
