@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from app import logs
@@ -21,7 +22,7 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
     from app import web
 
     settings = settings_from_args(args)  # a bad setting stops here, before the server starts
-    options = web.forwarded_options(args)
+    web.forward_options(args)
     web.forward_database(getattr(args, "db", None))
     if args.role == "demo":
         from app.services.demo.seed import demo_setup
@@ -34,13 +35,13 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> int:
             services.close()
         web.write_demo_info(folder, info)
         show_demo(out, folder, info)
-        options = [*options, "--data-dir", str(folder)]
+        os.environ["QINZI_DATA_DIR"] = str(folder)  # each tab's process: the demo's folder
         web.forward_database(settings.database_url)
     if not web.is_loopback(args.host):
         out.error("web.warn_public", host=args.host)
     try:
         server = web.make_server(
-            web.session_command(args.role, options),
+            web.session_command(args.role),
             host=args.host,
             port=args.port,
             lang=settings.language,

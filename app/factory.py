@@ -6,7 +6,6 @@ without a terminal never loads it; the demo opens its new database behind the fi
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,8 @@ from app.errors import ConfigError
 from app.services import Services, build_services
 
 if TYPE_CHECKING:
+    import argparse  # only for its type: a browser tab's process parses no options
+
     from app.services.transports import Transport
     from app.tui import QinziApp
 

@@ -14,7 +14,6 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -177,7 +176,7 @@ class QinziApp(App[None]):
         self.services = services
         self.flow = flow
         for name, first_screen in flow.modes().items():
-            self.add_mode(name, partial(self.styled_as_app, first_screen))
+            self.add_mode(name, first_screen)
         flow.attach(self)
         settings = services.settings
         self.default_lang = supported(settings.language)
@@ -209,16 +208,6 @@ class QinziApp(App[None]):
         self.set_class(colours.dark, "-dark-mode", update=False)
         self.set_class(not colours.dark, "-light-mode", update=False)
         self.stylesheet.set_variables(self.get_css_variables())
-
-    def styled_as_app(self, make: Callable[[], Screen[Any]]) -> Screen[Any]:
-        """A mode's first screen, marked as styled with the app's current style sheet. Textual
-        8.2 (App._init_mode) otherwise re-parses every style sheet when a mode starts, because a
-        new screen's CSS counter never matches the app's: a whole second parse before the first
-        frame (issue 13, start-up). A screen made now has no stale styles, so nothing is lost.
-        Textual has no public way to say so: the counter is private (textual pinned <8.3)."""
-        screen = make()
-        screen._css_update_count = self._css_update_count
-        return screen
 
     # --- start -----------------------------------------------------------------------------------
 

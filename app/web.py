@@ -21,7 +21,6 @@ inside each process). This module adds what a school office needs on top of the 
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import json
 import os
@@ -30,7 +29,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a tab's own process reads no options (forward_options)
+    import argparse
 
 ROLES = ("kiosk", "review", "demo")
 DEMO_INFO_FILE = "demo-info.json"
@@ -66,23 +68,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def session_command(role: str, options: Sequence[str] = ()) -> str:
-    """The shell command textual-serve runs for each browser connection."""
-    return shlex.join([sys.executable, "-m", "app.web", role, *options])
+def session_command(role: str) -> str:
+    """The shell command textual-serve runs for each browser connection: the tab's role, and
+    nothing else (its settings come through the environment, see `forward_options`)."""
+    return shlex.join([sys.executable, "-m", "app.web", role])
 
 
-def forwarded_options(args: argparse.Namespace) -> list[str]:
-    """The command line's config, data folder and language, for each session process (the
-    environment, QINZI_* included, is inherited as it is). The database goes by
-    `forward_database`."""
-    out: list[str] = []
-    for flag, name in (("--config", "config"), ("--data-dir", "data_dir")):
+# The command line's options a tab's process is given, as the variables it reads them from.
+FORWARDED = (("config", "QINZI_CONFIG"), ("data_dir", "QINZI_DATA_DIR"), ("lang", "QINZI_LANG"))
+
+
+def forward_options(args: argparse.Namespace) -> None:
+    """The command line's config file, data folder and language reach each session process in
+    the environment it inherits, over any value set there before, as a flag is over the
+    environment. A tab's process reads no options and loads no argument parser (R45: a tab's
+    memory). The database goes by `forward_database`."""
+    for name, variable in FORWARDED:
         value = getattr(args, name, None)
         if value:
-            out += [flag, str(Path(value).resolve())]
-    if getattr(args, "lang", None):
-        out += ["--lang", args.lang]
-    return out
+            os.environ[variable] = value if name == "lang" else str(Path(value).resolve())
 
 
 def forward_database(url: str | None) -> None:
@@ -222,24 +226,19 @@ def session_main(argv: Sequence[str] | None = None, *, own_process: bool = False
     from app.i18n import DEFAULT_LANGUAGE, t
     from app.logs import end_logging
 
-    parser = argparse.ArgumentParser(prog="python -m app.web")
-    parser.add_argument("role", choices=ROLES)
-    parser.add_argument("--db")
-    parser.add_argument("--config")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--lang")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    role = argv[0] if len(argv) == 1 else ""
+    if role not in ROLES:  # the server writes this command line; a person never does
+        print(f"usage: python -m app.web {{{','.join(ROLES)}}}", file=sys.stderr)
+        return 2
     try:
-        settings = load_settings(
-            Path(args.config) if args.config else None,
-            db=args.db, data_dir=args.data_dir, language=args.lang,
-        )
+        settings = load_settings(None)  # QINZI_* from the server (forward_options)
         if not settings.terminal_id:
             from app.config import default_terminal
 
-            settings = settings.replace(terminal_id=f"{default_terminal('serve')}-{args.role}")
+            settings = settings.replace(terminal_id=f"{default_terminal('serve')}-{role}")
         info = None
-        if args.role == "demo":
+        if role == "demo":
             settings = settings.replace(
                 mode="demo", mail_transport="outbox", sms_transport="outbox"
             )
@@ -248,14 +247,14 @@ def session_main(argv: Sequence[str] | None = None, *, own_process: bool = False
             from app.dburl import spare_postgres_driver
 
             spare_postgres_driver(settings.database_url)
-        services = make_services(settings, command=f"browser session {args.role}")
+        services = make_services(settings, command=f"browser session {role}")
     except QinziError as exc:
         print(t(exc.key, DEFAULT_LANGUAGE, **exc.params), file=sys.stderr)
         return 1
     try:
-        mode = "review" if args.role == "review" else "kiosk"
-        make_app(services, mode=mode, kiosk=args.role == "kiosk", demo_info=info,
-                 own_outbox=args.role == "demo").run()  # fmt: skip
+        mode = "review" if role == "review" else "kiosk"
+        make_app(services, mode=mode, kiosk=role == "kiosk", demo_info=info,
+                 own_outbox=role == "demo").run()  # fmt: skip
     finally:
         services.close()
         end_logging()

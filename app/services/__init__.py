@@ -106,7 +106,7 @@ class Services:
     def applications(self) -> ApplicationService:
         from app.services.applications import ApplicationService
 
-        return ApplicationService(self.ctx, self.review)
+        return ApplicationService(self.ctx)
 
     @cached_property
     def progress(self) -> ProgressService:

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from peewee import Expression, Model
 
@@ -36,12 +37,14 @@ from app.services.passwords import (
     hash_password,
     verify_hash,
 )
-from app.services.staff import StaffIdentity
 from app.services.verification import (
     PURPOSE_RESET,
     CodeSent,
     VerificationService,
 )
+
+if TYPE_CHECKING:
+    from app.services.staff import StaffIdentity
 
 ANONYMOUS = "anonymous"
 KIND_PARENT = "parent"
@@ -93,6 +96,8 @@ class AccountService:
 
     def staff_login(self, email: str, password: str) -> StaffIdentity:
         teacher = self._login(Teacher, KIND_STAFF, email, password)
+        from app.services.staff import StaffIdentity  # the staff's desk; not loaded on a kiosk
+
         return StaffIdentity.of(teacher)
 
     def parent_login(self, email: str, password: str) -> ParentLogin:

@@ -5,15 +5,28 @@ approval and the automatic approval of roster matches (R28)."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.errors import Conflict, RuleRefused
 from app.identity import mask_name
 from app.models import Account, Application, Binding, Channel, Status
+from app.services.audit import SYSTEM
 from app.services.context import Context
-from app.services.review_views import Decision
+from app.services.kiosk import required_documents
 
 WITHDRAWN = (Status.CANCELLED, Status.VOIDED)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a teacher's (or the system's) decision came to: here, not among the desk's views,
+    since a kiosk's automatic approval (R28) makes one too and loads no desk (R45)."""
+
+    number: str
+    status: str
+    account_created: bool = False
+
 # A random initial password (settings.initial_password = "random"): no look-alike characters,
 # 12 of 32 symbols is 60 bits, plenty for a password that must be changed at first login.
 PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -44,6 +57,18 @@ def ensure_paper(app: Application, required: bool) -> None:
 class Approver:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    def approve_automatically(self, application: Application) -> bool:
+        """R28's switch (off by default): a roster-matched application approved by the system.
+        Applications that need papers (R27) are left to the teacher."""
+        if not (self.ctx.settings.auto_approve_roster_match and application.roster_match):
+            return False
+        if application.status != Status.PENDING or required_documents(application.relationship):
+            return False
+        if self.ctx.settings.review_require_paper_form and application.paper_received_at is None:
+            return False  # the paper comes later, to the teacher
+        self.approve(application, SYSTEM, None, False)
+        return True
 
     def approve(
         self,

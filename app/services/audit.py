@@ -5,7 +5,6 @@ can outlive the retention purge (R30)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import re
@@ -251,6 +250,8 @@ class AuditService:
 
     def write_csv(self, out: IO[str], wanted: AuditFilter, school: int | None = None) -> int:
         """Every matching event, streamed, so a year of log does not sit in memory."""
+        import csv  # the export only; a kiosk never writes one
+
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         count, names = 0, {}

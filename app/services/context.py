@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher, Type
 from peewee import Database
 
 from app.clock import Clock
@@ -19,6 +20,9 @@ from app.keys import Keyring
 from app.services.audit import AuditService
 from app.services.directory import DirectoryProvisioner
 from app.services.outbox import OutboxService
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 
 @dataclass
@@ -31,18 +35,21 @@ class Context:
     audit: AuditService
     # R39: the city directory's changes; a disabled one (queues nothing) when not configured.
     directory: DirectoryProvisioner | None = None
-    hasher: PasswordHasher = field(init=False)
 
     def __post_init__(self) -> None:
-        s = self.settings
         if self.directory is None:
             self.directory = DirectoryProvisioner(None, self.clock)
-        self.hasher = PasswordHasher(
-            time_cost=s.argon2_time_cost,
-            memory_cost=s.argon2_memory_kib,
-            parallelism=s.argon2_parallelism,
-            type=Type.ID,
-        )
+
+    @cached_property
+    def hasher(self) -> PasswordHasher:
+        """Argon2id with the deployment's parameters (R20), made when the first password is
+        hashed or checked: a kiosk that nobody has logged in at loads no Argon2 (R45: 0.9 MB of
+        each browser tab). Two threads may each make one; they are equal and hold no state."""
+        from argon2 import PasswordHasher, Type
+
+        s = self.settings
+        return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib,
+                              parallelism=s.argon2_parallelism, type=Type.ID)  # fmt: skip
 
     @property
     def provisioner(self) -> DirectoryProvisioner:

@@ -23,14 +23,15 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING
 
 from app.config import Settings
 from app.errors import ConfigError, InvalidInput, QinziError, RateLimited, RuleRefused
 from app.models import AuditEvent
 from app.services.context import Context
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 KIOSK = "kiosk"  # the audit actor: nobody is known at a kiosk's PIN screen
 PIN_FAILED = "kiosk.pin_failed"
@@ -48,7 +49,10 @@ def normalize_pin(raw: str) -> str:
 
 
 def pin_hasher(settings: Settings) -> PasswordHasher:
-    """Argon2id with the deployment's password parameters (OWASP's minimum or more)."""
+    """Argon2id with the deployment's password parameters (OWASP's minimum or more), loaded
+    when a PIN is first hashed or checked (R45: a kiosk at rest loads no Argon2)."""
+    from argon2 import PasswordHasher, Type
+
     return PasswordHasher(
         time_cost=settings.argon2_time_cost,
         memory_cost=settings.argon2_memory_kib,
@@ -229,6 +233,8 @@ class KioskLock:
             return False
         stored = settings.staff_pin_hash.strip()
         if stored:
+            from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
             try:
                 return pin_hasher(settings).verify(stored, pin)
             except VerifyMismatchError:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from app.errors import InvalidInput, RuleRefused
 from app.identity import check_id, id_digest
 from app.keys import Keyring
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128  # long passphrases are welcome; unbounded input only costs hashing time
@@ -40,6 +41,8 @@ def common_passwords() -> frozenset[str]:
 
 
 def verify_hash(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError  # with the hasher (R45)
+
     if not stored:
         return False
     try:

@@ -23,8 +23,8 @@ from app.models import (
     Student,
     Teacher,
 )
-from app.services.approval import WITHDRAWN, Approver, ensure_pending
-from app.services.audit import SYSTEM, teacher_actor
+from app.services.approval import WITHDRAWN, Approver, Decision, ensure_pending
+from app.services.audit import teacher_actor
 from app.services.contacts import contact_digest
 from app.services.context import Context
 from app.services.eligibility import bulk_approvable
@@ -34,7 +34,6 @@ from app.services.paging import page_bounds
 from app.services.review_views import (
     ApplicationDetail,
     BindingState,
-    Decision,
     GuardianOnFile,
     QueuePage,
     QueueRow,
@@ -316,18 +315,6 @@ class ReviewService:
         return self._approver.approve(
             app, teacher_actor(staff.teacher_id), staff.teacher_id, documents_checked, **by
         )
-
-    def approve_automatically(self, application: Application) -> bool:
-        """R28's switch (off by default): a roster-matched application approved by the system.
-        Applications that need papers (R27) are left to the teacher."""
-        if not (self.ctx.settings.auto_approve_roster_match and application.roster_match):
-            return False
-        if application.status != Status.PENDING or required_documents(application.relationship):
-            return False
-        if self.ctx.settings.review_require_paper_form and application.paper_received_at is None:
-            return False  # the paper comes later, to the teacher
-        self._approver.approve(application, SYSTEM, None, False)
-        return True
 
     def bulk_approve(self, staff: StaffIdentity, numbers: list[str]) -> list[str]:
         """R28: approve the roster-matched pending applications among `numbers` that this staff

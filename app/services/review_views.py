@@ -121,13 +121,6 @@ class BindingState:
 
 
 @dataclass(frozen=True)
-class Decision:
-    number: str
-    status: str
-    account_created: bool = False
-
-
-@dataclass(frozen=True)
 class UnbindRow:
     request_id: int
     student_name: str

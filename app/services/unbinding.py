@@ -7,6 +7,8 @@ like the queue, oldest first since those have waited longest."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import t
 from app.identity import mask_email, mask_name
@@ -24,8 +26,10 @@ from app.services.audit import account_actor, teacher_actor
 from app.services.context import Context
 from app.services.numbers import parse_number
 from app.services.paging import Page, page_bounds
-from app.services.review_views import UnbindRow
 from app.services.staff import StaffIdentity, may_see, scope, shown_student_name
+
+if TYPE_CHECKING:
+    from app.services.review_views import UnbindRow
 
 # R35: why staff end a binding. Codes, so the audit names why without personal data, the
 # parent's e-mail says it in their language, and Binding.end_reason reads like R34's "left".
@@ -33,6 +37,8 @@ END_REASONS = ("custody_order", "mistaken_approval", "not_guardian", "other")
 
 
 def _row(r: UnbindRequest, staff: StaffIdentity | None = None) -> UnbindRow:
+    from app.services.review_views import UnbindRow  # the desk's views: not on a kiosk (R45)
+
     student = r.binding.student
     return UnbindRow(
         request_id=r.id,

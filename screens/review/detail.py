@@ -17,7 +17,8 @@ from textual.widgets import Button, Input, Select, Static
 
 from app.errors import InvalidInput, QinziError, RuleRefused
 from app.models import Status
-from app.services.review_views import ApplicationDetail, BindingState, Decision
+from app.services.approval import Decision
+from app.services.review_views import ApplicationDetail, BindingState
 from app.tui import FlowMessage
 from screens.base import Place
 from screens.review.base import Fact, ReviewScreen, fact, local

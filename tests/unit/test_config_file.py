@@ -134,18 +134,21 @@ def test_r22_serve_binds_to_loopback_and_warns_otherwise(
     """R22: browser mode listens on 127.0.0.1 unless told; any other address is warned about
     in the user's language, since every browser that reaches it gets a kiosk."""
     db = ["--db", str(tmp_path / "q.db"), "--data-dir", str(tmp_path / "data")]
-    monkeypatch.delenv("QINZI_DB", raising=False)  # restored after the test
+    # What serve forwards to its tabs (QINZI_DB, QINZI_DATA_DIR …) goes with the test.
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items()
+                                        if not k.startswith("QINZI_")})  # fmt: skip
     code, _, err = run(capsys, "serve", *db)
     assert code == 0 and err == "" and _FakeServer.served
     assert (fake_server["host"], fake_server["port"]) == ("127.0.0.1", 8000)
-    assert " -m app.web kiosk " in str(fake_server["command"])
+    assert str(fake_server["command"]).endswith(" -m app.web kiosk")
     assert "q.db" not in str(fake_server["command"])  # R40: in the environment, not in `ps`
     assert os.environ["QINZI_DB"] == str(tmp_path / "q.db")
+    assert os.environ["QINZI_DATA_DIR"] == str((tmp_path / "data").resolve())
 
     code, _, err = run(capsys, "serve", "review", "--host", "0.0.0.0", "--port", "9000", *db)
     assert code == 0
     assert err.strip() == t("web.warn_public", "zh-TW", host="0.0.0.0")
-    assert " -m app.web review " in str(fake_server["command"])
+    assert str(fake_server["command"]).endswith(" -m app.web review")
     code, _, err = run(capsys, "--lang", "en", "serve", "--host", "localhost", *db)
     assert err == ""
     code, _, err = run(capsys, "serve", "--port", "70000", *db)
@@ -162,11 +165,19 @@ def test_r22_what_counts_as_loopback(host, loopback):
     assert web.is_loopback(host) is loopback
 
 
-def test_the_session_command_runs_this_python(tmp_path):
-    command = web.session_command("demo", ["--db", str(tmp_path / "a b.db")])
-    assert command.split()[1:4] == ["-m", "app.web", "demo"]
-    assert "'" in command  # a path with a space is quoted for the shell
+def test_the_session_command_runs_this_python():
+    """R45: a tab's command line is this Python, the module and the role, and nothing more
+    (its settings come in the environment, its database URL among them, R40)."""
+    command = web.session_command("demo")
+    assert command.split()[1:] == ["-m", "app.web", "demo"]
     assert Path(command.split()[0].strip("'")).name.startswith("python")
+
+
+def test_a_tab_refuses_a_command_line_the_server_did_not_write(capsys):
+    """R45: `python -m app.web` takes one role; anything else is a usage line and exit 2."""
+    for argv in ([], ["admin"], ["kiosk", "--db", "x.db"]):
+        assert web.session_main(argv) == 2
+        assert "usage: python -m app.web {kiosk,review,demo}" in capsys.readouterr().err
 
 
 def test_every_setting_can_come_from_the_environment(tmp_path):

@@ -401,10 +401,10 @@ def test_r28_r27_the_queue_offers_for_bulk_exactly_what_bulk_approve_takes(
 def test_r28_automatic_approval_follows_the_switch(services, review, roster, settings):
     [done] = submit_application(services, roster, ("wu",), contact=ROSTER_MOBILE)
     application = Application.get(Application.number == done.number)
-    assert not review.approve_automatically(application)
+    assert not services.applications.approver.approve_automatically(application)
     assert Account.select().count() == 0
     settings.auto_approve_roster_match = True
-    assert review.approve_automatically(application)
+    assert services.applications.approver.approve_automatically(application)
     stored = Application.get_by_id(application.id)
     assert stored.status == Status.APPROVED and stored.decided_by_id is None
     assert AuditEvent.get(AuditEvent.action == "application.approved").actor == "system"
@@ -419,7 +419,8 @@ def test_r28_an_unmatched_application_is_never_approved_automatically(
     settings.auto_approve_roster_match = True
     [done] = submit_application(services, roster, ("wu2",), contact=ROSTER_MOBILE)
     assert done.status == Status.PENDING
-    assert not review.approve_automatically(Application.get(Application.number == done.number))
+    application = Application.get(Application.number == done.number)
+    assert not services.applications.approver.approve_automatically(application)
 
 
 # --- paper forms ----------------------------------------------------------------------------

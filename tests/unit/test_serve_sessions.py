@@ -126,17 +126,20 @@ def test_r45_each_mode_warms_every_service_its_screens_use_and_no_other():
         used["review" if path in staff else "kiosk"] |= names & set(SERVICE_NAMES)
     assert used["kiosk"] <= set(MODE_SERVICES["kiosk"]), used["kiosk"]
     assert used["review"] <= set(MODE_SERVICES["review"]), used["review"]
-    staff_only = {"staff", "staff_accounts", "audit_log", "unbound", "roster", "retention"}
+    staff_only = {"review", "staff", "staff_accounts", "audit_log", "unbound", "roster",
+                  "retention"}  # fmt: skip
     assert not staff_only & set(MODE_SERVICES["kiosk"])
 
 
 def test_r45_a_kiosk_builds_only_its_own_services(settings, clock, keyring):
-    """Issue 15: warming a kiosk's services leaves the staff's (the review desk aside, which
-    automatic approval needs) unbuilt; warming with no list builds them all."""
+    """Issue 15: warming a kiosk's services leaves the staff's, the review desk's included,
+    unbuilt (R28's automatic approval is the approver's, not the desk's); warming with no list
+    builds them all."""
     from app.services import SERVICE_NAMES
     from screens.flow import MODE_SERVICES
 
-    staff_only = {"staff", "staff_accounts", "audit_log", "unbound", "roster", "retention"}
+    staff_only = {"review", "staff", "staff_accounts", "audit_log", "unbound", "roster",
+                  "retention"}  # fmt: skip
     services = build_services(settings, clock=clock, keyring=keyring)
     try:
         services.warm(MODE_SERVICES["kiosk"])
