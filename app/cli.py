@@ -8,9 +8,11 @@ message and an exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -208,13 +210,28 @@ def _write_pdf(path: Path, pdf: bytes, out: Output) -> int:
     return 0
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Start-up (issue 13): Python's garbage collector ran about 120 times before the first
+    frame, a third of the time Qinzi took beyond a bare Textual app, walking the young objects
+    of every import and style sheet again and again. It is paused while the app starts; the app
+    resumes it behind its first frame (QinziApp.resume_collector), or this does if the app
+    stops before that."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     folder = Path(args.dir) if args.dir else None
-    app, services, folder = demo_app(settings_from_args(args), folder)
-    try:
-        app.run()
-    finally:
-        services.close()
+    with _collector_paused():
+        app, services, folder = demo_app(settings_from_args(args), folder)
+        try:
+            app.run()
+        finally:
+            services.close()
     if app.demo_info is not None:
         show_demo(out, folder, app.demo_info)
     return 0 if app.return_code in (None, 0) else app.return_code
@@ -222,12 +239,13 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 
 def _run_app(kiosk: bool, mode: str = "kiosk") -> Callable[[argparse.Namespace, Output], int]:
     def run(args: argparse.Namespace, out: Output) -> int:
-        services = make_services(args)
-        try:
-            app = make_app(services, mode=mode, kiosk=kiosk)
-            app.run()
-        finally:
-            services.close()
+        with _collector_paused():
+            services = make_services(args)
+            try:
+                app = make_app(services, mode=mode, kiosk=kiosk)
+                app.run()
+            finally:
+                services.close()
         # R41: 75 when the database stayed away, for the service manager to restart it
         return getattr(app, "return_code", None) or 0
 

@@ -8,6 +8,7 @@ first screen, hears what every screen reports (a `FlowMessage`) and decides what
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 import traceback
@@ -120,6 +121,7 @@ class Flow(Protocol):
 # A parent's steps need 42 columns (the welcome's buttons and the body's padding) beside the
 # demo's outbox pane (36): at 80x24 both fit.
 NARROW_WIDTH = 80
+COLLECTOR_PAUSE = 0.25  # seconds after Ready: the first frame is written by then
 TOAST_WIDTH, TOAST_GUTTER = 60, 4  # Textual 8.2's Toast: its width, its edge and padding
 
 
@@ -219,6 +221,17 @@ class QinziApp(App[None]):
     def on_ready(self) -> None:
         """Textual's Ready: the first frame is on the screen."""
         self.behind_first_frame()
+        if not gc.isenabled():
+            self.set_timer(COLLECTOR_PAUSE, self.resume_collector)
+
+    def resume_collector(self) -> None:
+        """The garbage collector, paused for start-up by the command line (app/cli.py), runs
+        again once the first frame has been written: one collection of what start-up left,
+        then what survived (modules, styles, this screen) is set aside for good, so that later
+        collections on this long-running terminal do not walk it again (gc.freeze)."""
+        gc.enable()
+        gc.collect()
+        gc.freeze()
 
     @property
     def preparing(self) -> bool:

@@ -395,3 +395,27 @@ async def test_r36_the_next_person_starts_on_the_first_way_in_not_the_last_ones_
         await pilot.press("f10")
         await settle(pilot)
         assert app.focused is app.screen.query_one("#bind")
+
+
+async def test_start_up_the_collector_paused_by_the_command_line_runs_again_behind_the_first_frame(
+    kiosk_app,
+):
+    """Issue 13 (start-up): `qinzi kiosk` and `qinzi demo` start the app with Python's garbage
+    collector paused; once the first frame is drawn the app resumes it (a kiosk runs for
+    months), after one collection, with what start-up built set aside (gc.freeze)."""
+    import gc
+
+    from app.tui import COLLECTOR_PAUSE
+
+    app = kiosk_app()
+    gc.disable()
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert not gc.isenabled()  # the first frame is drawn; its write may still be going
+            await pilot.pause(COLLECTOR_PAUSE + 0.2)
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()

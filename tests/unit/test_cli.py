@@ -5,6 +5,7 @@ an IT person makes (bad rows, Big5, a wrong --db, an unknown status) ending in a
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 import re
@@ -385,6 +386,7 @@ def test_seed_prints_counts_and_time_and_keeps_out_of_a_used_database(capsys, ba
 
 class FakeApp:
     runs: list[tuple[str, str, bool]] = []
+    collector_running: list[bool] = []  # gc.isenabled() as each run started
 
     def __init__(self, services, kiosk, prepare=None):
         self.services, self.kiosk, self.prepare = services, kiosk, prepare
@@ -394,13 +396,15 @@ class FakeApp:
         """Like the real app: the demo's set-up runs once the first frame is up."""
         s = self.services.settings
         FakeApp.runs.append((s.mode, s.database_url, self.kiosk))
+        FakeApp.collector_running.append(gc.isenabled())
         if self.prepare is not None:
             self.demo_info = self.prepare()
 
 
 @pytest.fixture
 def fake_app(monkeypatch):
-    FakeApp.runs = []
+    FakeApp.runs, FakeApp.collector_running = [], []
+
     def make_app(services, *, kiosk=False, prepare=None, **_):
         return FakeApp(services, kiosk, prepare)
 
@@ -428,6 +432,26 @@ def test_kiosk_and_the_bare_command_run_the_app_on_the_configured_database(
     assert run(capsys, *base, "kiosk")[0] == 0
     assert run(capsys, *base)[0] == 0
     assert fake_app == [("production", db_url, True), ("production", db_url, False)]
+
+
+def test_start_up_the_app_starts_with_the_collector_paused_and_never_leaves_it_paused(
+    capsys, base, tmp_path, fake_app, monkeypatch
+):
+    """Issue 13 (start-up): the app commands build and start the app with Python's garbage
+    collector paused (the app resumes it behind its first frame); the command never returns
+    with it paused, however it ends. Other commands do not pause it."""
+    assert run(capsys, *base, "kiosk")[0] == 0
+    assert run(capsys, *base, "demo", "--dir", str(tmp_path / "demo"))[0] == 0
+    assert FakeApp.collector_running == [False, False] and gc.isenabled()
+
+    def broken(*_, **__):
+        raise RuntimeError("the app failed before its first frame")
+
+    monkeypatch.setattr(cli, "make_app", broken)
+    with pytest.raises(RuntimeError):
+        cli.main([*base, "review"])
+    assert gc.isenabled()
+    assert run(capsys, *base, "check")[0] == 0 and gc.isenabled()
 
 
 def test_without_the_terminal_screens_the_app_commands_explain(capsys, base, monkeypatch):
