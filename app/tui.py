@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import sys
 import threading
 import traceback
@@ -31,7 +32,7 @@ from textual.widgets import Input
 
 from app.errors import QinziError
 from app.i18n import DEFAULT_LANGUAGE, next_language, supported, t
-from app.logs import log, redact
+from app.logs import end_logging, log, redact
 from app.resources import shipped
 from app.themes import PALETTES, Palette, next_palette, palette
 from screens.widgets import whole_cells
@@ -125,6 +126,19 @@ COLLECTOR_PAUSE = 0.25  # seconds after Ready: the first frame is written by the
 TOAST_WIDTH, TOAST_GUTTER = 60, 4  # Textual 8.2's Toast: its width, its edge and padding
 
 
+def terminal_of(app: App[Any]) -> int | None:
+    """The terminal the app draws on and reads from, or None (a browser tab reads a pipe, a
+    test runs headless)."""
+    stream = sys.__stdin__
+    if app.is_headless or stream is None:
+        return None
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return None
+    return fd if os.isatty(fd) else None
+
+
 class QinziApp(App[None]):
     # The welcome screen's styles; the other sheets come with the screens that use them
     # (KioskScreen.CSS_PATH), so the first frame parses a third of the CSS (issue 7).
@@ -215,6 +229,7 @@ class QinziApp(App[None]):
 
     def on_mount(self) -> None:
         self.title = t("label.app_title", self.lang)
+        self.terminal_fd = terminal_of(self)
         self.set_interval(1.0, self.tick)
         self.set_interval(60.0, self.deliver_due)
 
@@ -334,6 +349,9 @@ class QinziApp(App[None]):
     def tick(self) -> None:
         """Once a second: past the idle limit, with something of someone's on the terminal, the
         flow starts the countdown; in demo mode the outbox pane is refreshed."""
+        if self.terminal_fd is not None and not os.isatty(self.terminal_fd):
+            self.terminal_gone()
+            return
         settings = self.services.settings
         staff = self.current_mode == "review"
         limit = settings.staff_idle_seconds if staff else settings.idle_seconds
@@ -341,6 +359,25 @@ class QinziApp(App[None]):
             self.flow.idle()
         if settings.demo:
             self.refresh_outbox()
+
+    # Exit status when the terminal went away: 128 + SIGHUP, as a shell reports a hang-up.
+    EXIT_TERMINAL_GONE = 129
+    terminal_fd: int | None = None  # the terminal; None in a browser tab or a test
+
+    def terminal_gone(self) -> None:
+        """The terminal hung up (a closed window, a dropped ssh session) without the hang-up
+        signal reaching this process (`make run` under a closed window): Textual 8.2 kept
+        polling the dead terminal and spun a core for good. The app leaves instead, and what
+        was on the screen goes with it (R36). Not through Textual's exit: that restores the
+        terminal through a writer thread which died at its first write to the gone terminal,
+        and waited for it for good. The services are closed (what is queued for the directory
+        is handed over, the database closed), the log says why, and the process ends at once,
+        as the hang-up signal would have ended it, minus the closing."""
+        log.warning("the terminal went away: exiting")
+        self.terminal_fd = None
+        self.services.close()
+        end_logging(self.EXIT_TERMINAL_GONE)
+        os._exit(self.EXIT_TERMINAL_GONE)
 
     # --- outbox pane (demo only, R25) ------------------------------------------------------------
 
