@@ -347,8 +347,9 @@ class QinziApp(App[None]):
         return (self.services.clock() - self.last_input).total_seconds()
 
     def tick(self) -> None:
-        """Once a second: past the idle limit, with something of someone's on the terminal, the
-        flow starts the countdown; in demo mode the outbox pane is refreshed."""
+        """Once a second: a terminal that went away ends the app; past the idle limit, with
+        something of someone's on the terminal, the flow starts the countdown; in demo mode the
+        outbox pane is refreshed."""
         if self.terminal_fd is not None and not os.isatty(self.terminal_fd):
             self.terminal_gone()
             return

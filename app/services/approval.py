@@ -27,6 +27,7 @@ class Decision:
     status: str
     account_created: bool = False
 
+
 # A random initial password (settings.initial_password = "random"): no look-alike characters,
 # 12 of 32 symbols is 60 bits, plenty for a password that must be changed at first login.
 PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"

@@ -20,6 +20,7 @@ from app.keys import Keyring
 from app.services.audit import AuditService
 from app.services.directory import DirectoryProvisioner
 from app.services.outbox import OutboxService
+from app.services.passwords import argon2_hasher
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -42,14 +43,10 @@ class Context:
 
     @cached_property
     def hasher(self) -> PasswordHasher:
-        """Argon2id with the deployment's parameters (R20), made when the first password is
-        hashed or checked: a kiosk that nobody has logged in at loads no Argon2 (R45: 0.9 MB of
-        each browser tab). Two threads may each make one; they are equal and hold no state."""
-        from argon2 import PasswordHasher, Type
-
-        s = self.settings
-        return PasswordHasher(time_cost=s.argon2_time_cost, memory_cost=s.argon2_memory_kib,
-                              parallelism=s.argon2_parallelism, type=Type.ID)  # fmt: skip
+        """The password hasher, made when the first password is hashed or checked: a kiosk that
+        nobody has logged in at loads no Argon2 (R45). Two threads may each make one; they are
+        equal and hold no state."""
+        return argon2_hasher(self.settings)
 
     @property
     def provisioner(self) -> DirectoryProvisioner:

@@ -23,15 +23,12 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from app.config import Settings
 from app.errors import ConfigError, InvalidInput, QinziError, RateLimited, RuleRefused
 from app.models import AuditEvent
 from app.services.context import Context
-
-if TYPE_CHECKING:
-    from argon2 import PasswordHasher
+from app.services.passwords import argon2_hasher
 
 KIOSK = "kiosk"  # the audit actor: nobody is known at a kiosk's PIN screen
 PIN_FAILED = "kiosk.pin_failed"
@@ -48,25 +45,12 @@ def normalize_pin(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip()
 
 
-def pin_hasher(settings: Settings) -> PasswordHasher:
-    """Argon2id with the deployment's password parameters (OWASP's minimum or more), loaded
-    when a PIN is first hashed or checked (R45: a kiosk at rest loads no Argon2)."""
-    from argon2 import PasswordHasher, Type
-
-    return PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_cost=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-        type=Type.ID,
-    )
-
-
 def hash_pin(settings: Settings, pin: str) -> str:
     """What `staff_pin_hash` holds for this PIN."""
     pin = normalize_pin(pin)
     if len(pin) < MIN_HASHED_PIN or len(pin) > MAX_PIN:
         raise InvalidInput("errors.kiosk.pin_short", field=FIELD, minimum=MIN_HASHED_PIN)
-    return pin_hasher(settings).hash(pin)
+    return argon2_hasher(settings).hash(pin)
 
 
 @dataclass(frozen=True)
@@ -236,7 +220,7 @@ class KioskLock:
             from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
             try:
-                return pin_hasher(settings).verify(stored, pin)
+                return argon2_hasher(settings).verify(stored, pin)
             except VerifyMismatchError:
                 return False
             except (InvalidHashError, VerificationError):  # not a hash, or a damaged one

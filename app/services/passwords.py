@@ -19,6 +19,8 @@ from app.keys import Keyring
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
+    from app.config import Settings
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128  # long passphrases are welcome; unbounded input only costs hashing time
 ID_LENGTH = 10
@@ -26,6 +28,17 @@ DEFAULT_LENGTH = 6  # the seed's default: the last six characters of the ID numb
 MIN_LOCAL_PART = 4  # shorter local parts ("li@…") would refuse too many honest passwords
 MAX_DEFAULT_PROBES = 8  # Argon2 verifications spent looking for the default inside a password
 FIELD = "new_password"
+
+
+def argon2_hasher(settings: Settings) -> PasswordHasher:
+    """Argon2id with the deployment's parameters (R20, OWASP's minimum or more), for passwords
+    and the staff PIN alike; Argon2 is loaded only when the first one is hashed or checked (R45:
+    a kiosk at rest loads none)."""
+    from argon2 import PasswordHasher, Type
+
+    return PasswordHasher(time_cost=settings.argon2_time_cost,
+                          memory_cost=settings.argon2_memory_kib,
+                          parallelism=settings.argon2_parallelism, type=Type.ID)  # fmt: skip
 
 
 def normalize_password(raw: str) -> str:
