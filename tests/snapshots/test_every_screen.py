@@ -109,10 +109,9 @@ def test_issue16_r44_every_parent_screen_at_both_sizes_in_both_languages(
         pilot.app.lang = lang
         pilot.app.outbox_shown = pane
         await SCREENS[screen](pilot, services, roster)
-        for _ in range(3):
-            await settle(pilot)
-        faults.extend(whole_text_faults(pilot.app))
+        await settle(pilot)
         await hold_still(pilot)
+        faults.extend(whole_text_faults(pilot.app))
 
     assert snap_compare(make_app(services), terminal_size=size, run_before=run_before)
     assert not faults, "\n".join(faults)
@@ -185,10 +184,9 @@ def test_issue18_every_other_kiosk_screen_in_english_at_80x24(
         await settle(pilot)
         pilot.app.lang = "en"
         await MORE_SCREENS[screen](pilot, services, roster)
-        for _ in range(3):
-            await settle(pilot)
-        faults.extend(whole_text_faults(pilot.app))
+        await settle(pilot)
         await hold_still(pilot)
+        faults.extend(whole_text_faults(pilot.app))
 
     assert snap_compare(make_app(services), terminal_size=(80, 24), run_before=run_before)
     assert not faults, "\n".join(faults)
