@@ -223,7 +223,20 @@ class QinziApp(App[None]):
         self.add_class(f"-theme-{colours.name}", update=False)
         self.set_class(colours.dark, "-dark-mode", update=False)
         self.set_class(not colours.dark, "-light-mode", update=False)
-        self.stylesheet.set_variables(self.get_css_variables())
+        self.css_applied = (colours.name, self.get_css_variables())
+        self.stylesheet.set_variables(self.css_applied[1])
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Textual refreshes the styles for a theme change, and also whenever a mode's first
+        screen is made: that one re-parses every style sheet twice before the first frame (about
+        10 ms) for the variables start_theme already set. Parse again only when the theme or its
+        variables changed since; otherwise only apply the styles (start_theme's classes)."""
+        applied = (self.theme, self.get_css_variables())
+        if applied == self.css_applied:
+            self.stylesheet.update(self, animate=animate)
+            return
+        self.css_applied = applied
+        super().refresh_css(animate)
 
     # --- start -----------------------------------------------------------------------------------
 
