@@ -191,8 +191,10 @@ class QinziApp(App[None]):
         super().__init__()
         self.services = services
         self.flow = flow
-        for name, first_screen in flow.modes().items():
-            self.add_mode(name, first_screen)
+        self.first_screens = dict(flow.modes())
+        for name, first_screen in self.first_screens.items():
+            if name != mode:  # the start mode's first screen: see get_default_screen
+                self.add_mode(name, first_screen)
         flow.attach(self)
         settings = services.settings
         self.default_lang = supported(settings.language)
@@ -240,7 +242,21 @@ class QinziApp(App[None]):
 
     # --- start -----------------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[Any]:
+        """The start mode's first screen, as the screen the app starts with (Textual's hook for
+        it), with its style sheets. Textual mounts and lays out a screen of MODES inside its
+        start-up batch, where nothing is drawn: two layouts and a full render, thrown away, and
+        the first frame waited for the next one (about 30 ms, `make bench`). The app's first
+        screen is laid out after the batch, once. The mode joins MODES when the app is mounted,
+        so that switch_mode finds it (its stack is this screen's)."""
+        screen = self.first_screens[self.current_mode]()
+        for path in screen.css_path:  # what Textual does for a screen of MODES, public API
+            if not self.stylesheet.has_source(str(path), ""):
+                self.stylesheet.read(path)
+        return screen
+
     def on_mount(self) -> None:
+        self.add_mode(self.current_mode, self.first_screens[self.current_mode])
         self.title = t("label.app_title", self.lang)
         self.terminal_fd = terminal_of(self)
         self.set_interval(1.0, self.tick)

@@ -156,6 +156,18 @@ class QinziScreen(KeysInLanguage, Screen[ResultT]):
     def setup(self) -> None:
         """Once mounted, with the draft back in its inputs."""
 
+    _shown = False  # until the screen's first ScreenResume
+
+    @on(events.ScreenResume)
+    def styled_when_mounted(self, event: events.ScreenResume) -> None:
+        """A screen's first ScreenResume comes just after each of its widgets was styled as it
+        was mounted, and Textual would style the whole screen once more (about 9 ms for the
+        welcome screen before the first frame, as much at every step). Not that first time;
+        when the screen comes back (from a step, a dialog, a theme change) Textual decides."""
+        if not self._shown:
+            self._shown = True
+            event.refresh_styles = False
+
     @on(events.ScreenResume)
     def back_at_start(self) -> None:
         """Whatever route led here (Esc, 登出, idle, an error, …), the flow hears of it (R36)."""

@@ -33,6 +33,23 @@ def _predictable_codes(monkeypatch):
     monkeypatch.setattr(verification.secrets, "randbelow", lambda n: 123456 % n)
 
 
+@pytest.fixture
+def snap_compare(snap_compare):
+    """The plugin's snap_compare, whose `run_before` starts as soon as Textual is ready: the
+    app's first screen is composed just after that (QinziApp.get_default_screen), so it is
+    waited for first, as `run_test` does and as a person's first key is (QinziApp.on_event)."""
+
+    def compare(app, *, run_before=None, **options):
+        async def first_screen_then(pilot):
+            await pilot.pause()
+            if run_before is not None:
+                await run_before(pilot)
+
+        return snap_compare(app, run_before=first_screen_then, **options)
+
+    return compare
+
+
 async def hold_still(pilot) -> None:
     """The same picture whatever the timing: the outbox pane holds every message sent so far
     (not a poll's), the cursor does not blink, and the body is scrolled home whatever focus
