@@ -16,7 +16,7 @@ TEXT_CONTRAST = 4.5
 EDGE_CONTRAST = 3.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # three of them, compared by identity or name
 class Palette:
     setting: str  # the config value: [display] theme = "dark"
     dark: bool

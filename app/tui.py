@@ -14,7 +14,6 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
@@ -73,20 +72,22 @@ TEXTUAL_WORDS = {
 }
 
 
-@dataclass
 class Visit:
     """What one person leaves on the terminal: the kiosk session (a verified contact and the
     students chosen), a parent's or a staff member's login, and the drafts of the forms they
     typed, by the name of the step. The flow replaces the whole visit when it ends (R36), so a
-    screen or an answer that outlives it can only write into a visit nobody reads any more."""
+    screen or an answer that outlives it can only write into a visit nobody reads any more.
+    A plain class: never printed (it holds personal data, R9) nor compared, and a dataclass
+    cost half a millisecond of every start-up."""
 
-    session: KioskSession | None = None
-    login: ParentLogin | None = None
-    staff: StaffIdentity | None = None
-    drafts: dict[str, dict[str, str]] = field(default_factory=dict)
-    # One service call at a time moves the session on (screens/base.py, SESSION): two quick
-    # clicks must not both start from the same session and lose a count (R8).
-    session_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    def __init__(self) -> None:
+        self.session: KioskSession | None = None
+        self.login: ParentLogin | None = None
+        self.staff: StaffIdentity | None = None
+        self.drafts: dict[str, dict[str, str]] = {}
+        # One service call at a time moves the session on (screens/base.py, SESSION): two quick
+        # clicks must not both start from the same session and lose a count (R8).
+        self.session_lock = threading.Lock()
 
     def draft(self, name: str) -> dict[str, str]:
         return self.drafts.setdefault(name, {})

@@ -12,10 +12,11 @@ from textual.widgets import Button, Checkbox, Markdown
 from app.services.kiosk import KioskSession, Statement
 from app.tui import FlowMessage
 from screens.base import SESSION, KioskScreen, LogOut
+from screens.widgets.checkbox import TCheckbox
 from screens.widgets.chinese_markdown import ChineseMarkdown
 from screens.widgets.confirm import Confirm
 from screens.widgets.field import Field
-from screens.widgets.i18n import T, TButton, TCheckbox
+from screens.widgets.i18n import T, TButton
 
 
 class ConsentScreen(KioskScreen):

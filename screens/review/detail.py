@@ -22,10 +22,11 @@ from app.services.review_views import ApplicationDetail, BindingState
 from app.tui import FlowMessage
 from screens.base import Place
 from screens.review.base import Fact, ReviewScreen, fact, local
+from screens.widgets.checkbox import TCheckbox
 from screens.widgets.confirm import Confirm
 from screens.widgets.end_binding import EndBinding, binding_line
 from screens.widgets.field import Field
-from screens.widgets.i18n import T, TButton, TCheckbox, relationship_text
+from screens.widgets.i18n import T, TButton, relationship_text
 from screens.widgets.paragraph import Paragraph
 
 REASONS = ("name", "relationship", "paper", "documents", "mobile")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from textual.widgets import Button, Checkbox, Static
+from textual.widgets import Button, Static
 
-from screens.widgets.marks import Marked
 from screens.widgets.paragraph import WrapsChinese
 from screens.widgets.typed import OnQinzi
 
@@ -51,20 +50,6 @@ class TButton(OnQinzi, Button):
         super().__init__("", id=id, variant=variant, **kw)
         self.key = key
         self.can_focus = tab_stop
-
-    def on_mount(self) -> None:
-        self.watch(self.app, "lang", self._render_text)
-
-    def _render_text(self, lang: str | None = None) -> None:
-        self.label = self.app.tr(self.key)
-
-
-class TCheckbox(OnQinzi, Marked, Checkbox):
-    """A translated check box, ticked [✓] or not [ ] (issue 18)."""
-
-    def __init__(self, key: str, *, id: str | None = None, **kw: Any):
-        super().__init__("", id=id, **kw)
-        self.key = key
 
     def on_mount(self) -> None:
         self.watch(self.app, "lang", self._render_text)

@@ -11,8 +11,9 @@ from textual.widgets import Input, Select
 from app.models import Account, Application, AuditEvent, Binding, Status
 from screens.review.detail import DetailScreen
 from screens.review.queue import QueueScreen
+from screens.widgets.checkbox import TCheckbox
 from screens.widgets.confirm import Confirm
-from screens.widgets.i18n import T, TCheckbox
+from screens.widgets.i18n import T
 from tests.tui.conftest import settle, type_into
 from tests.tui.review_kit import (
     apply_all,
