@@ -245,11 +245,12 @@ class QinziApp(App[None]):
 
     def get_default_screen(self) -> Screen[Any]:
         """The start mode's first screen, as the screen the app starts with (Textual's hook for
-        it), with its style sheets. Textual mounts and lays out a screen of MODES inside its
-        start-up batch, where nothing is drawn: two layouts and a full render, thrown away, and
-        the first frame waited for the next one (about 30 ms, `make bench`). The app's first
-        screen is laid out after the batch, once. The mode joins MODES when the app is mounted,
-        so that switch_mode finds it (its stack is this screen's)."""
+        it, asked for when the start mode, DEFAULT_MODE, is not in MODES: Textual 8.2, pinned),
+        with its style sheets. Textual mounts and lays out a screen of MODES inside its start-up
+        batch, where nothing is drawn: two layouts and a full render, thrown away, and the first
+        frame waited for a third (about 35 ms). The app's first screen is laid out after the
+        batch, once. The mode joins MODES when the app is mounted, so that switch_mode finds it
+        (its stack is this screen's)."""
         screen = self.first_screens[self.current_mode]()
         for path in screen.css_path:  # what Textual does for a screen of MODES, public API
             if not self.stylesheet.has_source(str(path), ""):
@@ -262,6 +263,20 @@ class QinziApp(App[None]):
         self.terminal_fd = terminal_of(self)
         self.set_interval(1.0, self.tick)
         self.set_interval(60.0, self.deliver_due)
+
+    def watch_app_focus(self, focus: bool) -> None:
+        """A screen that came up while the app had no focus (a browser tab before its page is
+        focused: the first screen now comes up after Textual's start) was given none, and
+        Textual gives back only what had focus before: the screen's first focus (AUTO_FOCUS,
+        親子綁定 on the welcome screen) is given when the app gets it, so Enter works."""
+        screen = self.screen
+        if not focus or screen.focused is not None:
+            return
+        selector = screen.AUTO_FOCUS if screen.AUTO_FOCUS is not None else self.AUTO_FOCUS
+        if selector:
+            first = next((w for w in screen.query(selector) if w.focusable), None)
+            if first is not None:
+                screen.set_focus(first, scroll_visible=False)
 
     def on_ready(self) -> None:
         """Textual's Ready: the first frame is on the screen."""

@@ -629,8 +629,12 @@ def test_r22_ctrl_c_ctrl_z_and_ctrl_backslash_do_not_end_the_kiosk_on_a_real_ter
 
     try:
         kiosk, proc = _spawn_in_pty([sys.executable, "-m", "app.cli", "kiosk"], env, ROOT)
-        plain, victim = _spawn_in_pty([sys.executable, "-c", "import time; time.sleep(30)"], env,
-                                      ROOT)  # fmt: skip
+        # The control: a plain program on a cooked terminal, which the same ^C ends. It says
+        # when it is running, so that the ^C does not arrive while it is still starting (CI
+        # once saw it outlive the ^C on a loaded machine).
+        plain, victim = _spawn_in_pty(
+            [sys.executable, "-c", "import time; print('running', flush=True); time.sleep(30)"],
+            env, ROOT)  # fmt: skip
     except OSError as exc:
         pytest.skip(f"no pseudo-terminal here: {exc}")
     try:
@@ -639,6 +643,7 @@ def test_r22_ctrl_c_ctrl_z_and_ctrl_backslash_do_not_end_the_kiosk_on_a_real_ter
         for byte in (b"\x03", b"\x1a", b"\x1c", b"\x13"):
             os.write(kiosk, byte)
             time.sleep(0.1)
+        assert b"running" in _read_until(plain, b"running", 10)
         os.write(plain, b"\x03")
         _read_until(kiosk, b"\x00never", 2.0)
         assert proc.poll() is None, "the kiosk ended"
