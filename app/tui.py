@@ -127,6 +127,16 @@ COLLECTOR_PAUSE = 0.25  # seconds after Ready: the first frame is written by the
 TOAST_WIDTH, TOAST_GUTTER = 60, 4  # Textual 8.2's Toast: its width, its edge and padding
 
 
+def focus_first(screen: Screen[Any], *, scroll_visible: bool = True) -> None:
+    """Focus goes where the screen starts: the first focusable widget its AUTO_FOCUS names (the
+    app's, "*", when it names none), as Textual chooses it for a screen that comes up."""
+    selector = screen.AUTO_FOCUS if screen.AUTO_FOCUS is not None else screen.app.AUTO_FOCUS
+    if selector:
+        first = next((w for w in screen.query(selector) if w.focusable), None)
+        if first is not None:
+            screen.set_focus(first, scroll_visible=scroll_visible)
+
+
 def terminal_of(app: App[Any]) -> int | None:
     """The terminal the app draws on and reads from, or None (a browser tab reads a pipe, a
     test runs headless)."""
@@ -226,20 +236,7 @@ class QinziApp(App[None]):
         self.add_class(f"-theme-{colours.name}", update=False)
         self.set_class(colours.dark, "-dark-mode", update=False)
         self.set_class(not colours.dark, "-light-mode", update=False)
-        self.css_applied = (colours.name, self.get_css_variables())
-        self.stylesheet.set_variables(self.css_applied[1])
-
-    def refresh_css(self, animate: bool = True) -> None:
-        """Textual refreshes the styles for a theme change, and also whenever a mode's first
-        screen is made: that one re-parses every style sheet twice before the first frame (about
-        10 ms) for the variables start_theme already set. Parse again only when the theme or its
-        variables changed since; otherwise only apply the styles (start_theme's classes)."""
-        applied = (self.theme, self.get_css_variables())
-        if applied == self.css_applied:
-            self.stylesheet.update(self, animate=animate)
-            return
-        self.css_applied = applied
-        super().refresh_css(animate)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     # --- start -----------------------------------------------------------------------------------
 
@@ -269,14 +266,8 @@ class QinziApp(App[None]):
         focused: the first screen now comes up after Textual's start) was given none, and
         Textual gives back only what had focus before: the screen's first focus (AUTO_FOCUS,
         親子綁定 on the welcome screen) is given when the app gets it, so Enter works."""
-        screen = self.screen
-        if not focus or screen.focused is not None:
-            return
-        selector = screen.AUTO_FOCUS if screen.AUTO_FOCUS is not None else self.AUTO_FOCUS
-        if selector:
-            first = next((w for w in screen.query(selector) if w.focusable), None)
-            if first is not None:
-                screen.set_focus(first, scroll_visible=False)
+        if focus and self.screen.focused is None:
+            focus_first(self.screen, scroll_visible=False)
 
     def on_ready(self) -> None:
         """Textual's Ready: the first frame is on the screen."""

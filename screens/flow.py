@@ -19,7 +19,7 @@ from textual.await_complete import AwaitComplete
 from textual.screen import Screen
 from textual.widgets import Input
 
-from app.tui import Visit
+from app.tui import Visit, focus_first
 from screens.base import Place, QinziScreen
 
 if TYPE_CHECKING:
@@ -210,11 +210,9 @@ class Flow:
         first.sub_title = ""  # the staff desk names who is logged in there
         for typed in first.query(Input):
             typed.value = ""
-        starts = first.query(first.AUTO_FOCUS) if first.AUTO_FOCUS else None
-        if starts:
-            # The next person starts where the first screen starts (親子綁定), not on the button
-            # the last one used (issue 16).
-            first.set_focus(starts.first())
+        # The next person starts where the first screen starts (親子綁定), not on the button the
+        # last one used (issue 16).
+        focus_first(first)
         if leaving:
             app.lang = app.default_lang
             app.theme = app.default_theme
