@@ -45,6 +45,7 @@ from app.services.verification import (
 
 if TYPE_CHECKING:
     from app.services.staff import StaffIdentity
+    from app.services.staff_throttle import Run
 
 ANONYMOUS = "anonymous"
 KIND_PARENT = "parent"
@@ -124,15 +125,14 @@ class AccountService:
             row = model.get_by_id(row.id)
             now = self.ctx.clock()
             self._refuse_if_waiting(row, now, "password")
-            if kind == KIND_STAFF:
-                self._refuse_if_terminal_waits(row, now)
+            here = self._refuse_if_terminal_waits(row, now) if kind == KIND_STAFF else None
             # R32: a staff member without a password yet (imported, invited, reset) is checked
             # against the dummy hash and fails like a wrong password: the same work, the same
             # count and wait, the same answer.
             stored = row.password_hash or self._dummy_hash
             if not (verify_hash(self.ctx.hasher, stored, password) and row.password_hash):
                 refusal = self._count_failure(
-                    row, now, actor, kind, "errors.login.failed", "password"
+                    row, now, actor, kind, "errors.login.failed", "password", here
                 )
             else:
                 refusal = self._refuse_if_initial_expired(row, now, "password")
@@ -223,23 +223,31 @@ class AccountService:
                 raise RateLimited("errors.login.wait_it", field=field, retry_at=row.locked_until)
             raise self._waiting(row.locked_until, _minutes_until(row.locked_until, now), field)
 
-    def _refuse_if_terminal_waits(self, row: Teacher, now: datetime) -> None:
-        """Issue 15: a staff password typed wrong too often waits on this terminal only."""
-        error = self._terminal_wait(row, now)
-        if error is not None:
-            raise error
-
-    def _terminal_wait(self, row: Teacher, now: datetime) -> QinziError | None:
+    def _refuse_if_terminal_waits(self, row: Teacher, now: datetime) -> Run:
+        """Issue 15: a staff password typed wrong too often waits on this terminal only. Returns
+        the terminal's failures in a row and the newest one's time, to count the next one."""
         from app.services import staff_throttle
 
-        return self._throttled(staff_throttle.of_teacher(row.id), now)
+        here = staff_throttle.failures_in_a_row(
+            staff_throttle.of_teacher(row.id), now, self.ctx.terminal
+        )
+        error = self._wait_here(here, now)
+        if error is not None:
+            raise error
+        return here
 
     def _throttled(self, events: Expression, now: datetime) -> QinziError | None:
         from app.services import staff_throttle
 
+        return self._wait_here(staff_throttle.failures_in_a_row(events, now, self.ctx.terminal),
+                               now)  # fmt: skip
+
+    def _wait_here(self, here: Run, now: datetime) -> QinziError | None:
+        from app.services import staff_throttle
+
         settings = self.ctx.settings
-        until = staff_throttle.terminal_wait_until(
-            events, self.ctx.terminal, now, free=settings.login_failures_before_wait,
+        until = staff_throttle.wait_until(
+            *here, now, free=settings.login_failures_before_wait,
             longest_minutes=settings.login_wait_minutes,
         )  # fmt: skip
         if until is None:
@@ -249,14 +257,15 @@ class AccountService:
                            count=minutes, retry_at=until)  # fmt: skip
 
     def _count_failure(
-        self, row, now: datetime, actor: str, kind: str, key: str, field: str
-    ) -> QinziError:
+        self, row, now: datetime, actor: str, kind: str, key: str, field: str,
+        here: Run | None = None,
+    ) -> QinziError:  # fmt: skip
         """R20: five wrong passwords in a row make a parent's account wait; the count starts
         again after the wait. A staff account is slowed on the terminal instead (issue 15,
         staff_throttle) and waits for IT only after an attack from everywhere. Returned, not
         raised, so the transaction keeping the count commits."""
-        if kind == KIND_STAFF:
-            return self._count_staff_failure(row, now, actor, key, field)
+        if kind == KIND_STAFF and here is not None:
+            return self._count_staff_failure(row, now, actor, key, field, here)
         settings = self.ctx.settings
         row.failed_logins += 1
         locked = row.failed_logins >= settings.login_failures_before_wait
@@ -270,19 +279,27 @@ class AccountService:
         return RuleRefused(key, field=field)
 
     def _count_staff_failure(
-        self, row: Teacher, now: datetime, actor: str, key: str, field: str
+        self, row: Teacher, now: datetime, actor: str, key: str, field: str, here: Run
     ) -> QinziError:
-        from app.services.staff_throttle import HARD_LIMIT, HARD_WAIT
+        """`here`: this terminal's failures in a row before this one (read under the teacher's
+        lock, so this one makes them one more, the newest now: no second read; a login nobody
+        has reads it again, for the time this row's read and write take)."""
+        from app.services import staff_throttle
 
-        row.failed_logins += 1
-        locked = row.failed_logins >= HARD_LIMIT
+        # Counted as a login nobody has counts them (_unknown_staff_login): the failures in a
+        # row on every terminal within staff_throttle.WINDOW, read from the audit trail. A count
+        # kept on the row for ever paused a real account that a day's window never paused for
+        # an unknown one: a stranger could tell staff e-mails by it.
+        in_a_row, _ = staff_throttle.failures_in_a_row(staff_throttle.of_teacher(row.id), now)
+        row.failed_logins = in_a_row + 1
+        locked = row.failed_logins >= staff_throttle.HARD_LIMIT
         if locked:
-            row.failed_logins, row.locked_until = 0, now + HARD_WAIT
+            row.failed_logins, row.locked_until = 0, now + staff_throttle.HARD_WAIT
         row.save(only=[Teacher.failed_logins, Teacher.locked_until])
         self.ctx.audit.record(actor, "login.failed", row.id, kind=KIND_STAFF, locked=locked)
         if locked:
             return RateLimited("errors.login.wait_it", field=field, retry_at=row.locked_until)
-        return self._terminal_wait(row, now) or RuleRefused(key, field=field)
+        return self._wait_here((here[0] + 1, now), now) or RuleRefused(key, field=field)
 
     def _refuse_if_initial_expired(self, row, now: datetime, field: str) -> QinziError | None:
         if not isinstance(row, Account) or not row.must_change_password:

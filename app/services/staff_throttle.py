@@ -26,6 +26,8 @@ HARD_LIMIT = 100  # failures in a row on all terminals together: then the accoun
 HARD_WAIT = timedelta(days=1)
 WINDOW = timedelta(days=1)  # failures older than this no longer count
 
+Run = tuple[int, "datetime | None"]  # failures in a row, and when the newest was
+
 
 def of_teacher(teacher_id: int) -> Expression:
     """A teacher's login events, and IT lifting their wait (which ends a run of failures)."""
@@ -46,6 +48,13 @@ def terminal_wait_until(
 ) -> datetime | None:
     """When this terminal may try again, if it must wait."""
     failures, last = failures_in_a_row(events, now, terminal)
+    return wait_until(failures, last, now, free=free, longest_minutes=longest_minutes)
+
+
+def wait_until(
+    failures: int, last: datetime | None, now: datetime, *, free: int, longest_minutes: int
+) -> datetime | None:
+    """When a terminal with `failures` in a row, the newest at `last`, may try again."""
     if failures < free or last is None:
         return None
     doublings = min(failures - free, 16)  # long past the longest wait already
@@ -71,7 +80,7 @@ def any_terminal_waiting(teacher_id: int, now: datetime, *, free: int) -> bool:
 
 def failures_in_a_row(
     events: Expression, now: datetime, terminal: str | None = None
-) -> tuple[int, datetime | None]:
+) -> Run:
     """Failures (on `terminal`, or anywhere) since the last success or lift, and the newest."""
     where = events & (AuditEvent.at > now - WINDOW)
     if terminal is not None:
@@ -83,9 +92,9 @@ def failures_in_a_row(
         .limit(HARD_LIMIT)
     )
     failures, last = 0, None
-    for event in rows:
-        if event.action != "login.failed":
+    for action, at in rows.tuples():  # up to HARD_LIMIT rows at every login: no model objects
+        if action != "login.failed":
             break
         failures += 1
-        last = last or event.at
+        last = last or at
     return failures, last

@@ -574,12 +574,17 @@ def test_r20_issue15_wrong_staff_passwords_slow_their_terminal_not_the_teacher(
 def test_r20_issue15_only_an_attack_from_everywhere_pauses_the_account_until_it_lifts_it(
     services, roster
 ):
+    """R20, issue 15: HARD_LIMIT failures in a row within a day, on terminals all over, pause
+    the account itself until school IT lifts the wait."""
     from app.models import Teacher
+    from app.services.audit import teacher_actor
     from app.services.staff_throttle import HARD_LIMIT
 
-    Teacher.update(failed_logins=HARD_LIMIT - 1).where(
-        Teacher.email == "lee@school.example"
-    ).execute()
+    lee, here = Teacher.get(Teacher.email == "lee@school.example"), services.ctx.audit.terminal
+    for n in range(HARD_LIMIT - 1):
+        services.ctx.audit.terminal = f"kiosk-{n}"
+        services.ctx.audit.record(teacher_actor(lee.id), "login.failed", lee.id, kind="staff")
+    services.ctx.audit.terminal = here
     paused = refusal(services.accounts.staff_login, "lee@school.example", "nope")
     assert paused.key == "errors.login.wait_it"
     again = refusal(services.accounts.staff_login, "lee@school.example", TEACHER_PASSWORD)

@@ -438,6 +438,29 @@ def test_r20_an_unknown_login_fails_and_waits_exactly_like_a_wrong_password(
     assert login(known, right)  # the wait is over: the right password works again
 
 
+def test_r20_issue15_slow_failures_over_days_pause_a_staff_account_no_sooner_than_an_unknown_one(
+    services, roster, clock
+):
+    """R20, R4, issue 15: only HARD_LIMIT failures within a day pause a staff account for IT,
+    as they pause a login nobody has. A real teacher's count once ran for ever while the unknown
+    login's dropped failures older than a day: after a hundred wrong passwords, one every 16
+    minutes (each after the terminal's longest wait), the real account answered "ask school IT"
+    while the unknown one still answered "wait here", telling a stranger which e-mails belong to
+    staff (and a real account's pause skipped the Argon2 work, timing it too)."""
+    from app.services.staff_throttle import HARD_LIMIT
+
+    known, unknown = KINDS["staff"][1:]
+    seen: dict[str, list] = {known: [], unknown: []}
+    for _ in range(HARD_LIMIT + 10):
+        clock.advance(minutes=16)
+        for email, answers in seen.items():
+            answers.append(answer(refusal(services.accounts.staff_login, email, "nope")))
+    assert seen[known] == seen[unknown]
+    assert "errors.login.wait_it" not in {a[1] for a in seen[known]}
+    clock.advance(minutes=16)
+    assert services.accounts.staff_login(known, TEACHER_PASSWORD)
+
+
 def test_r4_reset_answers_the_same_for_any_contact(services, roster, clock):
     """R4: a forgotten-password request and a wrong reset code read the same whether the
     contact has one account, several, or none; each gets exactly one message."""
