@@ -55,4 +55,8 @@ class TButton(OnQinzi, Button):
         self.watch(self.app, "lang", self._render_text)
 
     def _render_text(self, lang: str | None = None) -> None:
+        # Textual's Button repaints a new label in the width the old one was given: after F2 on
+        # the login page, "Forgot password" showed as "Forgot" in the box of 忘記密碼 until
+        # something else laid the screen out. A new label is laid out again, as Static.update is.
         self.label = self.app.tr(self.key)
+        self.refresh(layout=True)
