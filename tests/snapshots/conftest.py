@@ -50,6 +50,48 @@ def snap_compare(snap_compare):
     return compare
 
 
+@pytest.fixture
+def svg_snapshot(snapshot, request):
+    """Compare an SVG the test took itself (`App.export_screenshot`) with the stored snapshot
+    `name` of this test, as snap_compare compares the one it takes: the same files, updated by
+    `--snapshot-update`, and a difference written for the plugin's HTML report. For a test that
+    takes several pictures of one app (test_every_screen walks each screen once for its 8 looks)."""
+    from pytest_textual_snapshot import SVGImageExtension
+
+    stored = snapshot.use_extension(SVGImageExtension)
+
+    def compare(svg: str, name: str) -> bool:
+        same = stored(name=name) == svg
+        if not same:
+            _report_difference(request.node, name, stored, svg)
+        return same
+
+    return compare
+
+
+def _report_difference(node, name: str, stored, svg: str) -> None:
+    """The record pytest-textual-snapshot's report is drawn from (one per test: the first
+    difference), as its snap_compare writes it."""
+    import inspect
+    import pickle
+
+    from pytest_textual_snapshot import PseudoApp, PseudoConsole, node_to_report_path
+    from rich.console import Console
+
+    report = node_to_report_path(node)
+    if report.exists():
+        return
+    console = Console(legacy_windows=False, force_terminal=True)
+    path, line, test = node.reportinfo()
+    index = stored._execution_name_index.get(name, stored.num_executions - 1)
+    execution = stored.executions.get(index)
+    exists = bool(execution and execution.final_data is not None)
+    report.write_bytes(pickle.dumps((
+        False, str(stored), svg, PseudoApp(PseudoConsole(console.legacy_windows, console.size)),
+        path, line, f"{test} [{name}]", inspect.getdoc(node.function) or "", "", exists,
+    )))  # fmt: skip
+
+
 async def hold_still(pilot) -> None:
     """The same picture whatever the timing: the outbox pane holds every message sent so far
     (not a poll's), the cursor does not blink, and the body is scrolled home whatever focus
