@@ -54,30 +54,49 @@ def screen_cells(app: App) -> Cells:
     return cells_of(strips, app.size.width)
 
 
-def _owned_cells(app: App, widget: Widget) -> list[tuple[int, int]]:
-    region = widget.region.intersection(Region(0, 0, *app.size))
-    owned = []
-    for y in range(region.y, region.bottom):
-        for x in range(region.x, region.right):
-            try:
-                top, _ = app.screen.get_widget_at(x, y)
-            except NoWidget:
-                continue
-            if top is widget:
-                owned.append((x, y))
-    return owned
+class Frame:
+    """One look at the screen for every check: the frame the terminal gets, the widgets shown,
+    which widget is on top of each cell, and each widget's own drawing, each worked out once."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.cells = screen_cells(app)
+        self.widgets = _visible_widgets(app)
+        self._drawn: dict[Widget, Cells] = {}
+        self._owned: dict[Widget, list[tuple[int, int]]] | None = None
+
+    def drawn(self, widget: Widget) -> Cells:
+        """What the widget draws itself, over its whole outer size."""
+        if widget not in self._drawn:
+            width, height = widget.outer_size
+            self._drawn[widget] = cells_of(widget.render_lines(Region(0, 0, width, height)), width)
+        return self._drawn[widget]
+
+    def owned(self, widget: Widget) -> list[tuple[int, int]]:
+        """The cells where `widget` is on top. Between two neighbouring cuts of a line (every
+        edge of every widget there) the same widget is on top, so it is asked once a piece."""
+        if self._owned is None:
+            self._owned = {}
+            screen = self.app.screen
+            for y, cuts in enumerate(screen._compositor.cuts):
+                for start, end in pairwise(cuts):
+                    try:
+                        top, _ = screen.get_widget_at(start, y)
+                    except NoWidget:
+                        continue
+                    self._owned.setdefault(top, []).extend((x, y) for x in range(start, end))
+        return self._owned.get(widget, [])
 
 
-def composition_faults(app: App) -> list[str]:
+def composition_faults(frame: Frame) -> list[str]:
     """Cells where the screen shows something other than what the widget on top drew there."""
-    screen = screen_cells(app)
+    screen = frame.cells
     faults: list[str] = []
-    for widget in _visible_widgets(app):
-        owned = _owned_cells(app, widget)
+    for widget in frame.widgets:
+        owned = frame.owned(widget)
         if not owned:
             continue
-        size = widget.outer_size
-        own = cells_of(widget.render_lines(Region(0, 0, *size)), size.width)
+        own = frame.drawn(widget)
         for x, y in owned:
             lx, ly = x - widget.region.x, y - widget.region.y
             if ly >= len(own) or y >= len(screen):
@@ -105,17 +124,15 @@ def source_text(widget: Widget) -> str | None:
     return None
 
 
-def rendering_faults(app: App) -> list[str]:
+def rendering_faults(frame: Frame) -> list[str]:
     """Widgets whose own drawing lacks a character of their text (wrapped, cut or blanked); a
     button's label in any script (after F2, "Forgot password" once showed as "Forgot")."""
     faults: list[str] = []
-    for widget in _visible_widgets(app):
+    for widget in frame.widgets:
         text = source_text(widget)
         if not text or not (_has_wide(text) or isinstance(widget, Button)):
             continue
-        width, height = widget.outer_size
-        drawn = cells_of(widget.render_lines(Region(0, 0, width, height)), width)
-        shown = _letters("".join("".join(row) for row in drawn))
+        shown = _letters("".join("".join(row) for row in frame.drawn(widget)))
         wanted = _letters(text)
         if shown == wanted or (_clipped(widget) and not isinstance(widget, Button)
                                and wanted.startswith(shown)):  # fmt: skip
@@ -128,17 +145,15 @@ def rendering_faults(app: App) -> list[str]:
     return faults
 
 
-def line_start_faults(app: App) -> list[str]:
+def line_start_faults(frame: Frame) -> list[str]:
     """R44's 禁則 as drawn: no line of a wrapped text starts with closing punctuation."""
     from app.linebreak import NO_START
 
     faults: list[str] = []
-    for widget in _visible_widgets(app):
+    for widget in frame.widgets:
         if not isinstance(widget, Static) or not _has_wide(source_text(widget) or ""):
             continue
-        width, height = widget.outer_size
-        rows = ["".join(r).strip(" ▊▎▔▁│╭╮╰╯─") for r in
-                cells_of(widget.render_lines(Region(0, 0, width, height)), width)]  # fmt: skip
+        rows = ["".join(r).strip(" ▊▎▔▁│╭╮╰╯─") for r in frame.drawn(widget)]
         for before, row in pairwise(rows):
             if before and row and row[0] in NO_START:
                 faults.append(f"{_name(widget)} starts a line with {row[0]!r}: {row!r}")
@@ -148,32 +163,33 @@ def line_start_faults(app: App) -> list[str]:
 _KEY_LIKE = re.compile(r"(?<![@\w.])([a-z_]+)(?:\.[a-z0-9_]+)+")
 
 
-def untranslated_faults(app: App) -> list[str]:
+def untranslated_faults(app: App | Frame) -> list[str]:
     """R26: no catalog key shows instead of its text, whether or not the key exists (a button
     once read "label.next"): a dotted name under one of the catalog's top-level names."""
     from app.i18n import DEFAULT_LANGUAGE, catalog
 
     tops = {key.split(".")[0] for key in catalog(DEFAULT_LANGUAGE)}
     faults = []
-    for y, row in enumerate(screen_cells(app)):
+    for y, row in enumerate((app if isinstance(app, Frame) else Frame(app)).cells):
         for found in _KEY_LIKE.finditer("".join(row)):
             if found.group(1) in tops:
                 faults.append(f"row {y} shows the catalog key {found.group(0)!r}")
     return faults
 
 
-def cut_label_faults(app: App) -> list[str]:
+def cut_label_faults(frame: Frame) -> list[str]:
     """A label Textual had to shorten shows "…" where its end should be (issue 18: "Grandfather
     (father's fathe…" beside the outbox pane): none may, unless a text itself holds one."""
-    if any("…" in (source_text(w) or "") for w in _visible_widgets(app)):
+    if any("…" in (source_text(w) or "") for w in frame.widgets):
         return []
     return [f"row {y} shows a cut label: {''.join(row).strip()!r}"
-            for y, row in enumerate(screen_cells(app)) if "…" in "".join(row)]  # fmt: skip
+            for y, row in enumerate(frame.cells) if "…" in "".join(row)]  # fmt: skip
 
 
 def whole_text_faults(app: App) -> list[str]:
-    return (composition_faults(app) + rendering_faults(app) + line_start_faults(app)
-            + untranslated_faults(app) + cut_label_faults(app))  # fmt: skip
+    frame = Frame(app)
+    return (composition_faults(frame) + rendering_faults(frame) + line_start_faults(frame)
+            + untranslated_faults(frame) + cut_label_faults(frame))  # fmt: skip
 
 
 def _visible_widgets(app: App) -> list[Widget]:
