@@ -28,17 +28,26 @@ class OutboxPane(OnQinzi, VerticalScroll, can_focus=False):
     OutboxPane > .outbox-title { text-style: bold; color: $accent; }
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Composed shown or hidden as it will be: shown by a class set at mount, the pane was
+        # styled and the screen laid out again before the first frame (issue 13: start-up).
+        self.set_class(self._shown(self.app.outbox_shown), "-shown", update=False)
+
     def compose(self):
         yield Static("", classes="outbox-title")
         yield Paragraph("", id="outbox-list")
 
     def on_mount(self) -> None:
         self.watch(self.app, "outbox_shown", self._show)
-        self.watch(self.app, "outbox_version", lambda _: self.render_messages())
-        self.watch(self.app, "lang", lambda _: self.render_messages())
+        self.watch(self.app, "outbox_version", lambda _: self.render_messages(), init=False)
+        self.watch(self.app, "lang", lambda _: self.render_messages())  # the first one too
+
+    def _shown(self, shown: bool) -> bool:
+        return shown and self.app.services.settings.demo
 
     def _show(self, shown: bool) -> None:
-        self.set_class(shown and self.app.services.settings.demo, "-shown")
+        self.set_class(self._shown(shown), "-shown")
 
     def render_messages(self) -> None:
         tr = self.app.tr
