@@ -264,7 +264,7 @@ class AccountService:
         again after the wait. A staff account is slowed on the terminal instead (issue 15,
         staff_throttle) and waits for IT only after an attack from everywhere. Returned, not
         raised, so the transaction keeping the count commits."""
-        if kind == KIND_STAFF and here is not None:
+        if kind == KIND_STAFF:
             return self._count_staff_failure(row, now, actor, key, field, here)
         settings = self.ctx.settings
         row.failed_logins += 1
@@ -279,13 +279,18 @@ class AccountService:
         return RuleRefused(key, field=field)
 
     def _count_staff_failure(
-        self, row: Teacher, now: datetime, actor: str, key: str, field: str, here: Run
+        self, row: Teacher, now: datetime, actor: str, key: str, field: str, here: Run | None
     ) -> QinziError:
-        """`here`: this terminal's failures in a row before this one (read under the teacher's
-        lock, so this one makes them one more, the newest now: no second read; a login nobody
-        has reads it again, for the time this row's read and write take)."""
+        """`here`: this terminal's failures in a row before this one, as the login read them
+        under the teacher's lock; this one makes them one more, the newest now, with no second
+        read (a login nobody has reads them again, for the time this row's read and write
+        take)."""
         from app.services import staff_throttle
 
+        if here is None:
+            here = staff_throttle.failures_in_a_row(
+                staff_throttle.of_teacher(row.id), now, self.ctx.terminal
+            )
         # Counted as a login nobody has counts them (_unknown_staff_login): the failures in a
         # row on every terminal within staff_throttle.WINDOW, read from the audit trail. A count
         # kept on the row for ever paused a real account that a day's window never paused for

@@ -43,14 +43,6 @@ def of_unknown(pseudonym: str) -> Expression:
     return (AuditEvent.target == pseudonym) & (AuditEvent.action == "login.failed")
 
 
-def terminal_wait_until(
-    events: Expression, terminal: str, now: datetime, *, free: int, longest_minutes: int
-) -> datetime | None:
-    """When this terminal may try again, if it must wait."""
-    failures, last = failures_in_a_row(events, now, terminal)
-    return wait_until(failures, last, now, free=free, longest_minutes=longest_minutes)
-
-
 def wait_until(
     failures: int, last: datetime | None, now: datetime, *, free: int, longest_minutes: int
 ) -> datetime | None:
