@@ -163,14 +163,14 @@ def line_start_faults(frame: Frame) -> list[str]:
 _KEY_LIKE = re.compile(r"(?<![@\w.])([a-z_]+)(?:\.[a-z0-9_]+)+")
 
 
-def untranslated_faults(app: App | Frame) -> list[str]:
+def untranslated_faults(frame: Frame) -> list[str]:
     """R26: no catalog key shows instead of its text, whether or not the key exists (a button
     once read "label.next"): a dotted name under one of the catalog's top-level names."""
     from app.i18n import DEFAULT_LANGUAGE, catalog
 
     tops = {key.split(".")[0] for key in catalog(DEFAULT_LANGUAGE)}
     faults = []
-    for y, row in enumerate((app if isinstance(app, Frame) else Frame(app)).cells):
+    for y, row in enumerate(frame.cells):
         for found in _KEY_LIKE.finditer("".join(row)):
             if found.group(1) in tops:
                 faults.append(f"row {y} shows the catalog key {found.group(0)!r}")

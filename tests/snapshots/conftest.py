@@ -55,7 +55,8 @@ def svg_snapshot(snapshot, request):
     """Compare an SVG the test took itself (`App.export_screenshot`) with the stored snapshot
     `name` of this test, as snap_compare compares the one it takes: the same files, updated by
     `--snapshot-update`, and a difference written for the plugin's HTML report. For a test that
-    takes several pictures of one app (test_every_screen walks each screen once for its 8 looks)."""
+    takes several pictures of one app (test_every_screen walks to each screen once per language
+    and pictures its 4 looks)."""
     from pytest_textual_snapshot import SVGImageExtension
 
     stored = snapshot.use_extension(SVGImageExtension)

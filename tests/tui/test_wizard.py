@@ -40,7 +40,7 @@ from tests.tui.wizard_kit import (
     text_of,
     value,
 )
-from tests.whole_text import untranslated_faults
+from tests.whole_text import Frame, untranslated_faults
 
 SIZE = (100, 30)
 
@@ -684,7 +684,7 @@ async def test_r36_back_to_step1_keeps_the_verified_contact_and_asks_no_new_code
             assert "已驗證" in text_of(app, "#kept")
             assert app.screen.query_one("#go-on").has_focus
             assert str(app.screen.query_one("#go-on").label) == "下一步"
-            assert untranslated_faults(app) == []
+            assert untranslated_faults(Frame(app)) == []
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, StudentScreen)
